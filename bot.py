@@ -1,0 +1,190 @@
+"""Mulan Patrol (木兰巡防): the composition root. settings -> storage -> services -> Application.
+
+Every handler is registered here, in one table; order matters (first match wins in a group).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    AIORateLimiter,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from handlers import areas, common, groups, invite, onboarding, roster, station_settings
+from handlers.callbacks import pattern
+from handlers.context import CustomContext, PatrolApplication
+from handlers.conversation import Flow, FlowRouter
+from handlers.errors import on_error
+from handlers.gatekeeper import gatekeeper
+from handlers.keyboards import KEYBOARD_ACTIONS
+from handlers.menu import publish_commands
+from locales import Translator
+from models.clock import Clock
+from models.config import Settings, SettingsError, load_settings
+from models.services import Services
+from models.store.db import Database, SchemaTooNewError
+
+log = logging.getLogger("patrol")
+
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.EDITED_MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.MY_CHAT_MEMBER,
+]
+
+
+def build_application(
+    settings: Settings,
+    *,
+    request: BaseRequest | None = None,
+    clock: Clock | None = None,
+    rate_limit: bool = True,
+) -> PatrolApplication:
+    """Wire storage, services, translator and every handler into one Application."""
+    db = Database(settings.db_path)
+    services = Services.create(settings, db, clock or Clock())
+    translator = Translator.load(settings.default_locale)
+
+    builder = (
+        ApplicationBuilder()
+        .application_class(PatrolApplication, {"services": services, "translator": translator})
+        .token(settings.token)
+        .context_types(ContextTypes(context=CustomContext))
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.zone))
+        .post_init(_on_start)
+        .post_shutdown(_on_shutdown)
+    )
+    if settings.api_base_url:
+        builder = builder.base_url(settings.api_base_url)
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    if rate_limit:
+        # PTB types the limiter by its per-call argument; ours takes none.
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
+    app = builder.build()
+    assert isinstance(app, PatrolApplication)
+    _register_handlers(app, translator)
+    return app
+
+
+def _register_handlers(app: PatrolApplication, translator: Translator) -> None:
+    private = filters.ChatType.PRIVATE
+    router = FlowRouter(
+        {
+            Flow.ONBOARDING: onboarding.on_message,
+            Flow.AREAS: areas.on_message,
+            Flow.SETTINGS: station_settings.on_message,
+        },
+        fallback=common.not_understood,
+    )
+    keyboard: dict[str, Any] = {
+        "kb.help": common.help_command,
+        "kb.language": common.language_command,
+    }
+    assert set(keyboard) == set(KEYBOARD_ACTIONS)
+
+    # group -1: who is speaking, and whether the update goes any further
+    app.add_handler(TypeHandler(Update, gatekeeper), group=-1)
+    # group 0, in order: membership, commands, buttons, keyboard labels, conversations
+    table: list[Any] = [
+        ChatMemberHandler(groups.bot_membership_changed, ChatMemberHandler.MY_CHAT_MEMBER),
+        MessageHandler(filters.StatusUpdate.MIGRATE, groups.group_migrated),
+        CommandHandler("start", onboarding.start),
+        CommandHandler("help", common.help_command),
+        CommandHandler("language", common.language_command, filters=private),
+        CommandHandler("cancel", common.cancel_command, filters=private),
+        CommandHandler("invite", invite.invite_command, filters=private),
+        CommandHandler("roster", roster.roster_command, filters=private),
+        CommandHandler("areas", areas.areas_command, filters=private),
+        CommandHandler("settings", station_settings.settings_command, filters=private),
+        CommandHandler("register", groups.register_command),
+        CallbackQueryHandler(onboarding.language_chosen, pattern=pattern(onboarding.FEATURE)),
+        CallbackQueryHandler(common.language_chosen, pattern=pattern("lang")),
+        CallbackQueryHandler(invite.invite_step, pattern=pattern(invite.FEATURE)),
+        CallbackQueryHandler(roster.roster_press, pattern=pattern(roster.FEATURE)),
+        CallbackQueryHandler(areas.areas_press, pattern=pattern(areas.FEATURE)),
+        CallbackQueryHandler(
+            station_settings.settings_press, pattern=pattern(station_settings.FEATURE)
+        ),
+        CallbackQueryHandler(groups.register_step, pattern=pattern(groups.FEATURE)),
+        CallbackQueryHandler(common.stale_button),
+        MessageHandler(filters.COMMAND, common.unknown_command),
+    ]
+    for key, callback in keyboard.items():
+        table.append(
+            MessageHandler(private & filters.Text(sorted(translator.all_labels(key))), callback)
+        )
+    table.append(MessageHandler(private & ~filters.StatusUpdate.ALL, router))
+    app.add_handlers(table)
+    app.add_error_handler(on_error)
+
+
+async def _on_start(app: Any) -> None:
+    """Open the database and publish the command menus."""
+    assert isinstance(app, PatrolApplication)
+    await app.services.db.open()
+    await publish_commands(app.bot, app.translator, app.services.settings.default_locale)
+
+
+async def _on_shutdown(app: Any) -> None:
+    assert isinstance(app, PatrolApplication)
+    await app.services.db.close()
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    # httpx logs request URLs, which contain the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the bot (polling, or webhook when PATROL_WEBHOOK_URL is set)."""
+    configure_logging()
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        print(f"mulan-patrol: {error.variable} {error.problem}", file=sys.stderr)
+        return 2
+    app = build_application(settings)
+    try:
+        if settings.webhook_url:
+            host, _, port = settings.listen.rpartition(":")
+            secret = (
+                settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+            )
+            app.run_webhook(
+                listen=host,
+                port=int(port),
+                webhook_url=settings.webhook_url,
+                secret_token=secret,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        else:
+            app.run_polling(allowed_updates=ALLOWED_UPDATES)
+    except SchemaTooNewError as error:
+        print(f"mulan-patrol: PATROL_DB_PATH {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,1 @@
+"""How people talk to the bot: one module per feature, the gatekeeper, keyboards."""

@@ -1,0 +1,114 @@
+"""Help, language, cancel, and the answers for what the bot did not understand."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatType
+
+from handlers import callbacks, conversation
+from handlers.context import CustomContext
+from handlers.keyboards import language_keyboard, main_keyboard
+from handlers.menu import publish_person_commands
+from locales import LOCALES, N_, NATIVE_NAMES
+
+HELP_KEYS = {
+    "operator": N_("help.operator"),
+    "chief": N_("help.chief"),
+    "duty": N_("help.duty"),
+    "officer": N_("help.officer"),
+    "member": N_("help.member"),
+    "partner": N_("help.partner"),
+}
+
+
+async def help_command(update: Update, context: CustomContext) -> None:
+    """/help: what this person's role can do (in a group: what the bot does there)."""
+    chat = update.effective_chat
+    if chat is not None and chat.type != ChatType.PRIVATE:
+        await context.reply(update, "help.group")
+        return
+    await send_help(update, context)
+
+
+async def send_help(update: Update, context: CustomContext) -> None:
+    person = context.person
+    if person is None:
+        await context.reply(update, "help.unknown")
+        return
+    await context.reply(
+        update,
+        HELP_KEYS[person.role.value],
+        name=person.name,
+        reply_markup=main_keyboard(context.app.translator, context.locale, person),
+    )
+
+
+async def language_command(update: Update, context: CustomContext) -> None:
+    """/language: offer 中文 / English."""
+    await context.reply(
+        update, "language.choose", reply_markup=language_keyboard("lang", context.locale)
+    )
+
+
+async def language_chosen(update: Update, context: CustomContext) -> None:
+    """A language button: store the choice and answer in the new language from now on."""
+    query = update.callback_query
+    assert query is not None
+    data = callbacks.decode(query.data)
+    if data is None or not data.args or data.args[0] not in LOCALES:
+        await stale_button(update, context)
+        return
+    locale = data.args[0]
+    context.locale = locale
+    person = context.person
+    await query.answer()
+    if person is not None:
+        await context.services.people.set_locale(person, locale)
+        await publish_person_commands(context.bot, context.app.translator, person, locale)
+    await query.edit_message_text(context.t("language.set", language=NATIVE_NAMES[locale]))
+    if person is not None:
+        await send_help(update, context)
+
+
+async def cancel_command(update: Update, context: CustomContext) -> None:
+    """/cancel: leave any conversation; what was already saved stays saved."""
+    ended = await conversation.end(update, context)
+    person = context.person
+    markup = main_keyboard(context.app.translator, context.locale, person) if person else None
+    await context.reply(update, "cancel.done" if ended else "cancel.nothing", reply_markup=markup)
+
+
+async def not_understood(update: Update, context: CustomContext) -> None:
+    """A private message outside any conversation."""
+    await context.reply(update, "fallback.not_understood")
+
+
+async def unknown_command(update: Update, context: CustomContext) -> None:
+    """A command the bot does not have (in groups only when addressed to this bot by name)."""
+    message = update.effective_message
+    chat = update.effective_chat
+    if message is None or chat is None or not message.text:
+        return
+    if chat.type != ChatType.PRIVATE and "@" not in message.text.split()[0]:
+        return
+    await context.reply(update, "fallback.unknown_command")
+
+
+async def stale_button(update: Update, context: CustomContext) -> None:
+    """A button whose conversation or object is gone, or whose data we cannot read."""
+    query = update.callback_query
+    if query is None:
+        return
+    await query.answer(context.label("error.stale"), show_alert=True)
+    message = query.message
+    if isinstance(message, Message) and isinstance(message.reply_markup, InlineKeyboardMarkup):
+        await query.edit_message_reply_markup(None)
+
+
+async def refuse(update: Update, context: CustomContext, key: str = "error.not_allowed") -> None:
+    """A clear refusal, as an alert for a button or a reply for a message."""
+    query = update.callback_query
+    if query is not None:
+        await query.answer(context.label(key), show_alert=True)
+    else:
+        await context.reply(update, key)

@@ -1,0 +1,95 @@
+"""Durable conversations: the step and draft of each person's conversation live in a row.
+
+A step's answer is saved with the step it leads to, so a restarted bot continues where the
+person was. `FlowRouter` hands each private message to the flow the person is in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from telegram import Update
+
+from handlers.context import CustomContext
+
+
+class Flow(StrEnum):
+    ONBOARDING = "onboarding"
+    AREAS = "areas"
+    SETTINGS = "settings"
+
+
+@dataclass
+class Conversation:
+    chat_id: int
+    user_id: int
+    flow: Flow
+    state: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+StepHandler = Callable[[Update, CustomContext, Conversation], Awaitable[None]]
+
+
+def _ids(update: Update) -> tuple[int, int] | None:
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None:
+        return None
+    return chat.id, user.id
+
+
+async def current(update: Update, context: CustomContext) -> Conversation | None:
+    ids = _ids(update)
+    if ids is None:
+        return None
+    row = await context.services.conversations.get(*ids)
+    if row is None:
+        return None
+    flow, state, data = row
+    try:
+        return Conversation(ids[0], ids[1], Flow(flow), state, data)
+    except ValueError:  # a flow from an older version: drop it rather than trap the person
+        await end(update, context)
+        return None
+
+
+async def save(
+    update: Update, context: CustomContext, flow: Flow, state: StrEnum, data: dict[str, Any]
+) -> Conversation:
+    ids = _ids(update)
+    assert ids is not None
+    services = context.services
+    async with services.db.write():
+        await services.conversations.put(*ids, flow, state, data, services.clock.now())
+    return Conversation(ids[0], ids[1], flow, str(state), data)
+
+
+async def end(update: Update, context: CustomContext) -> bool:
+    ids = _ids(update)
+    if ids is None:
+        return False
+    async with context.services.db.write():
+        return await context.services.conversations.clear(*ids)
+
+
+class FlowRouter:
+    """Sends a private message to the step handler of the flow its sender is in."""
+
+    def __init__(
+        self,
+        flows: Mapping[Flow, StepHandler],
+        fallback: Callable[[Update, CustomContext], Awaitable[None]],
+    ) -> None:
+        self.flows = flows
+        self.fallback = fallback
+
+    async def __call__(self, update: Update, context: CustomContext) -> None:
+        """Route one message: to its conversation's step, or to the fallback."""
+        conversation = await current(update, context)
+        if conversation is None or conversation.flow not in self.flows:
+            await self.fallback(update, context)
+            return
+        await self.flows[conversation.flow](update, context, conversation)

@@ -1,0 +1,92 @@
+"""The global error handler: rule refusals become clear answers; failures are logged and
+reported to the person (their data is safe) and to the operators, at most once a minute."""
+
+from __future__ import annotations
+
+import html
+import logging
+import time
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import ApplicationHandlerStop
+
+from handlers.context import CustomContext
+from locales import pick_locale
+from models.errors import DomainError
+from models.org import Role
+
+log = logging.getLogger(__name__)
+OPERATOR_ALERT_INTERVAL = 60.0
+
+
+async def on_error(update: object, context: CustomContext) -> None:
+    """Answer a refusal, or log the failure, apologise and alert the operators."""
+    error = context.error
+    if not isinstance(update, Update):
+        log.error("error outside an update", exc_info=error)
+        return
+    await _load_locale(update, context)
+    if isinstance(error, DomainError):
+        await _answer(update, context, context.t(error.message_key, **error.params))
+    else:
+        log.error("update %s failed", update.update_id, exc_info=error)
+        await _answer(update, context, context.t("error.internal"))
+        await _alert_operators(context, error)
+    # An update that failed goes no further (a failed gatekeeper must not let it through).
+    raise ApplicationHandlerStop
+
+
+async def _load_locale(update: Update, context: CustomContext) -> None:
+    user = update.effective_user
+    settings = context.services.settings
+    person = None
+    if user is not None:
+        try:
+            person = await context.services.people.by_telegram(user.id)
+        except Exception:  # the database itself may be what failed
+            log.exception("could not load the person for an error message")
+    context.person = person
+    context.locale = pick_locale(
+        person.locale if person else None,
+        user.language_code if user else None,
+        settings.default_locale,
+    )
+
+
+async def _answer(update: Update, context: CustomContext, text: str) -> None:
+    try:
+        query = update.callback_query
+        if query is not None:
+            await query.answer(html.unescape(text), show_alert=True)
+        elif update.effective_message is not None:
+            await update.effective_message.reply_text(text, do_quote=False)
+    except TelegramError:
+        log.warning("could not tell the person about an error", exc_info=True)
+
+
+async def _alert_operators(context: CustomContext, error: BaseException | None) -> None:
+    app = context.app
+    now = time.monotonic()
+    if (
+        app.last_operator_alert is not None
+        and now - app.last_operator_alert < OPERATOR_ALERT_INTERVAL
+    ):
+        return
+    app.last_operator_alert = now
+    try:
+        operators = await context.services.people.repo.with_role(Role.OPERATOR)
+    except Exception:
+        log.exception("could not load operators for an error alert")
+        return
+    kind = type(error).__name__ if error else "unknown"
+    for operator in operators:
+        text = app.translator.text(
+            operator.locale or context.services.settings.default_locale,
+            "error.operator_alert",
+            kind=kind,
+        )
+        try:
+            await context.bot.send_message(operator.tg_user_id, text)
+        except TelegramError:
+            log.warning("could not alert operator %s", operator.id, exc_info=True)

@@ -1,0 +1,106 @@
+"""The gatekeeper (handler group -1): loads who is speaking and stops unwanted updates early."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.ext import ApplicationHandlerStop
+
+from handlers import conversation
+from handlers.context import CustomContext
+from handlers.conversation import Flow
+from locales import pick_locale
+from models.org import Person
+
+# Commands and buttons an unregistered person may use in private.
+PUBLIC_COMMANDS = frozenset({"start", "help", "language"})
+PUBLIC_CALLBACK_FEATURES = frozenset({"onb", "lang"})
+
+
+def command_of(update: Update, bot_username: str) -> str | None:
+    """The command a message starts with, if it is addressed to this bot (or to no bot)."""
+    message = update.effective_message
+    if message is None or not message.text or not message.text.startswith("/"):
+        return None
+    head = message.text.split()[0][1:]
+    name, _, target = head.partition("@")
+    if target and target.lower() != bot_username.lower():
+        return None
+    return name.lower()
+
+
+async def gatekeeper(update: Update, context: CustomContext) -> None:
+    """Load person, locale and group; answer unknown and suspended people; drop the rest."""
+    user, chat = update.effective_user, update.effective_chat
+    if update.my_chat_member is not None:
+        return
+    if user is None or chat is None or chat.type == ChatType.CHANNEL or user.is_bot:
+        raise ApplicationHandlerStop
+    services = context.services
+    person = await services.people.by_telegram(user.id)
+    if person is None and user.id in services.settings.admin_ids:
+        person = await services.people.ensure_operator(
+            user.id,
+            user.full_name,
+            pick_locale(None, user.language_code, services.settings.default_locale),
+        )
+    context.person = person
+    context.locale = pick_locale(
+        person.locale if person else None, user.language_code, services.settings.default_locale
+    )
+    if chat.type == ChatType.PRIVATE:
+        await _private(update, context, person)
+    else:
+        await _group(update, context, person)
+
+
+async def _private(update: Update, context: CustomContext, person: Person | None) -> None:
+    if person is not None and not person.active:
+        await _suspended(update, context)
+    if person is not None:
+        return
+    command = command_of(update, context.bot.username)
+    if command in PUBLIC_COMMANDS:
+        return
+    query = update.callback_query
+    if query is not None and (query.data or "").split(":", 1)[0] in PUBLIC_CALLBACK_FEATURES:
+        return
+    talk = await conversation.current(update, context)
+    if talk is not None and talk.flow is Flow.ONBOARDING and command is None:
+        return
+    if query is not None:
+        await query.answer(context.label("gate.invitation_needed_short"), show_alert=True)
+    else:
+        await context.reply(update, "gate.invitation_needed")
+    raise ApplicationHandlerStop
+
+
+async def _group(update: Update, context: CustomContext, person: Person | None) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    message = update.effective_message
+    if message is not None and (message.migrate_to_chat_id or message.migrate_from_chat_id):
+        return
+    group = await context.services.groups.ensure_known(chat.id, chat.title or "", chat.type)
+    context.group = group
+    if person is None and group.locale:
+        context.locale = group.locale
+    addressed = command_of(update, context.bot.username) is not None
+    if update.callback_query is not None:
+        if person is None or not person.active:
+            await update.callback_query.answer(context.label("error.not_allowed"), show_alert=True)
+            raise ApplicationHandlerStop
+        return
+    if not addressed or person is None:
+        # Groups see the bot only through commands addressed to it, from people it knows.
+        raise ApplicationHandlerStop
+    if not person.active:
+        await _suspended(update, context)
+
+
+async def _suspended(update: Update, context: CustomContext) -> None:
+    if update.callback_query is not None:
+        await update.callback_query.answer(context.label("gate.suspended"), show_alert=True)
+    else:
+        await context.reply(update, "gate.suspended")
+    raise ApplicationHandlerStop

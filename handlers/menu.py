@@ -1,0 +1,80 @@
+"""The command menus published with `setMyCommands`, per language, scope and role."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
+)
+from telegram.error import TelegramError
+
+from locales import LOCALES, N_, Translator
+from models.org import Person, Role
+
+log = logging.getLogger(__name__)
+
+_ALL = frozenset(Role)
+_STAFF = frozenset({Role.OPERATOR, Role.CHIEF, Role.DUTY, Role.OFFICER})
+_MANAGERS = frozenset({Role.OPERATOR, Role.CHIEF})
+_INVITERS = frozenset({Role.OPERATOR, Role.CHIEF, Role.OFFICER})
+
+# (command, description key, roles that see it in their private menu). Order is menu order.
+PRIVATE_COMMANDS: tuple[tuple[str, str, frozenset[Role]], ...] = (
+    ("start", N_("cmd.start"), _ALL),
+    ("help", N_("cmd.help"), _ALL),
+    ("language", N_("cmd.language"), _ALL),
+    ("cancel", N_("cmd.cancel"), _ALL),
+    ("invite", N_("cmd.invite"), _INVITERS),
+    ("roster", N_("cmd.roster"), _STAFF),
+    ("areas", N_("cmd.areas"), _MANAGERS),
+    ("settings", N_("cmd.settings"), _MANAGERS),
+)
+GROUP_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("help", N_("cmd.help")),
+    ("register", N_("cmd.register")),
+)
+PUBLIC_COMMANDS = ("start", "help", "language")
+
+TELEGRAM_LANGUAGE = {"zh_CN": "zh", "en": "en"}
+
+
+def private_commands(translator: Translator, locale: str, role: Role | None) -> list[BotCommand]:
+    return [
+        BotCommand(name, translator.plain(locale, key))
+        for name, key, roles in PRIVATE_COMMANDS
+        if (role in roles if role is not None else name in PUBLIC_COMMANDS)
+    ]
+
+
+async def publish_commands(bot: Bot, translator: Translator, default_locale: str) -> None:
+    """The menus everybody sees before the bot knows them: per language, private and groups."""
+    for locale in (None, *LOCALES):
+        shown = locale or default_locale
+        language = TELEGRAM_LANGUAGE[locale] if locale else None
+        group = [BotCommand(n, translator.plain(shown, k)) for n, k in GROUP_COMMANDS]
+        await bot.set_my_commands(
+            private_commands(translator, shown, None),
+            scope=BotCommandScopeAllPrivateChats(),
+            language_code=language,
+        )
+        await bot.set_my_commands(
+            group, scope=BotCommandScopeAllGroupChats(), language_code=language
+        )
+
+
+async def publish_person_commands(
+    bot: Bot, translator: Translator, person: Person, locale: str
+) -> None:
+    """A person's own menu: their role's commands in their chosen language."""
+    try:
+        await bot.set_my_commands(
+            private_commands(translator, locale, person.role if person.active else None),
+            scope=BotCommandScopeChat(chat_id=person.tg_user_id),
+        )
+    except TelegramError as exc:  # a menu is a convenience; never fail the action for it
+        log.warning("could not set the command menu for person %s: %s", person.id, exc)

@@ -1,0 +1,203 @@
+"""Onboarding: a new person opens an invitation link, picks a language, gives a name and
+optionally a phone, and is registered (see docs/flows/onboarding.mmd)."""
+
+from __future__ import annotations
+
+import logging
+from enum import StrEnum
+
+from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram.constants import ChatType
+from telegram.error import TelegramError
+
+from handlers import callbacks, conversation, labels
+from handlers.common import send_help, stale_button
+from handlers.context import CustomContext
+from handlers.conversation import Conversation, Flow
+from handlers.keyboards import language_keyboard
+from handlers.menu import publish_person_commands
+from locales import LOCALES
+from models.errors import DomainError
+from models.org import Person
+from models.services.invitations import looks_like_code
+from models.services.org import clean_name
+from models.services.people import clean_phone
+
+log = logging.getLogger(__name__)
+FEATURE = "onb"
+
+
+class OnboardingState(StrEnum):
+    LANGUAGE = "onboarding:language"
+    NAME = "onboarding:name"
+    PHONE = "onboarding:phone"
+
+
+async def start(update: Update, context: CustomContext) -> None:
+    """/start [code]: open an invitation, or greet a known person."""
+    chat = update.effective_chat
+    if chat is None or chat.type != ChatType.PRIVATE:
+        return
+    payload = context.args[0] if context.args else None
+    if context.person is not None:
+        if payload and looks_like_code(payload):
+            await context.reply(update, "onboarding.already_registered")
+        await send_help(update, context)
+        return
+    if not payload:
+        await context.reply(update, "gate.invitation_needed")
+        return
+    try:
+        await context.services.invitations.usable(payload)
+    except DomainError as error:
+        await context.reply(update, error.message_key, **error.params)
+        return
+    await conversation.save(
+        update, context, Flow.ONBOARDING, OnboardingState.LANGUAGE, {"code": payload}
+    )
+    await _ask_language(update, context)
+
+
+async def language_chosen(update: Update, context: CustomContext) -> None:
+    """The language button of onboarding: remember it and ask for the name."""
+    query = update.callback_query
+    assert query is not None
+    data = callbacks.decode(query.data)
+    talk = await conversation.current(update, context)
+    if (
+        data is None
+        or not data.args
+        or data.args[0] not in LOCALES
+        or talk is None
+        or talk.flow is not Flow.ONBOARDING
+        or talk.state != OnboardingState.LANGUAGE
+    ):
+        await stale_button(update, context)
+        return
+    context.locale = data.args[0]
+    await conversation.save(
+        update,
+        context,
+        Flow.ONBOARDING,
+        OnboardingState.NAME,
+        {**talk.data, "locale": context.locale},
+    )
+    await query.answer()
+    await query.edit_message_text(context.t("onboarding.language_set"))
+    await context.reply(update, "onboarding.ask_name", reply_markup=ReplyKeyboardRemove())
+
+
+async def on_message(update: Update, context: CustomContext, talk: Conversation) -> None:
+    """A message during onboarding, handled by the step the person is at."""
+    context.locale = talk.data.get("locale", context.locale)
+    if talk.state == OnboardingState.NAME:
+        await _take_name(update, context, talk)
+    elif talk.state == OnboardingState.PHONE:
+        await _take_phone(update, context, talk)
+    else:
+        await _ask_language(update, context)
+
+
+async def _ask_language(update: Update, context: CustomContext) -> None:
+    await context.reply(
+        update, "onboarding.ask_language", reply_markup=language_keyboard(FEATURE, context.locale)
+    )
+
+
+async def _take_name(update: Update, context: CustomContext, talk: Conversation) -> None:
+    message = update.effective_message
+    assert message is not None
+    if not message.text:
+        await context.reply(update, "onboarding.name_as_text")
+        return
+    try:
+        name = clean_name(message.text)
+    except DomainError as error:
+        await context.reply(update, error.message_key, **error.params)
+        return
+    await conversation.save(
+        update, context, Flow.ONBOARDING, OnboardingState.PHONE, {**talk.data, "name": name}
+    )
+    keyboard = ReplyKeyboardMarkup(
+        [
+            [KeyboardButton(context.label("onboarding.share_phone"), request_contact=True)],
+            [KeyboardButton(context.label("onboarding.skip_phone"))],
+        ],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+    await context.reply(update, "onboarding.ask_phone", name=name, reply_markup=keyboard)
+
+
+async def _take_phone(update: Update, context: CustomContext, talk: Conversation) -> None:
+    message = update.effective_message
+    user = update.effective_user
+    assert message is not None and user is not None
+    phone: str | None
+    if message.contact is not None:
+        if message.contact.user_id != user.id:
+            await context.reply(update, "onboarding.phone_not_own")
+            return
+        phone = message.contact.phone_number
+    elif message.text and message.text.strip() in context.app.translator.all_labels(
+        "onboarding.skip_phone"
+    ):
+        phone = None
+    elif message.text:
+        try:
+            phone = clean_phone(message.text)
+        except DomainError as error:
+            await context.reply(update, error.message_key)
+            return
+    else:
+        await context.reply(update, "onboarding.phone_how")
+        return
+    await _finish(update, context, talk, phone)
+
+
+async def _finish(
+    update: Update, context: CustomContext, talk: Conversation, phone: str | None
+) -> None:
+    user = update.effective_user
+    assert user is not None
+    try:
+        person = await context.services.invitations.accept(
+            talk.data["code"],
+            tg_user_id=user.id,
+            name=talk.data["name"],
+            phone=phone,
+            locale=context.locale,
+        )
+    except DomainError as error:
+        await conversation.end(update, context)
+        await context.reply(update, error.message_key, reply_markup=ReplyKeyboardRemove())
+        return
+    await conversation.end(update, context)
+    context.person = person
+    await context.reply(
+        update, "onboarding.done", name=person.name, role=context.t(labels.ROLE[person.role])
+    )
+    await send_help(update, context)
+    await publish_person_commands(context.bot, context.app.translator, person, context.locale)
+    await _tell_inviter(context, person, talk.data["code"])
+
+
+async def _tell_inviter(context: CustomContext, person: Person, code: str) -> None:
+    invitation = await context.services.invitations.repo.by_code(code)
+    if invitation is None or invitation.created_by is None:
+        return
+    inviter = await context.services.people.get(invitation.created_by)
+    if inviter is None or not inviter.active:
+        return
+    translator = context.app.translator
+    locale = inviter.locale or context.services.settings.default_locale
+    text = translator.text(
+        locale,
+        "onboarding.inviter_told",
+        name=person.name,
+        role=translator.text(locale, labels.ROLE[person.role]),
+    )
+    try:
+        await context.bot.send_message(inviter.tg_user_id, text)
+    except TelegramError:
+        log.warning("could not tell inviter %s about a new person", inviter.id)

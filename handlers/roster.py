@@ -1,0 +1,285 @@
+"""/roster: the people of an office, and changing a person's role, office, pairing, activation."""
+
+from __future__ import annotations
+
+import html
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from handlers import callbacks, labels
+from handlers.common import refuse, stale_button
+from handlers.context import CustomContext
+from handlers.keyboards import button_rows
+from locales import Html
+from models.errors import DomainError
+from models.org import Office, PartnerType, Person, Role
+from models.rules import assignable_roles, can_manage_person, can_manage_station
+
+FEATURE = "ros"
+STATION_STAFF = 0  # the "office" id meaning a station's people with no office
+
+
+async def roster_command(update: Update, context: CustomContext) -> None:
+    """/roster: officers see their office; chief and duty pick an office; operators a station."""
+    person = context.person
+    if person is None or not person.role.is_staff:
+        await refuse(update, context)
+        return
+    if person.role is Role.OFFICER and person.office_id is not None:
+        text, markup = await _office_view(context, person, person.office_id)
+    elif person.role is Role.OPERATOR:
+        text, markup = await _stations_view(context, person)
+    else:
+        assert person.station_id is not None
+        text, markup = await _station_view(context, person.station_id)
+    await context.reply(update, "roster.wrap", body=text, reply_markup=markup)
+
+
+async def roster_press(update: Update, context: CustomContext) -> None:
+    """Every roster button; each one re-checks the rights of the presser on the server."""
+    query = update.callback_query
+    person = context.person
+    data = callbacks.decode(query.data if query else None)
+    if query is None or person is None or data is None:
+        await stale_button(update, context)
+        return
+    try:
+        view = await _dispatch(context, person, data)
+    except (ValueError, IndexError, KeyError):
+        await stale_button(update, context)
+        return
+    except DomainError as error:
+        await refuse(update, context, error.message_key)
+        return
+    await query.answer()
+    text, markup = view
+    await query.edit_message_text(context.t("roster.wrap", body=text), reply_markup=markup)
+
+
+View = tuple[Html, InlineKeyboardMarkup | None]
+
+
+async def _dispatch(context: CustomContext, actor: Person, data: callbacks.Callback) -> View:
+    people = context.services.people
+    action = data.action
+    if action == "st":
+        station_id = data.int_arg(0)
+        if actor.role is not Role.OPERATOR and actor.station_id != station_id:
+            raise DomainError("not_allowed")
+        return await _station_view(context, station_id)
+    if action == "of":
+        return await _office_view(context, actor, data.int_arg(0), data.int_arg(1))
+    target_id = data.int_arg(0)
+    if action == "p":
+        return await _person_view(context, actor, target_id)
+    if action == "role":
+        return await _role_choices(context, actor, target_id)
+    if action == "setrole":
+        role = Role(data.args[1])
+        if role is Role.PARTNER and len(data.args) < 3:
+            return await _partner_choices(context, actor, target_id)
+        partner = PartnerType(data.args[2]) if role is Role.PARTNER else None
+        await people.change_role(actor, target_id, role, partner)
+    elif action == "move":
+        return await _move_choices(context, actor, target_id)
+    elif action == "setoff":
+        await people.move(actor, target_id, data.int_arg(1))
+    elif action == "pair":
+        return await _pair_choices(context, actor, target_id)
+    elif action == "tog":
+        await people.toggle_pairing(actor, target_id, data.int_arg(1))
+        return await _pair_choices(context, actor, target_id)
+    elif action == "act":
+        await people.set_active(actor, target_id, data.args[1] == "1")
+    else:
+        raise KeyError(action)
+    return await _person_view(context, actor, target_id)
+
+
+async def _stations_view(context: CustomContext, actor: Person) -> View:
+    stations = await context.services.org.stations_for(actor)
+    if not stations:
+        return context.t("roster.no_stations"), None
+    buttons = [
+        InlineKeyboardButton(s.name, callback_data=callbacks.encode(FEATURE, "st", s.id))
+        for s in stations
+    ]
+    return context.t("roster.choose_station"), InlineKeyboardMarkup(button_rows(buttons))
+
+
+async def _station_view(context: CustomContext, station_id: int) -> View:
+    offices = await context.services.org.repo.offices(station_id)
+    buttons = [
+        InlineKeyboardButton(
+            o.name, callback_data=callbacks.encode(FEATURE, "of", o.id, station_id)
+        )
+        for o in offices
+    ]
+    buttons.append(
+        InlineKeyboardButton(
+            context.label("roster.station_staff"),
+            callback_data=callbacks.encode(FEATURE, "of", STATION_STAFF, station_id),
+        )
+    )
+    return context.t("roster.choose_office"), InlineKeyboardMarkup(button_rows(buttons))
+
+
+async def _office_view(
+    context: CustomContext, actor: Person, office_id: int, station_id: int | None = None
+) -> View:
+    services = context.services
+    if office_id == STATION_STAFF:
+        if station_id is None:
+            raise DomainError("stale")
+        people = await services.people.station_staff(actor, station_id)
+        title = context.t("roster.station_staff")
+    else:
+        office = await services.org.repo.office(office_id)
+        if office is None:
+            raise DomainError("stale")
+        people = await services.people.roster(actor, office)
+        title = Html(html.escape(office.name, quote=False))
+    pairings = await services.people.repo.pairings_in_office(office_id) if office_id else {}
+    names = {p.id: p.name for p in people}
+    lines = [context.t("roster.office_title", office=title, count=sum(p.active for p in people))]
+    buttons = []
+    for p in people:
+        partners = ", ".join(names.get(o, "?") for o in pairings.get(p.id, []))
+        lines.append(_person_line(context, p, partners))
+        if can_manage_person(actor, p):
+            buttons.append(
+                InlineKeyboardButton(p.name, callback_data=callbacks.encode(FEATURE, "p", p.id))
+            )
+    if not people:
+        lines.append(context.t("roster.empty"))
+    markup = InlineKeyboardMarkup(button_rows(buttons, 3)) if buttons else None
+    return Html("\n".join(lines)), markup
+
+
+def _person_line(context: CustomContext, person: Person, partners: str) -> Html:
+    role = context.t(labels.ROLE[person.role])
+    if person.partner_type is not None:
+        role = context.t(labels.PARTNER[person.partner_type])
+    key = "roster.line" if person.active else "roster.line_inactive"
+    line = context.t(key, name=person.name, role=role)
+    if partners:
+        line = Html(line + context.t("roster.paired_with", officers=partners))
+    return line
+
+
+async def _person_view(context: CustomContext, actor: Person, target_id: int) -> View:
+    services = context.services
+    target = await services.people.manageable(actor, target_id)
+    office: Office | None = None
+    if target.office_id is not None:
+        office = await services.org.repo.office(target.office_id)
+    officers = await services.people.officers_of(target)
+    role = context.t(labels.ROLE[target.role])
+    if target.partner_type is not None:
+        role = context.t(
+            "invite.partner_role", role=role, kind=context.t(labels.PARTNER[target.partner_type])
+        )
+    text = context.t(
+        "roster.person",
+        name=target.name,
+        role=role,
+        office=office.name if office else "—",
+        phone=target.phone or "—",
+        officers=", ".join(o.name for o in officers) or "—",
+        status=context.t("roster.active" if target.active else "roster.inactive"),
+    )
+    rows = [
+        [
+            _button(context, "roster.btn_role", "role", target.id),
+            _button(context, "roster.btn_pair", "pair", target.id),
+        ]
+    ]
+    if target.role.needs_office and actor.role is not Role.OFFICER:
+        rows[0].append(_button(context, "roster.btn_move", "move", target.id))
+    if target.id != actor.id:
+        if target.active:
+            rows.append([_button(context, "roster.btn_deactivate", "act", target.id, 0)])
+        else:
+            rows.append([_button(context, "roster.btn_reactivate", "act", target.id, 1)])
+    back = target.office_id or STATION_STAFF
+    rows.append([_button(context, "roster.btn_back", "of", back, target.station_id or 0)])
+    return text, InlineKeyboardMarkup(rows)
+
+
+def _button(context: CustomContext, key: str, action: str, *args: object) -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        context.label(key), callback_data=callbacks.encode(FEATURE, action, *args)
+    )
+
+
+async def _role_choices(context: CustomContext, actor: Person, target_id: int) -> View:
+    target = await context.services.people.manageable(actor, target_id)
+    buttons = [
+        InlineKeyboardButton(
+            context.label(labels.ROLE[role]),
+            callback_data=callbacks.encode(FEATURE, "setrole", target.id, role.value),
+        )
+        for role in assignable_roles(actor, target)
+        if not role.needs_office or target.office_id is not None
+    ]
+    buttons.append(_button(context, "roster.btn_back", "p", target.id))
+    return context.t("roster.choose_role", name=target.name), InlineKeyboardMarkup(
+        button_rows(buttons)
+    )
+
+
+async def _partner_choices(context: CustomContext, actor: Person, target_id: int) -> View:
+    target = await context.services.people.manageable(actor, target_id)
+    buttons = [
+        InlineKeyboardButton(
+            context.label(labels.PARTNER[p]),
+            callback_data=callbacks.encode(
+                FEATURE, "setrole", target.id, Role.PARTNER.value, p.value
+            ),
+        )
+        for p in PartnerType
+    ]
+    return context.t("roster.choose_partner", name=target.name), InlineKeyboardMarkup(
+        button_rows(buttons)
+    )
+
+
+async def _move_choices(context: CustomContext, actor: Person, target_id: int) -> View:
+    target = await context.services.people.manageable(actor, target_id)
+    if target.station_id is None or not can_manage_station(actor, target.station_id):
+        raise DomainError("not_allowed")
+    offices = await context.services.org.repo.offices(target.station_id)
+    buttons = [
+        InlineKeyboardButton(
+            o.name, callback_data=callbacks.encode(FEATURE, "setoff", target.id, o.id)
+        )
+        for o in offices
+        if o.id != target.office_id
+    ]
+    buttons.append(_button(context, "roster.btn_back", "p", target.id))
+    return context.t("roster.choose_move", name=target.name), InlineKeyboardMarkup(
+        button_rows(buttons)
+    )
+
+
+async def _pair_choices(context: CustomContext, actor: Person, target_id: int) -> View:
+    services = context.services
+    target = await services.people.manageable(actor, target_id)
+    if target.role not in (Role.MEMBER, Role.PARTNER) or target.office_id is None:
+        raise DomainError("pair_members_only")
+    paired = {o.id for o in await services.people.officers_of(target)}
+    officers = [
+        p
+        for p in await services.people.repo.in_office(target.office_id, active_only=True)
+        if p.role is Role.OFFICER
+    ]
+    buttons = [
+        InlineKeyboardButton(
+            ("✅ " if o.id in paired else "▫️ ") + o.name,
+            callback_data=callbacks.encode(FEATURE, "tog", target.id, o.id),
+        )
+        for o in officers
+    ]
+    buttons.append(_button(context, "roster.btn_back", "p", target.id))
+    key = "roster.choose_pair" if officers else "roster.no_officers"
+    return context.t(key, name=target.name), InlineKeyboardMarkup(button_rows(buttons))

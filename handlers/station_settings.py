@@ -1,0 +1,145 @@
+"""/settings: a chief (or an operator, for any station) views and changes station settings."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from handlers import callbacks, conversation
+from handlers.common import refuse, stale_button
+from handlers.context import CustomContext
+from handlers.conversation import Conversation, Flow
+from handlers.keyboards import button_rows
+from locales import Html
+from models.errors import DomainError
+from models.org import Person, Role
+from models.rules import can_manage_station
+from models.station_settings import spec_for
+
+FEATURE = "set"
+
+View = tuple[Html, InlineKeyboardMarkup | None]
+
+
+class SettingsState(StrEnum):
+    VALUE = "settings:value"
+
+
+async def settings_command(update: Update, context: CustomContext) -> None:
+    """/settings: the chief's station, or a choice of station for an operator."""
+    person = context.person
+    if person is None or person.role not in (Role.OPERATOR, Role.CHIEF):
+        await refuse(update, context)
+        return
+    if person.role is Role.CHIEF:
+        assert person.station_id is not None
+        text, markup = await _settings_view(context, person, person.station_id)
+    else:
+        stations = await context.services.org.stations_for(person)
+        buttons = [
+            InlineKeyboardButton(s.name, callback_data=callbacks.encode(FEATURE, "st", s.id))
+            for s in stations
+        ]
+        key = "settings.choose_station" if stations else "roster.no_stations"
+        text, markup = context.t(key), InlineKeyboardMarkup(button_rows(buttons))
+    await context.reply(update, "settings.wrap", body=text, reply_markup=markup)
+
+
+async def settings_press(update: Update, context: CustomContext) -> None:
+    """A /settings button: show a station, ask for a value, or reset one to its default."""
+    query = update.callback_query
+    person = context.person
+    data = callbacks.decode(query.data if query else None)
+    if query is None or person is None or data is None:
+        await stale_button(update, context)
+        return
+    try:
+        station_id = data.int_arg(0)
+        if not can_manage_station(person, station_id):
+            raise DomainError("not_allowed")
+        if data.action == "k":
+            await _ask_value(update, context, person, station_id, data.args[1])
+            await query.answer()
+            return
+        if data.action == "r":
+            await context.services.station_settings.reset(person, station_id, data.args[1])
+            await conversation.end(update, context)
+        elif data.action != "st":
+            raise KeyError(data.action)
+        text, markup = await _settings_view(context, person, station_id)
+    except (ValueError, IndexError, KeyError):
+        await stale_button(update, context)
+        return
+    except DomainError as error:
+        await refuse(update, context, error.message_key)
+        return
+    await query.answer()
+    await query.edit_message_text(context.t("settings.wrap", body=text), reply_markup=markup)
+
+
+async def on_message(update: Update, context: CustomContext, talk: Conversation) -> None:
+    """The new value typed for a setting: validated, stored, then the list again."""
+    person = context.person
+    message = update.effective_message
+    assert person is not None and message is not None
+    station_id, key = int(talk.data["station"]), str(talk.data["key"])
+    spec = spec_for(key)
+    if not message.text:
+        await context.reply(update, "settings.value_as_text", hint=context.t(spec.hint))
+        return
+    try:
+        await context.services.station_settings.change(person, station_id, key, message.text)
+    except DomainError as error:
+        if error.code == "not_allowed":
+            raise
+        params = dict(error.params)
+        if "hint" in params:
+            params["hint"] = context.t(str(params["hint"]))
+        await context.reply(update, error.message_key, **params)
+        return
+    await conversation.end(update, context)
+    text, markup = await _settings_view(context, person, station_id)
+    await context.reply(update, "settings.saved", body=text, reply_markup=markup)
+
+
+async def _ask_value(
+    update: Update, context: CustomContext, person: Person, station_id: int, key: str
+) -> None:
+    spec = spec_for(key)
+    current = await context.services.station_settings.value(station_id, key)
+    await conversation.save(
+        update, context, Flow.SETTINGS, SettingsState.VALUE, {"station": station_id, "key": key}
+    )
+    reset = InlineKeyboardButton(
+        context.label("settings.btn_reset"),
+        callback_data=callbacks.encode(FEATURE, "r", station_id, key),
+    )
+    await context.reply(
+        update,
+        "settings.ask_value",
+        label=context.t(spec.label),
+        current=spec.dump(current),
+        hint=context.t(spec.hint),
+        reply_markup=InlineKeyboardMarkup([[reset]]),
+    )
+
+
+async def _settings_view(context: CustomContext, person: Person, station_id: int) -> View:
+    services = context.services
+    station = await services.org.repo.station(station_id)
+    if station is None or not can_manage_station(person, station_id):
+        raise DomainError("not_allowed")
+    lines = [context.t("settings.title", station=station.name)]
+    buttons = []
+    for key, value, customised in await services.station_settings.all(station_id):
+        spec = spec_for(key)
+        line_key = "settings.line_custom" if customised else "settings.line_default"
+        lines.append(context.t(line_key, label=context.t(spec.label), value=spec.dump(value)))
+        buttons.append(
+            InlineKeyboardButton(
+                context.label(spec.label),
+                callback_data=callbacks.encode(FEATURE, "k", station_id, key),
+            )
+        )
+    return Html("\n".join(lines)), InlineKeyboardMarkup(button_rows(buttons))

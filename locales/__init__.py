@@ -1,0 +1,89 @@
+"""Translations: gettext catalogs per locale (read with Babel at start) and `t()`.
+
+Message ids are stable keys (`onboarding.ask_name`); every key has a text in every locale.
+Parameters are HTML-escaped unless wrapped in `Html`, because messages go out as HTML.
+"""
+
+from __future__ import annotations
+
+import html
+import string
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+LOCALES: tuple[str, ...] = ("zh_CN", "en")
+NATIVE_NAMES: Mapping[str, str] = {"zh_CN": "中文", "en": "English"}
+CATALOG_DIR = Path(__file__).resolve().parent
+DOMAIN = "messages"
+
+
+class Html(str):
+    """Text that is already safe HTML (built from translated pieces and escaped values)."""
+
+    __slots__ = ()
+
+
+def N_(key: str) -> str:
+    """Mark a key for extraction where it is looked up later (tables of labels)."""
+    return key
+
+
+def pick_locale(stored: str | None, language_code: str | None, default: str) -> str:
+    """The stored choice, else Telegram's language (`zh*` is Chinese), else the default."""
+    if stored in LOCALES:
+        return stored
+    if language_code:
+        code = language_code.lower()
+        if code.startswith("zh"):
+            return "zh_CN"
+        if code.startswith("en"):
+            return "en"
+    return default if default in LOCALES else LOCALES[0]
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+class Translator:
+    """Looks keys up in the loaded catalogs and fills their placeholders."""
+
+    def __init__(self, catalogs: Mapping[str, Mapping[str, str]], default: str) -> None:
+        self.catalogs = catalogs
+        self.default = default
+
+    @classmethod
+    def load(cls, default: str, directory: Path = CATALOG_DIR) -> Translator:
+        catalogs: dict[str, dict[str, str]] = {}
+        for locale in LOCALES:
+            path = directory / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+            with path.open("rb") as handle:
+                catalog = read_po(handle, locale=locale)
+            catalogs[locale] = {
+                str(m.id): str(m.string) for m in catalog if m.id and isinstance(m.string, str)
+            }
+        return cls(catalogs, default)
+
+    def text(self, locale: str, key: str, /, **params: object) -> Html:
+        """The text for `key` in `locale` (falling back to the default locale, then the key)."""
+        text = self.catalogs.get(locale, {}).get(key) or self.catalogs[self.default].get(key)
+        if not text:
+            return Html(html.escape(key))
+        safe = {
+            name: value if isinstance(value, Html) else html.escape(str(value), quote=False)
+            for name, value in params.items()
+        }
+        return Html(text.format_map(safe))
+
+    def plain(self, locale: str, key: str, /) -> str:
+        """The raw text for `key`, for button labels and command descriptions."""
+        return self.catalogs.get(locale, {}).get(key) or self.catalogs[self.default].get(key, key)
+
+    def all_labels(self, key: str) -> set[str]:
+        """Every locale's text for `key`: how reply-keyboard presses are recognised."""
+        return {self.plain(locale, key) for locale in LOCALES}
+
+    def keys(self) -> Iterable[str]:
+        return self.catalogs[self.default].keys()

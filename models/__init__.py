@@ -1,0 +1,1 @@
+"""What things are and how they change: models, rules, services and storage."""

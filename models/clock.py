@@ -1,0 +1,39 @@
+"""Time: one clock the whole bot reads (tests move it), UTC in storage."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+
+class Clock:
+    """Wall-clock time in UTC; `FrozenClock` in tests replaces it."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class FrozenClock(Clock):
+    """A clock that only moves when told to."""
+
+    def __init__(self, start: datetime) -> None:
+        self._now = start.astimezone(UTC)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def advance(self, delta: timedelta) -> None:
+        self._now += delta
+
+    def set(self, moment: datetime) -> None:
+        self._now = moment.astimezone(UTC)
+
+
+def to_db(moment: datetime) -> str:
+    """Store an aware datetime as UTC ISO-8601."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime cannot be stored")
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def from_db(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)

@@ -1,0 +1,134 @@
+"""Deployment-wide settings read from the environment and an optional `.env` file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+SUPPORTED_LOCALES = ("zh_CN", "en")
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; `variable` names it for the operator."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+        self.problem = problem
+
+
+class Settings(BaseSettings):
+    """The deployment's settings; every field maps to a `PATROL_*` variable."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PATROL_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    bot_token: SecretStr
+    db_path: Path = Path("data/patrol.db")
+    timezone: str = "Asia/Shanghai"
+    default_locale: str = "zh_CN"
+    admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
+    api_base_url: str | None = None
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    listen: str = "127.0.0.1:8080"
+    backup_step_waits: Annotated[tuple[int, ...], NoDecode] = (180, 300, 300)
+    invitation_days: int = Field(default=7, ge=1, le=365)
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr) -> SecretStr:
+        token = value.get_secret_value().strip()
+        head, sep, tail = token.partition(":")
+        if not sep or not head.isdigit() or len(tail) < 20:
+            raise ValueError("does not look like a token from BotFather (digits:secret)")
+        return SecretStr(token)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("default_locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        if value not in SUPPORTED_LOCALES:
+            raise ValueError(f"must be one of {', '.join(SUPPORTED_LOCALES)}")
+        return value
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.split(",") if p.strip()]
+            try:
+                return tuple(int(p) for p in parts)
+            except ValueError as exc:
+                raise ValueError("must be comma-separated Telegram user ids") from exc
+        return value
+
+    @field_validator("backup_step_waits", mode="before")
+    @classmethod
+    def _split_waits(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                waits = tuple(int(p) for p in value.split(",") if p.strip())
+            except ValueError as exc:
+                raise ValueError("must be comma-separated seconds, e.g. 180,300,300") from exc
+            if not waits or any(w < 10 for w in waits):
+                raise ValueError("needs at least one wait, each of 10 seconds or more")
+            return waits
+        return value
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("must be HOST:PORT, e.g. 127.0.0.1:8080")
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def token(self) -> str:
+        return self.bot_token.get_secret_value()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings; raise `SettingsError` naming the first bad variable."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = str(error["loc"][0]) if error["loc"] else "settings"
+        variable = f"PATROL_{field.upper()}"
+        problem = "is required" if error["type"] == "missing" else error["msg"]
+        raise SettingsError(variable, problem) from None
+    check_db_path_writable(settings.db_path)
+    return settings
+
+
+def check_db_path_writable(path: Path) -> None:
+    """Fail early, with the variable named, when the database cannot be written."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SettingsError(
+            "PATROL_DB_PATH", f"cannot create {path.parent}: {exc.strerror}"
+        ) from None
+    target = path if path.exists() else path.parent
+    if not os.access(target, os.W_OK):
+        raise SettingsError("PATROL_DB_PATH", f"{target} is not writable")

@@ -1,0 +1,46 @@
+"""Services: the actions of the domain, each a transaction that checks the rules and audits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from models.clock import Clock
+from models.config import Settings
+from models.services.groups import GroupService
+from models.services.invitations import InvitationService
+from models.services.org import OrgService
+from models.services.people import PeopleService
+from models.services.station_settings import StationSettingsService
+from models.store.db import Database
+from models.store.misc_repo import ConversationRepository
+
+
+@dataclass
+class Services:
+    """Everything a handler or job may ask the domain to do."""
+
+    settings: Settings
+    db: Database
+    clock: Clock
+    org: OrgService
+    people: PeopleService
+    invitations: InvitationService
+    groups: GroupService
+    station_settings: StationSettingsService
+    conversations: ConversationRepository
+
+    @classmethod
+    def create(cls, settings: Settings, db: Database, clock: Clock) -> Services:
+        station_settings = StationSettingsService(db, clock, settings)
+        people = PeopleService(db, clock)
+        return cls(
+            settings=settings,
+            db=db,
+            clock=clock,
+            org=OrgService(db, clock),
+            people=people,
+            invitations=InvitationService(db, clock, station_settings, people),
+            groups=GroupService(db, clock),
+            station_settings=station_settings,
+            conversations=ConversationRepository(db),
+        )

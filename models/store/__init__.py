@@ -1,0 +1,1 @@
+"""Storage: the SQLite database, its migrations, and the repositories (the only SQL)."""

@@ -1,0 +1,141 @@
+"""One aiosqlite connection with the pragmas, migrations and write transactions we rely on."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from models.store.migrations import MIGRATIONS
+
+log = logging.getLogger(__name__)
+
+
+class SchemaTooNewError(RuntimeError):
+    """The database was written by a newer version of the bot."""
+
+    def __init__(self, found: int, supported: int) -> None:
+        super().__init__(
+            f"the database has schema version {found}, this bot knows up to {supported}: "
+            "upgrade the bot or restore a matching backup"
+        )
+        self.found = found
+        self.supported = supported
+
+
+class Database:
+    """The single connection; writers take `write()`, readers use `fetch_*`."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._conn: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
+        self._writer: asyncio.Task[Any] | None = None
+
+    @property
+    def conn(self) -> aiosqlite.Connection:
+        if self._conn is None:
+            raise RuntimeError("database is not open")
+        return self._conn
+
+    async def open(self) -> None:
+        """Open, set the pragmas and bring the schema to the latest version."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        conn.row_factory = aiosqlite.Row
+        self._conn = conn
+        try:
+            for pragma in (
+                "PRAGMA journal_mode=WAL",
+                "PRAGMA synchronous=FULL",
+                "PRAGMA foreign_keys=ON",
+                "PRAGMA busy_timeout=5000",
+            ):
+                await conn.execute(pragma)
+            await self._migrate()
+        except BaseException:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            await conn.close()
+
+    async def schema_version(self) -> int:
+        row = await self.fetch_one("PRAGMA user_version")
+        return int(row[0]) if row else 0
+
+    async def _migrate(self) -> None:
+        current = await self.schema_version()
+        latest = len(MIGRATIONS)
+        if current > latest:
+            raise SchemaTooNewError(current, latest)
+        for version in range(current + 1, latest + 1):
+            async with self.write():
+                for statement in _statements(MIGRATIONS[version - 1]):
+                    await self.conn.execute(statement)
+                await self.conn.execute(f"PRAGMA user_version={version}")
+            log.info("database migrated to schema version %d", version)
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction: `BEGIN IMMEDIATE` under the writer lock, commit or roll back.
+
+        Nested use joins the outer transaction, so a service can call another service.
+        """
+        task = asyncio.current_task()
+        if self._writer is not None and self._writer is task:
+            yield self.conn
+            return
+        async with self._write_lock:
+            self._writer = task
+            await self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                await self.conn.execute("ROLLBACK")
+                raise
+            else:
+                await self.conn.execute("COMMIT")
+            finally:
+                self._writer = None
+
+    async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
+        """Run one statement; return the last row id (for inserts)."""
+        cursor = await self.conn.execute(sql, params)
+        rowid = cursor.lastrowid or 0
+        await cursor.close()
+        return rowid
+
+    async def execute_count(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
+        """Run one statement; return how many rows it changed."""
+        cursor = await self.conn.execute(sql, params)
+        count = cursor.rowcount
+        await cursor.close()
+        return count
+
+    async def fetch_one(
+        self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
+    ) -> aiosqlite.Row | None:
+        async with self.conn.execute(sql, params) as cursor:
+            row: aiosqlite.Row | None = await cursor.fetchone()
+            return row
+
+    async def fetch_all(
+        self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
+    ) -> list[aiosqlite.Row]:
+        async with self.conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+
+def _statements(script: str) -> Iterable[str]:
+    """Split a migration script into statements (our scripts hold no `;` inside strings)."""
+    for chunk in script.split(";"):
+        if chunk.strip():
+            yield chunk.strip()

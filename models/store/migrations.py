@@ -1,0 +1,131 @@
+"""Schema migrations; version N is `MIGRATIONS[N-1]`, recorded in `PRAGMA user_version`.
+
+Never edit a released migration: append a new one.
+"""
+
+from __future__ import annotations
+
+V1_ORGANISATION = """
+CREATE TABLE stations (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    code TEXT UNIQUE,
+    active INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE offices (
+    id INTEGER PRIMARY KEY,
+    station_id INTEGER NOT NULL REFERENCES stations(id),
+    name TEXT NOT NULL,
+    code TEXT,
+    latitude REAL,
+    longitude REAL,
+    active INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL,
+    UNIQUE (station_id, code)
+);
+CREATE INDEX offices_station ON offices(station_id);
+CREATE TABLE places (
+    id INTEGER PRIMARY KEY,
+    office_id INTEGER NOT NULL REFERENCES offices(id),
+    name TEXT NOT NULL,
+    is_village INTEGER NOT NULL DEFAULT 0,
+    is_patrol_area INTEGER NOT NULL DEFAULT 0,
+    is_hot_spot INTEGER NOT NULL DEFAULT 0,
+    latitude REAL,
+    longitude REAL,
+    patrol_need INTEGER NOT NULL DEFAULT 1 CHECK (patrol_need >= 0),
+    active INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX places_office ON places(office_id);
+CREATE TABLE people (
+    id INTEGER PRIMARY KEY,
+    tg_user_id INTEGER NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    phone TEXT,
+    role TEXT NOT NULL
+        CHECK (role IN ('operator', 'chief', 'duty', 'officer', 'member', 'partner')),
+    partner_type TEXT
+        CHECK (partner_type IN ('grid_worker', 'village_committee', 'forest_ranger')),
+    station_id INTEGER REFERENCES stations(id),
+    office_id INTEGER REFERENCES offices(id),
+    locale TEXT,
+    active INTEGER NOT NULL DEFAULT 1,
+    on_duty INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX people_station ON people(station_id, office_id);
+CREATE TABLE pairings (
+    member_id INTEGER NOT NULL REFERENCES people(id),
+    officer_id INTEGER NOT NULL REFERENCES people(id),
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (member_id, officer_id)
+);
+CREATE INDEX pairings_officer ON pairings(officer_id);
+CREATE TABLE chat_groups (
+    chat_id INTEGER PRIMARY KEY,
+    title TEXT NOT NULL DEFAULT '',
+    chat_type TEXT NOT NULL,
+    bot_status TEXT NOT NULL,
+    active INTEGER NOT NULL DEFAULT 1,
+    kind TEXT CHECK (kind IN ('staff', 'public')),
+    station_id INTEGER REFERENCES stations(id),
+    office_id INTEGER REFERENCES offices(id),
+    place_id INTEGER REFERENCES places(id),
+    locale TEXT,
+    registered_by INTEGER REFERENCES people(id),
+    registered_at TEXT,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE invitations (
+    id INTEGER PRIMARY KEY,
+    code TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL,
+    partner_type TEXT,
+    station_id INTEGER REFERENCES stations(id),
+    office_id INTEGER REFERENCES offices(id),
+    created_by INTEGER REFERENCES people(id),
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    max_uses INTEGER NOT NULL CHECK (max_uses >= 1),
+    uses_left INTEGER NOT NULL CHECK (uses_left >= 0),
+    revoked INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE invitation_uses (
+    invitation_id INTEGER NOT NULL REFERENCES invitations(id),
+    person_id INTEGER NOT NULL REFERENCES people(id),
+    used_at TEXT NOT NULL,
+    PRIMARY KEY (invitation_id, person_id)
+);
+CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    actor_id INTEGER REFERENCES people(id),
+    action TEXT NOT NULL,
+    subject_type TEXT NOT NULL,
+    subject_id INTEGER,
+    before TEXT,
+    after TEXT
+);
+CREATE INDEX audit_subject ON audit_log(subject_type, subject_id);
+CREATE TABLE station_settings (
+    station_id INTEGER NOT NULL REFERENCES stations(id),
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    updated_by INTEGER REFERENCES people(id),
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (station_id, key)
+);
+CREATE TABLE conversations (
+    chat_id INTEGER NOT NULL,
+    user_id INTEGER NOT NULL,
+    flow TEXT NOT NULL,
+    state TEXT NOT NULL,
+    data TEXT NOT NULL DEFAULT '{}',
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (chat_id, user_id)
+)
+"""
+
+MIGRATIONS: tuple[str, ...] = (V1_ORGANISATION,)

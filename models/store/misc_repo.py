@@ -1,0 +1,291 @@
+"""Invitations, groups, the audit log, station settings and conversation state."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from aiosqlite import Row
+
+from models.clock import from_db, to_db
+from models.org import AuditEntry, Group, GroupKind, Invitation, PartnerType, Role
+from models.store.db import Database
+
+
+class InvitationRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def add(
+        self,
+        *,
+        code: str,
+        role: Role,
+        partner_type: PartnerType | None,
+        station_id: int | None,
+        office_id: int | None,
+        created_by: int | None,
+        at: datetime,
+        expires_at: datetime,
+        uses: int,
+    ) -> Invitation:
+        iid = await self.db.execute(
+            "INSERT INTO invitations (code, role, partner_type, station_id, office_id, created_by,"
+            " created_at, expires_at, max_uses, uses_left) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                code,
+                role.value,
+                partner_type.value if partner_type else None,
+                station_id,
+                office_id,
+                created_by,
+                to_db(at),
+                to_db(expires_at),
+                uses,
+                uses,
+            ),
+        )
+        invitation = await self.by_id(iid)
+        assert invitation is not None
+        return invitation
+
+    async def by_id(self, invitation_id: int) -> Invitation | None:
+        row = await self.db.fetch_one("SELECT * FROM invitations WHERE id = ?", (invitation_id,))
+        return _invitation(row) if row else None
+
+    async def by_code(self, code: str) -> Invitation | None:
+        row = await self.db.fetch_one("SELECT * FROM invitations WHERE code = ?", (code,))
+        return _invitation(row) if row else None
+
+    async def consume(self, invitation_id: int, person_id: int, at: datetime) -> bool:
+        """Take one use, atomically; False when none is left (someone else was faster)."""
+        taken = await self.db.execute_count(
+            "UPDATE invitations SET uses_left = uses_left - 1"
+            " WHERE id = ? AND uses_left > 0 AND revoked = 0",
+            (invitation_id,),
+        )
+        if taken:
+            await self.db.execute(
+                "INSERT INTO invitation_uses (invitation_id, person_id, used_at) VALUES (?, ?, ?)",
+                (invitation_id, person_id, to_db(at)),
+            )
+        return taken > 0
+
+
+class GroupRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def seen(
+        self, chat_id: int, title: str, chat_type: str, bot_status: str, active: bool, at: datetime
+    ) -> None:
+        """Record what `my_chat_member` told us about a group."""
+        await self.db.execute(
+            "INSERT INTO chat_groups (chat_id, title, chat_type, bot_status, active, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(chat_id) DO UPDATE SET title = excluded.title,"
+            " chat_type = excluded.chat_type, bot_status = excluded.bot_status,"
+            " active = excluded.active, updated_at = excluded.updated_at",
+            (chat_id, title, chat_type, bot_status, int(active), to_db(at)),
+        )
+
+    async def get(self, chat_id: int) -> Group | None:
+        row = await self.db.fetch_one("SELECT * FROM chat_groups WHERE chat_id = ?", (chat_id,))
+        return _group(row) if row else None
+
+    async def register(
+        self,
+        chat_id: int,
+        *,
+        kind: GroupKind,
+        station_id: int,
+        office_id: int | None,
+        place_id: int | None,
+        locale: str,
+        by: int,
+        at: datetime,
+    ) -> None:
+        await self.db.execute(
+            "UPDATE chat_groups SET kind = ?, station_id = ?, office_id = ?, place_id = ?,"
+            " locale = ?, registered_by = ?, registered_at = ?, active = 1, updated_at = ?"
+            " WHERE chat_id = ?",
+            (
+                kind.value,
+                station_id,
+                office_id,
+                place_id,
+                locale,
+                by,
+                to_db(at),
+                to_db(at),
+                chat_id,
+            ),
+        )
+
+    async def migrate(self, old_chat_id: int, new_chat_id: int, at: datetime) -> bool:
+        """A group became a supergroup: move its row (and registration) to the new id."""
+        if await self.get(new_chat_id) is not None:
+            old = await self.get(old_chat_id)
+            if old is None or not old.registered:
+                return False
+            await self.db.execute(
+                "UPDATE chat_groups SET kind = ?, station_id = ?, office_id = ?, place_id = ?,"
+                " locale = ?, updated_at = ? WHERE chat_id = ?",
+                (
+                    old.kind.value if old.kind else None,
+                    old.station_id,
+                    old.office_id,
+                    old.place_id,
+                    old.locale,
+                    to_db(at),
+                    new_chat_id,
+                ),
+            )
+            await self.db.execute("DELETE FROM chat_groups WHERE chat_id = ?", (old_chat_id,))
+            return True
+        changed = await self.db.execute_count(
+            "UPDATE chat_groups SET chat_id = ?, chat_type = 'supergroup', updated_at = ?"
+            " WHERE chat_id = ?",
+            (new_chat_id, to_db(at), old_chat_id),
+        )
+        return changed > 0
+
+
+class AuditRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def record(
+        self,
+        *,
+        at: datetime,
+        actor_id: int | None,
+        action: str,
+        subject_type: str,
+        subject_id: int | None,
+        before: Any = None,
+        after: Any = None,
+    ) -> None:
+        await self.db.execute(
+            "INSERT INTO audit_log (at, actor_id, action, subject_type, subject_id, before, after)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                to_db(at),
+                actor_id,
+                action,
+                subject_type,
+                subject_id,
+                None if before is None else json.dumps(before, ensure_ascii=False),
+                None if after is None else json.dumps(after, ensure_ascii=False),
+            ),
+        )
+
+    async def for_subject(self, subject_type: str, subject_id: int) -> list[AuditEntry]:
+        rows = await self.db.fetch_all(
+            "SELECT * FROM audit_log WHERE subject_type = ? AND subject_id = ? ORDER BY id",
+            (subject_type, subject_id),
+        )
+        return [
+            AuditEntry(
+                id=r["id"],
+                at=from_db(r["at"]),
+                actor_id=r["actor_id"],
+                action=r["action"],
+                subject_type=r["subject_type"],
+                subject_id=r["subject_id"],
+                before=r["before"],
+                after=r["after"],
+            )
+            for r in rows
+        ]
+
+
+class StationSettingsRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def values(self, station_id: int) -> dict[str, str]:
+        rows = await self.db.fetch_all(
+            "SELECT key, value FROM station_settings WHERE station_id = ?", (station_id,)
+        )
+        return {r["key"]: r["value"] for r in rows}
+
+    async def put(self, station_id: int, key: str, value: str, by: int, at: datetime) -> None:
+        await self.db.execute(
+            "INSERT INTO station_settings (station_id, key, value, updated_by, updated_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT(station_id, key) DO UPDATE SET"
+            " value = excluded.value, updated_by = excluded.updated_by,"
+            " updated_at = excluded.updated_at",
+            (station_id, key, value, by, to_db(at)),
+        )
+
+    async def delete(self, station_id: int, key: str) -> None:
+        await self.db.execute(
+            "DELETE FROM station_settings WHERE station_id = ? AND key = ?", (station_id, key)
+        )
+
+
+class ConversationRepository:
+    """The step a person is at in a conversation, with its draft; one row per chat and user."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def get(self, chat_id: int, user_id: int) -> tuple[str, str, dict[str, Any]] | None:
+        row = await self.db.fetch_one(
+            "SELECT flow, state, data FROM conversations WHERE chat_id = ? AND user_id = ?",
+            (chat_id, user_id),
+        )
+        if row is None:
+            return None
+        return row["flow"], row["state"], json.loads(row["data"])
+
+    async def put(
+        self, chat_id: int, user_id: int, flow: str, state: str, data: dict[str, Any], at: datetime
+    ) -> None:
+        await self.db.execute(
+            "INSERT INTO conversations (chat_id, user_id, flow, state, data, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(chat_id, user_id) DO UPDATE SET"
+            " flow = excluded.flow, state = excluded.state, data = excluded.data,"
+            " updated_at = excluded.updated_at",
+            (chat_id, user_id, flow, state, json.dumps(data, ensure_ascii=False), to_db(at)),
+        )
+
+    async def clear(self, chat_id: int, user_id: int) -> bool:
+        return (
+            await self.db.execute_count(
+                "DELETE FROM conversations WHERE chat_id = ? AND user_id = ?", (chat_id, user_id)
+            )
+            > 0
+        )
+
+
+def _invitation(row: Row) -> Invitation:
+    return Invitation(
+        id=row["id"],
+        code=row["code"],
+        role=Role(row["role"]),
+        partner_type=PartnerType(row["partner_type"]) if row["partner_type"] else None,
+        station_id=row["station_id"],
+        office_id=row["office_id"],
+        created_by=row["created_by"],
+        expires_at=from_db(row["expires_at"]),
+        max_uses=row["max_uses"],
+        uses_left=row["uses_left"],
+        revoked=bool(row["revoked"]),
+    )
+
+
+def _group(row: Row) -> Group:
+    return Group(
+        chat_id=row["chat_id"],
+        title=row["title"],
+        chat_type=row["chat_type"],
+        bot_status=row["bot_status"],
+        active=bool(row["active"]),
+        kind=GroupKind(row["kind"]) if row["kind"] else None,
+        station_id=row["station_id"],
+        office_id=row["office_id"],
+        place_id=row["place_id"],
+        locale=row["locale"],
+    )
