@@ -90,7 +90,12 @@ def sticker(user: User, chat: Chat | None = None) -> dict[str, Any]:
 def photo(user: User, chat: Chat | None = None, caption: str | None = None) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "photo": [
-            {"file_id": "AgACAgIAAxkBAAIBphoto", "file_unique_id": "AQADphoto", "width": 90, "height": 90}
+            {
+                "file_id": "AgACAgIAAxkBAAIBphoto",
+                "file_unique_id": "AQADphoto",
+                "width": 90,
+                "height": 90,
+            }
         ]
     }
     if caption:
@@ -143,13 +148,20 @@ def press(
 
 def my_chat_member(by: User, chat: Chat, old: str, new: str) -> dict[str, Any]:
     bot = {"id": 7000000001, "is_bot": True, "first_name": "木兰巡防"}
+
+    def member(status: str) -> dict[str, Any]:
+        data: dict[str, Any] = {"user": bot, "status": status}
+        if status == "kicked":
+            data["until_date"] = 0
+        return data
+
     return update(
         my_chat_member={
             "chat": chat.as_dict(),
             "from": by.as_dict(),
             "date": DATE,
-            "old_chat_member": {"user": bot, "status": old},
-            "new_chat_member": {"user": bot, "status": new},
+            "old_chat_member": member(old),
+            "new_chat_member": member(new),
         }
     )
 

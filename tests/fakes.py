@@ -36,7 +36,9 @@ class Call:
         found: list[tuple[str, str]] = []
         for row in markup.get("inline_keyboard", []):
             for button in row:
-                found.append((button["text"], button.get("callback_data") or button.get("url", "")))
+                found.append(
+                    (button["text"], button.get("callback_data") or button.get("url", ""))
+                )
         for row in markup.get("keyboard", []):
             for button in row:
                 label = button if isinstance(button, str) else button["text"]
@@ -86,7 +88,11 @@ class FakeTelegram(BaseRequest):
         chat_id = params.get("chat_id")
         if chat_id is not None and int(chat_id) in self.blocked:
             return 403, json.dumps(
-                {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}
+                {
+                    "ok": False,
+                    "error_code": 403,
+                    "description": "Forbidden: bot was blocked by the user",
+                }
             ).encode()
         call.result = self._answer(api_method, params)
         return 200, json.dumps({"ok": True, "result": call.result}).encode()
@@ -125,7 +131,10 @@ class FakeTelegram(BaseRequest):
         }
         if "text" in params:
             message["text"] = params["text"]
-        if isinstance(params.get("reply_markup"), dict) and "inline_keyboard" in params["reply_markup"]:
+        if (
+            isinstance(params.get("reply_markup"), dict)
+            and "inline_keyboard" in params["reply_markup"]
+        ):
             message["reply_markup"] = params["reply_markup"]
         return message
 
@@ -133,7 +142,11 @@ class FakeTelegram(BaseRequest):
     def sent(self, chat_id: int | None = None) -> list[Call]:
         """Messages sent or edited, optionally to one chat, in order."""
         kinds = ("sendMessage", "editMessageText", "sendPhoto", "sendDocument", "sendLocation")
-        return [c for c in self.calls if c.method in kinds and (chat_id is None or c.chat_id == chat_id)]
+        return [
+            c
+            for c in self.calls
+            if c.method in kinds and (chat_id is None or c.chat_id == chat_id)
+        ]
 
     def alerts(self) -> list[str]:
         return [

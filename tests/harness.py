@@ -70,15 +70,17 @@ class Harness:
     ) -> list[Call]:
         return await self.feed(builders.press(user, data, chat, message_id))
 
-    async def press_label(
-        self, user: User, label: str, chat: Chat | None = None
-    ) -> list[Call]:
+    async def press_label(self, user: User, label: str, chat: Chat | None = None) -> list[Call]:
         """Press the newest inline button in the chat whose label contains `label`."""
         target = chat.id if chat else user.id
         for call in reversed(self.tg.sent(target)):
             for text, data in call.buttons():
                 if label in text and data:
-                    message_id = (call.result or {}).get("message_id", 1) if isinstance(call.result, dict) else 1
+                    message_id = (
+                        (call.result or {}).get("message_id", 1)
+                        if isinstance(call.result, dict)
+                        else 1
+                    )
                     return await self.press(user, data, chat, message_id)
         raise AssertionError(f"no button {label!r} in chat {target}")
 
@@ -86,7 +88,8 @@ class Harness:
         return [
             c.text
             for c in calls
-            if c.method in ("sendMessage", "editMessageText") and (chat_id is None or c.chat_id == chat_id)
+            if c.method in ("sendMessage", "editMessageText")
+            and (chat_id is None or c.chat_id == chat_id)
         ]
 
     def last_text(self, chat_id: int) -> str:
