@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from telegram import Message, Update
@@ -19,7 +20,7 @@ class PatrolApplication(Application[Any, Any, Any, Any, Any, Any]):
         super().__init__(**kwargs)
         self.services = services
         self.translator = translator
-        self.last_operator_alert: float | None = None
+        self.last_operator_alert: datetime | None = None
 
 
 class CustomContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 import logging
-import time
+from datetime import timedelta
 
 from telegram import Update
 from telegram.error import TelegramError
@@ -17,7 +17,7 @@ from models.errors import DomainError
 from models.org import Role
 
 log = logging.getLogger(__name__)
-OPERATOR_ALERT_INTERVAL = 60.0
+OPERATOR_ALERT_INTERVAL = timedelta(minutes=1)
 
 
 async def on_error(update: object, context: CustomContext) -> None:
@@ -67,7 +67,7 @@ async def _answer(update: Update, context: CustomContext, text: str) -> None:
 
 async def _alert_operators(context: CustomContext, error: BaseException | None) -> None:
     app = context.app
-    now = time.monotonic()
+    now = context.services.clock.now()
     if (
         app.last_operator_alert is not None
         and now - app.last_operator_alert < OPERATOR_ALERT_INTERVAL

@@ -10,6 +10,7 @@ from handlers import callbacks, labels
 from handlers.common import refuse, stale_button
 from handlers.context import CustomContext
 from handlers.keyboards import button_rows
+from handlers.menu import publish_person_commands
 from locales import Html
 from models.errors import DomainError
 from models.org import Office, PartnerType, Person, Role
@@ -79,7 +80,7 @@ async def _dispatch(context: CustomContext, actor: Person, data: callbacks.Callb
         if role is Role.PARTNER and len(data.args) < 3:
             return await _partner_choices(context, actor, target_id)
         partner = PartnerType(data.args[2]) if role is Role.PARTNER else None
-        await people.change_role(actor, target_id, role, partner)
+        await _refresh_menu(context, await people.change_role(actor, target_id, role, partner))
     elif action == "move":
         return await _move_choices(context, actor, target_id)
     elif action == "setoff":
@@ -90,10 +91,18 @@ async def _dispatch(context: CustomContext, actor: Person, data: callbacks.Callb
         await people.toggle_pairing(actor, target_id, data.int_arg(1))
         return await _pair_choices(context, actor, target_id)
     elif action == "act":
-        await people.set_active(actor, target_id, data.args[1] == "1")
+        await _refresh_menu(
+            context, await people.set_active(actor, target_id, data.args[1] == "1")
+        )
     else:
         raise KeyError(action)
     return await _person_view(context, actor, target_id)
+
+
+async def _refresh_menu(context: CustomContext, target: Person) -> None:
+    """A person whose role or access changed sees the commands that now apply to them."""
+    locale = target.locale or context.services.settings.default_locale
+    await publish_person_commands(context.bot, context.app.translator, target, locale)
 
 
 async def _stations_view(context: CustomContext, actor: Person) -> View:

@@ -7,7 +7,7 @@ from datetime import timedelta
 from models.org import Role
 from tests import builders
 from tests.builders import User
-from tests.flows import OPERATOR, add_station, invitation_code, invite, onboard
+from tests.flows import OPERATOR, add_station, invite, onboard
 from tests.harness import Harness
 
 CHIEF = User(2001, "Zhang", "zh-hans")

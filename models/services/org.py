@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from models.clock import Clock
 from models.errors import DomainError
 from models.org import Office, Person, Place, PlaceKind, Role, Station
@@ -11,11 +13,16 @@ from models.store.misc_repo import AuditRepository
 from models.store.org_repo import OrgRepository
 
 MAX_NAME = 64
+_INVISIBLE = frozenset({"Cc", "Cf", "Co", "Cs"})
 
 
 def clean_name(text: str | None) -> str:
-    """A name for a station, office, place or person: one line, 1-64 characters."""
-    name = " ".join((text or "").split())
+    """A name for a station, office, place or person: one line, 1-64 characters, with no
+    invisible control or format characters (zero-width spaces, direction marks)."""
+    visible = "".join(
+        c for c in (text or "") if c.isspace() or unicodedata.category(c) not in _INVISIBLE
+    )
+    name = " ".join(visible.split())
     if not name:
         raise DomainError("name_empty")
     if len(name) > MAX_NAME:
