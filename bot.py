@@ -12,7 +12,6 @@ from typing import Any
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import (
-    AIORateLimiter,
     ApplicationBuilder,
     CallbackQueryHandler,
     ChatMemberHandler,
@@ -31,6 +30,7 @@ from handlers.context import CustomContext, PatrolApplication
 from handlers.conversation import Flow, FlowRouter
 from handlers.errors import on_error
 from handlers.gatekeeper import gatekeeper
+from handlers.inbox import DurableUpdateQueue
 from handlers.keyboards import KEYBOARD_ACTIONS
 from handlers.menu import publish_commands
 from locales import Translator
@@ -38,6 +38,8 @@ from models.clock import Clock
 from models.config import Settings, SettingsError, load_settings
 from models.services import Services
 from models.store.db import Database, SchemaTooNewError
+from scheduler import register_timer_kinds
+from scheduler.limits import PriorityRateLimiter
 
 log = logging.getLogger("patrol")
 
@@ -67,6 +69,7 @@ def build_application(
         .token(settings.token)
         .context_types(ContextTypes(context=CustomContext))
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.zone))
+        .update_queue(DurableUpdateQueue())
         .post_init(_on_start)
         .post_shutdown(_on_shutdown)
     )
@@ -75,11 +78,12 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     if rate_limit:
-        # PTB types the limiter by its per-call argument; ours takes none.
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
+        # The builder's type parameter fixes the limiter's argument type to None; ours is a dict.
+        builder = builder.rate_limiter(PriorityRateLimiter())  # type: ignore[arg-type]
     app = builder.build()
     assert isinstance(app, PatrolApplication)
     _register_handlers(app, translator)
+    register_timer_kinds(app)
     return app
 
 
@@ -136,9 +140,12 @@ def _register_handlers(app: PatrolApplication, translator: Translator) -> None:
 
 
 async def _on_start(app: Any) -> None:
-    """Open the database and publish the command menus."""
+    """Open the database, queue the updates left from the last run, publish the menus."""
     assert isinstance(app, PatrolApplication)
     await app.services.db.open()
+    pending = await app.queue_pending_updates()
+    if pending:
+        log.info("%d stored update(s) from the last run will be processed first", pending)
     await publish_commands(app.bot, app.translator, app.services.settings.default_locale)
 
 

@@ -8,7 +8,7 @@ from enum import StrEnum
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from handlers import callbacks, conversation, labels
-from handlers.common import refuse, stale_button
+from handlers.common import refuse, show, stale_button
 from handlers.context import CustomContext
 from handlers.conversation import Conversation, Flow
 from handlers.keyboards import button_rows
@@ -80,7 +80,7 @@ async def areas_press(update: Update, context: CustomContext) -> None:
         await refuse(update, context, error.message_key)
         return
     await query.answer()
-    await query.edit_message_text(context.t("areas.wrap", body=text), reply_markup=markup)
+    await show(query, context.t("areas.wrap", body=text), markup)
 
 
 async def on_message(update: Update, context: CustomContext, talk: Conversation) -> None:
@@ -151,10 +151,10 @@ async def _start_prompt(
     target = 0 if state is AreasState.ADD_STATION else data.int_arg(0)
     # Check the right before asking, so nobody types a name only to be refused.
     org = context.services.org
-    if state is AreasState.ADD_STATION:
+    if state is AreasState.ADD_STATION or state is AreasState.RENAME_STATION:
         if person.role is not Role.OPERATOR:
             raise DomainError("not_allowed")
-    elif state in (AreasState.RENAME_STATION, AreasState.ADD_OFFICE):
+    elif state is AreasState.ADD_OFFICE:
         if not can_manage_station(person, target):
             raise DomainError("not_allowed")
     elif state is AreasState.LOCATE_PLACE:
@@ -221,13 +221,9 @@ async def _station_view(context: CustomContext, person: Person, station_id: int)
         for o in offices
     ]
     rows = button_rows(buttons)
-    rows.append(
-        [
-            _button(context, "areas.btn_add_office", "addof", station_id),
-            _button(context, "areas.btn_rename", "renst", station_id),
-        ]
-    )
+    rows.append([_button(context, "areas.btn_add_office", "addof", station_id)])
     if person.role is Role.OPERATOR:
+        rows[-1].append(_button(context, "areas.btn_rename", "renst", station_id))
         rows.append([_button(context, "areas.btn_back", "list")])
     return Html("\n".join(lines)), InlineKeyboardMarkup(rows)
 

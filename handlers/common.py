@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup, Message, Update
+import contextlib
+
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
+from telegram.error import BadRequest
 
 from handlers import callbacks, conversation
 from handlers.context import CustomContext
 from handlers.keyboards import language_keyboard, main_keyboard
-from handlers.menu import publish_person_commands
+from handlers.menu import PRIVATE_COMMANDS, publish_person_commands
 from locales import LOCALES, N_, NATIVE_NAMES
+
+PRIVATE_COMMAND_NAMES = frozenset(name for name, _, _ in PRIVATE_COMMANDS)
 
 HELP_KEYS = {
     "operator": N_("help.operator"),
@@ -65,7 +70,7 @@ async def language_chosen(update: Update, context: CustomContext) -> None:
     if person is not None:
         await context.services.people.set_locale(person, locale)
         await publish_person_commands(context.bot, context.app.translator, person, locale)
-    await query.edit_message_text(context.t("language.set", language=NATIVE_NAMES[locale]))
+    await show(query, context.t("language.set", language=NATIVE_NAMES[locale]))
     if person is not None:
         await send_help(update, context)
 
@@ -89,7 +94,12 @@ async def unknown_command(update: Update, context: CustomContext) -> None:
     chat = update.effective_chat
     if message is None or chat is None or not message.text:
         return
-    if chat.type != ChatType.PRIVATE and "@" not in message.text.split()[0]:
+    head = message.text.split()[0]
+    if chat.type != ChatType.PRIVATE and "@" not in head:
+        return
+    name = head[1:].partition("@")[0].lower()
+    if chat.type != ChatType.PRIVATE and name in PRIVATE_COMMAND_NAMES:
+        await context.reply(update, "fallback.private_only")
         return
     await context.reply(update, "fallback.unknown_command")
 
@@ -102,7 +112,19 @@ async def stale_button(update: Update, context: CustomContext) -> None:
     await query.answer(context.label("error.stale"), show_alert=True)
     message = query.message
     if isinstance(message, Message) and isinstance(message.reply_markup, InlineKeyboardMarkup):
-        await query.edit_message_reply_markup(None)
+        with contextlib.suppress(BadRequest):
+            await query.edit_message_reply_markup(None)
+
+
+async def show(
+    query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Replace a menu message in place; pressing the same button twice changes nothing."""
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest as error:
+        if "not modified" not in error.message.lower():
+            raise
 
 
 async def refuse(update: Update, context: CustomContext, key: str = "error.not_allowed") -> None:

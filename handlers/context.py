@@ -2,25 +2,90 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
 from telegram import Message, Update
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
+from handlers.inbox import DurableUpdateQueue, Inbox
 from locales import Html, Translator
 from models.org import Group, Person
 from models.services import Services
+from scheduler.jobs import TimerJobs
+from scheduler.outbox import OutboxSender
+
+log = logging.getLogger(__name__)
 
 
 class PatrolApplication(Application[Any, Any, Any, Any, Any, Any]):
-    """PTB's Application carrying our services and translator (no global singletons)."""
+    """PTB's Application carrying our services and translator (no global singletons), and
+    processing each update in one transaction with its done mark in the inbox."""
 
     def __init__(self, *, services: Services, translator: Translator, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.services = services
         self.translator = translator
         self.last_operator_alert: datetime | None = None
+        self.inbox = Inbox(services.db, services.clock)
+        self.sender = OutboxSender(self.bot, services.db, services.clock, services.outbox)
+        self.update_failed = False
+        queue = self.update_queue
+        if isinstance(queue, DurableUpdateQueue):
+            queue.store = self.inbox.store
+
+    async def receive(self, update: Update) -> None:
+        """Store and process one update, as polling or the webhook would (tests use this)."""
+        if await self.inbox.store(update):
+            await self.process_update(update)
+
+    async def process_update(self, update: object) -> None:
+        """Handle one update: its effects and its done mark commit together, or not at all."""
+        if not isinstance(update, Update):
+            await super().process_update(update)
+            return
+        db = self.services.db
+        try:
+            async with db.write() as conn:
+                if await self.inbox.repo.is_done(update.update_id):
+                    log.info("update %s was already processed", update.update_id)
+                    return
+                await conn.execute("SAVEPOINT update_effects")
+                self.update_failed = False
+                await super().process_update(update)
+                if self.update_failed:
+                    await conn.execute("ROLLBACK TO update_effects")
+                await conn.execute("RELEASE update_effects")
+                await self.inbox.repo.mark_done(
+                    update.update_id, self.services.clock.now(), self.update_failed
+                )
+        except Exception:
+            # The database itself failed: the update stays pending and runs again at start.
+            log.exception("update %s could not be committed", update.update_id)
+
+    async def queue_pending_updates(self) -> int:
+        """At start, before polling: the stored updates that are not done yet, in order."""
+        pending = await self.inbox.pending(self.bot)
+        queue = self.update_queue
+        for update in pending:
+            if isinstance(queue, DurableUpdateQueue):
+                await queue.put_stored(update)
+            else:
+                await queue.put(update)
+        return len(pending)
+
+    async def start(self) -> None:
+        await super().start()
+        if self.job_queue is not None:
+            armed = await TimerJobs(self.services.timers, self.job_queue).start()
+            log.info("%d timer(s) re-armed", armed)
+        await self.sender.recover()
+        self.sender.start()
+
+    async def stop(self) -> None:
+        await super().stop()
+        await self.sender.stop()
 
 
 class CustomContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

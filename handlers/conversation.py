@@ -14,6 +14,7 @@ from typing import Any
 from telegram import Update
 
 from handlers.context import CustomContext
+from scheduler import conversations as expiry
 
 
 class Flow(StrEnum):
@@ -62,8 +63,15 @@ async def save(
     ids = _ids(update)
     assert ids is not None
     services = context.services
+    now = services.clock.now()
     async with services.db.write():
-        await services.conversations.put(*ids, flow, state, data, services.clock.now())
+        await services.conversations.put(*ids, flow, state, data, now)
+        await services.timers.schedule(
+            expiry.KIND,
+            expiry.timer_key(*ids),
+            now + expiry.TIMEOUTS.get(flow.value, expiry.DEFAULT_TIMEOUT),
+            {"chat_id": ids[0], "user_id": ids[1], "flow": flow.value},
+        )
     return Conversation(ids[0], ids[1], flow, str(state), data)
 
 
@@ -71,8 +79,10 @@ async def end(update: Update, context: CustomContext) -> bool:
     ids = _ids(update)
     if ids is None:
         return False
-    async with context.services.db.write():
-        return await context.services.conversations.clear(*ids)
+    services = context.services
+    async with services.db.write():
+        await services.timers.cancel(expiry.timer_key(*ids))
+        return await services.conversations.clear(*ids)
 
 
 class FlowRouter:

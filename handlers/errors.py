@@ -26,6 +26,7 @@ async def on_error(update: object, context: CustomContext) -> None:
     if not isinstance(update, Update):
         log.error("error outside an update", exc_info=error)
         return
+    context.app.update_failed = True  # its effects are rolled back; the update is done
     await _load_locale(update, context)
     if isinstance(error, DomainError):
         await _answer(update, context, context.t(error.message_key, **error.params))

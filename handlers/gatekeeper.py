@@ -9,6 +9,7 @@ from telegram.ext import ApplicationHandlerStop
 from handlers import conversation
 from handlers.context import CustomContext
 from handlers.conversation import Flow
+from handlers.menu import publish_person_commands
 from locales import pick_locale
 from models.org import Person
 
@@ -34,16 +35,21 @@ async def gatekeeper(update: Update, context: CustomContext) -> None:
     user, chat = update.effective_user, update.effective_chat
     if update.my_chat_member is not None:
         return
+    if update.edited_message is not None and update.edited_message.location is None:
+        # An edit of an earlier message is not a new answer; only live locations move.
+        raise ApplicationHandlerStop
+    if update.callback_query is not None and chat is None:
+        # A button on an inline message (not one of ours): nothing to do with it.
+        await update.callback_query.answer()
+        raise ApplicationHandlerStop
     if user is None or chat is None or chat.type == ChatType.CHANNEL or user.is_bot:
         raise ApplicationHandlerStop
     services = context.services
     person = await services.people.by_telegram(user.id)
     if person is None and user.id in services.settings.admin_ids:
-        person = await services.people.ensure_operator(
-            user.id,
-            user.full_name,
-            pick_locale(None, user.language_code, services.settings.default_locale),
-        )
+        locale = pick_locale(None, user.language_code, services.settings.default_locale)
+        person = await services.people.ensure_operator(user.id, user.full_name, locale)
+        await publish_person_commands(context.bot, context.app.translator, person, locale)
     context.person = person
     context.locale = pick_locale(
         person.locale if person else None, user.language_code, services.settings.default_locale
@@ -66,7 +72,7 @@ async def _private(update: Update, context: CustomContext, person: Person | None
     if query is not None and (query.data or "").split(":", 1)[0] in PUBLIC_CALLBACK_FEATURES:
         return
     talk = await conversation.current(update, context)
-    if talk is not None and talk.flow is Flow.ONBOARDING and command is None:
+    if talk is not None and talk.flow is Flow.ONBOARDING and command in (None, "cancel"):
         return
     if query is not None:
         await query.answer(context.label("gate.invitation_needed_short"), show_alert=True)

@@ -9,7 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 
 from handlers import callbacks, labels
-from handlers.common import refuse, stale_button
+from handlers.common import refuse, show, stale_button
 from handlers.context import CustomContext
 from handlers.keyboards import button_rows
 from locales import LOCALES, NATIVE_NAMES
@@ -120,12 +120,10 @@ async def register_step(update: Update, context: CustomContext) -> None:
     question = await _next_question(context, person, draft)
     if question is not None:
         key, markup = question
-        await query.edit_message_text(context.t(key), reply_markup=markup)
+        await show(query, context.t(key), markup)
         return
     if locale not in LOCALES:
-        await query.edit_message_text(
-            context.t("groups.choose_language"), reply_markup=_language_keyboard(draft)
-        )
+        await show(query, context.t("groups.choose_language"), _language_keyboard(draft))
         return
     assert draft.station is not None
     group = await context.services.groups.register(
@@ -138,12 +136,13 @@ async def register_step(update: Update, context: CustomContext) -> None:
         locale=locale,
     )
     context.locale = locale
-    await query.edit_message_text(
+    await show(
+        query,
         context.t(
             "groups.registered_public"
             if group.kind is GroupKind.PUBLIC
             else "groups.registered_staff"
-        )
+        ),
     )
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from handlers import callbacks, labels
-from handlers.common import refuse, stale_button
+from handlers.common import refuse, show, stale_button
 from handlers.context import CustomContext
 from handlers.keyboards import button_rows
 from models.org import Invitation, PartnerType, Person, Role
@@ -58,12 +58,12 @@ async def invite_step(update: Update, context: CustomContext) -> None:
     await query.answer()
     if choice is not None:
         key, markup = choice
-        await query.edit_message_text(context.t(key), reply_markup=markup)
+        await show(query, context.t(key), markup)
         return
     invitation = await context.services.invitations.create(
         person, role, station_id=station_id, office_id=office_id, partner_type=partner
     )
-    await query.edit_message_text(await _describe(context, invitation))
+    await show(query, await _describe(context, invitation))
 
 
 @dataclass(frozen=True)

@@ -3,15 +3,13 @@ optionally a phone, and is registered (see docs/flows/onboarding.mmd)."""
 
 from __future__ import annotations
 
-import logging
 from enum import StrEnum
 
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.constants import ChatType
-from telegram.error import TelegramError
 
 from handlers import callbacks, conversation, labels
-from handlers.common import send_help, stale_button
+from handlers.common import send_help, show, stale_button
 from handlers.context import CustomContext
 from handlers.conversation import Conversation, Flow
 from handlers.keyboards import language_keyboard
@@ -23,7 +21,6 @@ from models.services.invitations import looks_like_code
 from models.services.org import clean_name
 from models.services.people import clean_phone
 
-log = logging.getLogger(__name__)
 FEATURE = "onb"
 
 
@@ -83,7 +80,7 @@ async def language_chosen(update: Update, context: CustomContext) -> None:
         {**talk.data, "locale": context.locale},
     )
     await query.answer()
-    await query.edit_message_text(context.t("onboarding.language_set"))
+    await show(query, context.t("onboarding.language_set"))
     await context.reply(update, "onboarding.ask_name", reply_markup=ReplyKeyboardRemove())
 
 
@@ -183,6 +180,7 @@ async def _finish(
 
 
 async def _tell_inviter(context: CustomContext, person: Person, code: str) -> None:
+    """The person who invited them learns they joined (through the outbox)."""
     invitation = await context.services.invitations.repo.by_code(code)
     if invitation is None or invitation.created_by is None:
         return
@@ -197,7 +195,4 @@ async def _tell_inviter(context: CustomContext, person: Person, code: str) -> No
         name=person.name,
         role=translator.text(locale, labels.ROLE[person.role]),
     )
-    try:
-        await context.bot.send_message(inviter.tg_user_id, text)
-    except TelegramError:
-        log.warning("could not tell inviter %s about a new person", inviter.id)
+    await context.services.outbox.send(inviter.tg_user_id, text, ref=f"person:{person.id}")

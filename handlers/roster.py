@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
+from typing import TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from handlers import callbacks, labels
-from handlers.common import refuse, stale_button
+from handlers.common import refuse, show, stale_button
 from handlers.context import CustomContext
 from handlers.keyboards import button_rows
 from handlers.menu import publish_person_commands
 from locales import Html
 from models.errors import DomainError
 from models.org import Office, PartnerType, Person, Role
-from models.rules import assignable_roles, can_manage_person, can_manage_station
+from models.rules import assignable_roles, can_manage_person
 
 FEATURE = "ros"
 STATION_STAFF = 0  # the "office" id meaning a station's people with no office
+UNSET = "-"
+T = TypeVar("T")
 
 
 async def roster_command(update: Update, context: CustomContext) -> None:
@@ -44,6 +48,9 @@ async def roster_press(update: Update, context: CustomContext) -> None:
     if query is None or person is None or data is None:
         await stale_button(update, context)
         return
+    if not person.role.is_staff:
+        await refuse(update, context)
+        return
     try:
         view = await _dispatch(context, person, data)
     except (ValueError, IndexError, KeyError):
@@ -54,7 +61,7 @@ async def roster_press(update: Update, context: CustomContext) -> None:
         return
     await query.answer()
     text, markup = view
-    await query.edit_message_text(context.t("roster.wrap", body=text), reply_markup=markup)
+    await show(query, context.t("roster.wrap", body=text), markup)
 
 
 View = tuple[Html, InlineKeyboardMarkup | None]
@@ -70,6 +77,8 @@ async def _dispatch(context: CustomContext, actor: Person, data: callbacks.Callb
         return await _station_view(context, station_id)
     if action == "of":
         return await _office_view(context, actor, data.int_arg(0), data.int_arg(1))
+    if action == "ops":
+        return await _operators_view(context, actor)
     target_id = data.int_arg(0)
     if action == "p":
         return await _person_view(context, actor, target_id)
@@ -77,10 +86,16 @@ async def _dispatch(context: CustomContext, actor: Person, data: callbacks.Callb
         return await _role_choices(context, actor, target_id)
     if action == "setrole":
         role = Role(data.args[1])
-        if role is Role.PARTNER and len(data.args) < 3:
-            return await _partner_choices(context, actor, target_id)
-        partner = PartnerType(data.args[2]) if role is Role.PARTNER else None
-        await _refresh_menu(context, await people.change_role(actor, target_id, role, partner))
+        partner = _opt(data.args, 2, PartnerType)
+        office = _opt(data.args, 3, int)
+        target = await people.manageable(actor, target_id)
+        if role is Role.PARTNER and partner is None:
+            return await _partner_choices(context, actor, target)
+        if role.needs_office and target.office_id is None and office is None:
+            return await _office_choices(context, actor, target, role, partner)
+        await _refresh_menu(
+            context, await people.change_role(actor, target_id, role, partner, office)
+        )
     elif action == "move":
         return await _move_choices(context, actor, target_id)
     elif action == "setoff":
@@ -113,6 +128,11 @@ async def _stations_view(context: CustomContext, actor: Person) -> View:
         InlineKeyboardButton(s.name, callback_data=callbacks.encode(FEATURE, "st", s.id))
         for s in stations
     ]
+    buttons.append(
+        InlineKeyboardButton(
+            context.label("roster.operators_title"), callback_data=callbacks.encode(FEATURE, "ops")
+        )
+    )
     return context.t("roster.choose_station"), InlineKeyboardMarkup(button_rows(buttons))
 
 
@@ -203,7 +223,7 @@ async def _person_view(context: CustomContext, actor: Person, target_id: int) ->
             _button(context, "roster.btn_pair", "pair", target.id),
         ]
     ]
-    if target.role.needs_office and actor.role is not Role.OFFICER:
+    if target.role.needs_office:
         rows[0].append(_button(context, "roster.btn_move", "move", target.id))
     if target.id != actor.id:
         if target.active:
@@ -213,6 +233,13 @@ async def _person_view(context: CustomContext, actor: Person, target_id: int) ->
     back = target.office_id or STATION_STAFF
     rows.append([_button(context, "roster.btn_back", "of", back, target.station_id or 0)])
     return text, InlineKeyboardMarkup(rows)
+
+
+def _opt(args: tuple[str, ...], index: int, kind: Callable[[str], T]) -> T | None:
+    """An optional callback argument ("-" or missing: not chosen yet)."""
+    if len(args) <= index or args[index] == UNSET:
+        return None
+    return kind(args[index])
 
 
 def _button(context: CustomContext, key: str, action: str, *args: object) -> InlineKeyboardButton:
@@ -229,7 +256,6 @@ async def _role_choices(context: CustomContext, actor: Person, target_id: int) -
             callback_data=callbacks.encode(FEATURE, "setrole", target.id, role.value),
         )
         for role in assignable_roles(actor, target)
-        if not role.needs_office or target.office_id is not None
     ]
     buttons.append(_button(context, "roster.btn_back", "p", target.id))
     return context.t("roster.choose_role", name=target.name), InlineKeyboardMarkup(
@@ -237,25 +263,66 @@ async def _role_choices(context: CustomContext, actor: Person, target_id: int) -
     )
 
 
-async def _partner_choices(context: CustomContext, actor: Person, target_id: int) -> View:
-    target = await context.services.people.manageable(actor, target_id)
+async def _partner_choices(context: CustomContext, actor: Person, target: Person) -> View:
     buttons = [
         InlineKeyboardButton(
             context.label(labels.PARTNER[p]),
             callback_data=callbacks.encode(
-                FEATURE, "setrole", target.id, Role.PARTNER.value, p.value
+                FEATURE, "setrole", target.id, Role.PARTNER.value, p.value, UNSET
             ),
         )
         for p in PartnerType
     ]
-    return context.t("roster.choose_partner", name=target.name), InlineKeyboardMarkup(
-        button_rows(buttons)
-    )
+    buttons.append(_button(context, "roster.btn_back", "p", target.id))
+    text = context.t("roster.choose_partner", name=target.name)
+    return text, InlineKeyboardMarkup(button_rows(buttons))
+
+
+async def _office_choices(
+    context: CustomContext,
+    actor: Person,
+    target: Person,
+    role: Role,
+    partner: PartnerType | None,
+) -> View:
+    """Someone without an office (duty, chief) who takes an office role: which office?"""
+    if target.station_id is None:
+        raise DomainError("station_required")
+    offices = await context.services.org.repo.offices(target.station_id)
+    buttons = [
+        InlineKeyboardButton(
+            o.name,
+            callback_data=callbacks.encode(
+                FEATURE,
+                "setrole",
+                target.id,
+                role.value,
+                partner.value if partner else UNSET,
+                o.id,
+            ),
+        )
+        for o in offices
+    ]
+    buttons.append(_button(context, "roster.btn_back", "p", target.id))
+    text = context.t("roster.choose_move", name=target.name)
+    return text, InlineKeyboardMarkup(button_rows(buttons))
+
+
+async def _operators_view(context: CustomContext, actor: Person) -> View:
+    operators = await context.services.people.operators(actor)
+    lines = [context.t("roster.operators_title")]
+    lines += [_person_line(context, p, "") for p in operators]
+    buttons = [
+        InlineKeyboardButton(p.name, callback_data=callbacks.encode(FEATURE, "p", p.id))
+        for p in operators
+        if p.id != actor.id
+    ]
+    return Html("\n".join(lines)), InlineKeyboardMarkup(button_rows(buttons, 3))
 
 
 async def _move_choices(context: CustomContext, actor: Person, target_id: int) -> View:
     target = await context.services.people.manageable(actor, target_id)
-    if target.station_id is None or not can_manage_station(actor, target.station_id):
+    if target.station_id is None or not target.role.needs_office:
         raise DomainError("not_allowed")
     offices = await context.services.org.repo.offices(target.station_id)
     buttons = [

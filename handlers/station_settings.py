@@ -7,7 +7,7 @@ from enum import StrEnum
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from handlers import callbacks, conversation
-from handlers.common import refuse, stale_button
+from handlers.common import refuse, show, stale_button
 from handlers.context import CustomContext
 from handlers.conversation import Conversation, Flow
 from handlers.keyboards import button_rows
@@ -75,7 +75,7 @@ async def settings_press(update: Update, context: CustomContext) -> None:
         await refuse(update, context, error.message_key)
         return
     await query.answer()
-    await query.edit_message_text(context.t("settings.wrap", body=text), reply_markup=markup)
+    await show(query, context.t("settings.wrap", body=text), markup)
 
 
 async def on_message(update: Update, context: CustomContext, talk: Conversation) -> None:

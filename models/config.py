@@ -129,6 +129,9 @@ def check_db_path_writable(path: Path) -> None:
         raise SettingsError(
             "PATROL_DB_PATH", f"cannot create {path.parent}: {exc.strerror}"
         ) from None
-    target = path if path.exists() else path.parent
-    if not os.access(target, os.W_OK):
-        raise SettingsError("PATROL_DB_PATH", f"{target} is not writable")
+    if path.exists() and not path.is_file():
+        raise SettingsError("PATROL_DB_PATH", f"{path} is not a file")
+    # SQLite writes its -wal and -shm files beside the database: the folder must be writable.
+    for target in (path, path.parent):
+        if target.exists() and not os.access(target, os.W_OK):
+            raise SettingsError("PATROL_DB_PATH", f"{target} is not writable")

@@ -61,10 +61,22 @@ def can_manage_person(actor: Person, target: Person) -> bool:
 
 
 def assignable_roles(actor: Person, target: Person) -> tuple[Role, ...]:
-    """The roles `actor` may give `target` (its current one excluded)."""
+    """The roles `actor` may give `target` (its current one excluded). A person with no
+    station (an operator) can only be given roles that need none."""
     if not can_manage_person(actor, target):
         return ()
-    return tuple(r for r in invitable_roles(actor) if r is not target.role)
+    return tuple(
+        r
+        for r in invitable_roles(actor)
+        if r is not target.role and (target.station_id is not None or not r.needs_station)
+    )
+
+
+def can_see_station_staff(actor: Person, station_id: int) -> bool:
+    """The station's people without an office (chief, duty): its staff and operators."""
+    if not actor.active or not actor.role.is_staff:
+        return False
+    return actor.role is Role.OPERATOR or actor.station_id == station_id
 
 
 def can_see_roster(actor: Person, office: Office) -> bool:
@@ -97,9 +109,7 @@ def check_move(actor: Person, target: Person, office: Office) -> None:
     """Moving a person to another office of the same station."""
     if not can_manage_person(actor, target) or not target.role.needs_office:
         raise DomainError("not_allowed")
-    if actor.role is Role.OFFICER:
-        raise DomainError("not_allowed")
-    if office.station_id != target.station_id:
+    if office.station_id != target.station_id or not office.active:
         raise DomainError("not_allowed")
 
 

@@ -82,9 +82,12 @@ def _parse_time(text: str) -> time:
     return time(int(match.group(1)), int(match.group(2)))
 
 
+MAX_LIST = 6
+
+
 def _parse_seconds_list(text: str) -> tuple[int, ...]:
     parts = [p for p in re.split(r"[,，\s]+", text) if p]
-    if not parts:
+    if not parts or len(parts) > MAX_LIST:
         raise ValueError(text)
     return tuple(int(p) for p in parts)
 

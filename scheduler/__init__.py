@@ -1,1 +1,15 @@
 """What happens in time: job callbacks, timers kept as rows and re-armed at start."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from scheduler.conversations import register as register_conversation_expiry
+
+if TYPE_CHECKING:
+    from handlers.context import PatrolApplication
+
+
+def register_timer_kinds(app: PatrolApplication) -> None:
+    """Every kind of timer row the bot knows, with what it does when due."""
+    register_conversation_expiry(app)

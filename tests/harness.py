@@ -57,9 +57,20 @@ class Harness:
         await self.app.shutdown()
 
     async def feed(self, payload: dict[str, Any]) -> list[Call]:
-        """Process one update; return the Bot API calls it caused."""
+        """Receive one update as polling would (inbox, then processing), deliver what it put
+        in the outbox; return the Bot API calls it caused."""
         before = len(self.tg.calls)
-        await self.app.process_update(Update.de_json(payload, self.app.bot))
+        update = Update.de_json(payload, self.app.bot)
+        assert update is not None
+        await self.app.receive(update)
+        await self.app.sender.drain()
+        return self.tg.calls[before:]
+
+    async def tick(self) -> list[Call]:
+        """Run what is due at the clock's time: timers, then the outbox."""
+        before = len(self.tg.calls)
+        await self.services.timers.sweep()
+        await self.app.sender.drain()
         return self.tg.calls[before:]
 
     async def send(self, user: User, body: str, chat: Chat | None = None) -> list[Call]:

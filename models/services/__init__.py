@@ -9,8 +9,10 @@ from models.config import Settings
 from models.services.groups import GroupService
 from models.services.invitations import InvitationService
 from models.services.org import OrgService
+from models.services.outbox import Outbox
 from models.services.people import PeopleService
 from models.services.station_settings import StationSettingsService
+from models.services.timers import Timers
 from models.store.db import Database
 from models.store.misc_repo import ConversationRepository
 
@@ -28,6 +30,8 @@ class Services:
     groups: GroupService
     station_settings: StationSettingsService
     conversations: ConversationRepository
+    outbox: Outbox
+    timers: Timers
 
     @classmethod
     def create(cls, settings: Settings, db: Database, clock: Clock) -> Services:
@@ -43,4 +47,6 @@ class Services:
             groups=GroupService(db, clock),
             station_settings=station_settings,
             conversations=ConversationRepository(db),
+            outbox=Outbox(db, clock),
+            timers=Timers(db, clock),
         )

@@ -65,8 +65,15 @@ class GroupService:
             if place is None or place.office_id != office_id:
                 raise DomainError("not_allowed")
         async with self.db.write():
-            if await self.repo.get(chat_id) is None:
+            existing = await self.repo.get(chat_id)
+            if existing is None:
                 raise DomainError("stale")
+            # A registered group stays with its station unless that station's chief (or an
+            # operator) changes it: nobody takes over another station's village group.
+            if existing.station_id is not None and not can_manage_station(
+                actor, existing.station_id
+            ):
+                raise DomainError("group_other_station")
             await self.repo.register(
                 chat_id,
                 kind=kind,

@@ -67,7 +67,7 @@ class InvitationService:
             raise DomainError("setting_out_of_range", minimum=1, maximum=MAX_USES)
         if role is Role.PARTNER and partner_type is None:
             raise DomainError("partner_type_required")
-        days = 7
+        days = self.station_settings.settings.invitation_days
         if station_id is not None:
             days = await self.station_settings.value(station_id, "invitation_days")
         now = self.clock.now()

@@ -56,6 +56,8 @@ class OrgService:
         return station
 
     async def rename_station(self, actor: Person, station_id: int, name: str) -> None:
+        if actor.role is not Role.OPERATOR:
+            raise DomainError("not_allowed")
         station = await self._station(actor, station_id)
         name = clean_name(name)
         async with self.db.write():

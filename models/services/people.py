@@ -11,6 +11,7 @@ from models.org import Invitation, Office, PartnerType, Person, Role
 from models.rules import (
     can_manage_person,
     can_see_roster,
+    can_see_station_staff,
     check_deactivate,
     check_move,
     check_pairing,
@@ -104,10 +105,15 @@ class PeopleService:
         return await self.repo.in_office(office.id)
 
     async def station_staff(self, actor: Person, station_id: int) -> list[Person]:
-        """People of a station with no office (chief, duty), for the chief's roster."""
-        if actor.role is not Role.OPERATOR and actor.station_id != station_id:
+        """People of a station with no office (chief, duty), for the roster."""
+        if not can_see_station_staff(actor, station_id):
             raise DomainError("not_allowed")
         return [p for p in await self.repo.in_station(station_id) if p.office_id is None]
+
+    async def operators(self, actor: Person) -> list[Person]:
+        if actor.role is not Role.OPERATOR or not actor.active:
+            raise DomainError("not_allowed")
+        return await self.repo.everyone_with_role(Role.OPERATOR)
 
     async def manageable(self, actor: Person, target_id: int) -> Person:
         target = await self.repo.get(target_id)
@@ -121,21 +127,29 @@ class PeopleService:
         target_id: int,
         role: Role,
         partner_type: PartnerType | None = None,
+        office_id: int | None = None,
     ) -> Person:
+        """Give someone another role; a person with no office who takes an office role needs
+        `office_id` (an office of their station)."""
         async with self.db.write():
             target = await self.manageable(actor, target_id)
             remaining = await self._others_with_role(target)
             check_role_change(actor, target, role, remaining)
-            if role.needs_office and target.office_id is None:
-                raise DomainError("office_required")
+            if role.needs_station and target.station_id is None:
+                raise DomainError("station_required")
+            office = target.office_id
+            if role.needs_office and office is None:
+                chosen = await self.org.office(office_id) if office_id is not None else None
+                if chosen is None or chosen.station_id != target.station_id:
+                    raise DomainError("office_required")
+                office = chosen.id
             if role is Role.PARTNER and partner_type is None:
-                partner_type = PartnerType.GRID_WORKER
+                raise DomainError("partner_type_required")
             await self.repo.set_role(
                 target.id, role, partner_type if role is Role.PARTNER else None
             )
-            if not role.needs_office:
-                station = None if role is Role.OPERATOR else target.station_id
-                await self.repo.set_place(target.id, station, None)
+            station = None if role is Role.OPERATOR else target.station_id
+            await self.repo.set_place(target.id, station, office if role.needs_office else None)
             if _pairing_side(role) != _pairing_side(target.role):
                 await self.repo.clear_pairings(target.id)
             after = await self._reload(target.id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,8 @@ class Database:
         self._conn: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
         self._writer: asyncio.Task[Any] | None = None
+        # Called after each outermost COMMIT (e.g. to wake the outbox sender).
+        self.on_commit: list[Callable[[], None]] = []
 
     @property
     def conn(self) -> aiosqlite.Connection:
@@ -103,8 +105,25 @@ class Database:
                 raise
             else:
                 await self.conn.execute("COMMIT")
+                for hook in self.on_commit:
+                    hook()
             finally:
                 self._writer = None
+
+    @property
+    def in_write(self) -> bool:
+        """Whether the current task holds the write transaction."""
+        return self._writer is not None and self._writer is asyncio.current_task()
+
+    async def backup_to(self, target: Path) -> None:
+        """A consistent online copy (SQLite's backup API), safe while the bot runs."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        async with self._write_lock:
+            copy = await aiosqlite.connect(target)
+            try:
+                await self.conn.backup(copy)
+            finally:
+                await copy.close()
 
     async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
         """Run one statement; return the last row id (for inserts)."""

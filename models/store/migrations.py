@@ -128,4 +128,49 @@ CREATE TABLE conversations (
 )
 """
 
-MIGRATIONS: tuple[str, ...] = (V1_ORGANISATION,)
+V2_RAILS = """
+CREATE TABLE inbox (
+    update_id INTEGER PRIMARY KEY,
+    callback_id TEXT UNIQUE,
+    payload TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    done_at TEXT,
+    failed INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX inbox_pending ON inbox(done_at, update_id);
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY,
+    chat_id INTEGER NOT NULL,
+    method TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    urgent INTEGER NOT NULL DEFAULT 0,
+    status TEXT NOT NULL DEFAULT 'pending'
+        CHECK (status IN ('pending', 'sending', 'sent', 'failed')),
+    edit_of INTEGER REFERENCES outbox(id),
+    ref TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
+    possible_duplicate INTEGER NOT NULL DEFAULT 0,
+    message_id INTEGER,
+    error TEXT,
+    created_at TEXT NOT NULL,
+    sent_at TEXT
+);
+CREATE INDEX outbox_due ON outbox(status, urgent, next_attempt_at);
+CREATE INDEX outbox_ref ON outbox(ref);
+CREATE TABLE timers (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL UNIQUE,
+    due_at TEXT NOT NULL,
+    payload TEXT NOT NULL DEFAULT '{}',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    done_at TEXT,
+    outcome TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX timers_due ON timers(done_at, due_at);
+ALTER TABLE people ADD COLUMN unreachable_at TEXT
+"""
+
+MIGRATIONS: tuple[str, ...] = (V1_ORGANISATION, V2_RAILS)

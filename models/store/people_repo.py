@@ -70,6 +70,13 @@ class PeopleRepository:
         )
         return [_person(r) for r in rows]
 
+    async def everyone_with_role(self, role: Role) -> list[Person]:
+        """Active and suspended people holding `role`."""
+        rows = await self.db.fetch_all(
+            "SELECT * FROM people WHERE role = ? ORDER BY name, id", (role.value,)
+        )
+        return [_person(r) for r in rows]
+
     async def with_role(self, role: Role, station_id: int | None = None) -> list[Person]:
         """Active people holding `role` (in `station_id` when given)."""
         if station_id is None:

@@ -1,0 +1,67 @@
+"""The durable inbox: an update is committed to SQLite before Telegram is told it arrived.
+
+PTB's updater awaits `update_queue.put()` before its next `getUpdates` confirms the offset,
+and its webhook handler awaits it before answering 200, so storing inside `put()` means an
+update Telegram considers delivered is always in the database. At start, stored updates that
+are not done are queued first; `PatrolApplication.process_update` marks each one done in the
+same transaction as its effects."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+
+from telegram import Bot, Update
+
+from models.clock import Clock
+from models.store.db import Database
+from models.store.rails_repo import InboxRepository
+
+log = logging.getLogger(__name__)
+KEEP_DONE = 2  # days a processed update is kept (to recognise a redelivery)
+
+
+class Inbox:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+        self.repo = InboxRepository(db)
+
+    async def store(self, update: Update) -> bool:
+        """Commit the update; False when this update (or its callback query) is known."""
+        callback_id = update.callback_query.id if update.callback_query else None
+        async with self.db.write():
+            return await self.repo.store(
+                update.update_id,
+                callback_id,
+                json.dumps(update.to_dict(), ensure_ascii=False),
+                self.clock.now(),
+            )
+
+    async def pending(self, bot: Bot) -> list[Update]:
+        updates = []
+        for payload in await self.repo.pending():
+            update = Update.de_json(json.loads(payload), bot)
+            if update is not None:
+                updates.append(update)
+        return updates
+
+
+class DurableUpdateQueue(asyncio.Queue[object]):
+    """PTB's update queue, storing each update before `put()` returns."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.store: Callable[[Update], Awaitable[bool]] | None = None
+
+    async def put(self, item: object) -> None:
+        if isinstance(item, Update) and self.store is not None and not await self.store(item):
+            log.info("update %s is already known; not processed again", item.update_id)
+            return
+        await super().put(item)
+
+    async def put_stored(self, item: Update) -> None:
+        """Queue an update that is already in the inbox (restart)."""
+        await super().put(item)

@@ -1,0 +1,102 @@
+"""The outbox: notifications that matter are rows first, written in the transaction of the
+change that caused them, and sent after it commits (see scheduler/outbox.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from models.clock import Clock
+from models.store.db import Database
+from models.store.rails_repo import OutboxItem, OutboxRepository
+
+FailureHandler = Callable[[OutboxItem, str], Awaitable[None]]
+
+
+class Outbox:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+        self.repo = OutboxRepository(db)
+        # ref prefix ("backup", "report"...) -> what the feature does when a send fails for good
+        self.failure_handlers: dict[str, FailureHandler] = {}
+
+    async def send(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        urgent: bool = False,
+        reply_markup: dict[str, Any] | None = None,
+        ref: str | None = None,
+    ) -> int:
+        """Queue a message; returns the outbox id (an edit of it can be queued at once)."""
+        payload: dict[str, Any] = {"text": text}
+        if reply_markup is not None:
+            payload["reply_markup"] = reply_markup
+        return await self._add(chat_id, "sendMessage", payload, urgent, ref)
+
+    async def send_location(
+        self,
+        chat_id: int,
+        latitude: float,
+        longitude: float,
+        *,
+        urgent: bool = False,
+        ref: str | None = None,
+    ) -> int:
+        payload = {"latitude": latitude, "longitude": longitude}
+        return await self._add(chat_id, "sendLocation", payload, urgent, ref)
+
+    async def send_photo(
+        self,
+        chat_id: int,
+        photo: str,
+        caption: str | None = None,
+        *,
+        urgent: bool = False,
+        ref: str | None = None,
+    ) -> int:
+        payload: dict[str, Any] = {"photo": photo}
+        if caption:
+            payload["caption"] = caption
+        return await self._add(chat_id, "sendPhoto", payload, urgent, ref)
+
+    async def edit(
+        self,
+        original: int,
+        text: str,
+        *,
+        reply_markup: dict[str, Any] | None = None,
+        ref: str | None = None,
+    ) -> int:
+        """Edit a queued message; waits for the original's message id before it is sent."""
+        item = await self.repo.get(original)
+        if item is None:
+            raise ValueError(f"no outbox item {original}")
+        payload: dict[str, Any] = {"text": text}
+        if reply_markup is not None:
+            payload["reply_markup"] = reply_markup
+        async with self.db.write():
+            return await self.repo.add(
+                chat_id=item.chat_id,
+                method="editMessageText",
+                payload=payload,
+                urgent=item.urgent,
+                at=self.clock.now(),
+                edit_of=original,
+                ref=ref or item.ref,
+            )
+
+    async def _add(
+        self, chat_id: int, method: str, payload: dict[str, Any], urgent: bool, ref: str | None
+    ) -> int:
+        async with self.db.write():
+            return await self.repo.add(
+                chat_id=chat_id,
+                method=method,
+                payload=payload,
+                urgent=urgent,
+                at=self.clock.now(),
+                ref=ref,
+            )

@@ -1,0 +1,114 @@
+"""Timers as rows: every reminder, deadline and daily publish is a row with a due time and a
+done mark. The scheduler derives JobQueue jobs from the rows (`arm`), re-arms them at start,
+and sweeps for anything due that a job missed; the conditional `finish` in the same
+transaction as the timer's effects makes each timer run exactly once."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from models.clock import Clock
+from models.store.db import Database
+from models.store.rails_repo import Timer, TimerRepository
+
+log = logging.getLogger(__name__)
+
+RETRY_DELAY = timedelta(seconds=30)
+MAX_ATTEMPTS = 20
+
+TimerHandler = Callable[[Timer], Awaitable[None]]
+Armer = Callable[[str, datetime], None]
+
+
+@dataclass(frozen=True)
+class TimerKind:
+    """What a kind of timer does when due; `max_lateness` says when running it late is
+    pointless (None: always run, however late)."""
+
+    name: str
+    handler: TimerHandler
+    max_lateness: timedelta | None = None
+
+
+class Timers:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+        self.repo = TimerRepository(db)
+        self.kinds: dict[str, TimerKind] = {}
+        self.arm: Armer | None = None  # set by the scheduler once the JobQueue runs
+        self._to_arm: dict[str, datetime] = {}
+        db.on_commit.append(self._arm_committed)
+
+    def register(self, kind: TimerKind) -> None:
+        self.kinds[kind.name] = kind
+
+    async def schedule(
+        self, kind: str, key: str, due_at: datetime, payload: dict[str, Any] | None = None
+    ) -> None:
+        """Create or replace the timer `key` (inside the caller's transaction, if any)."""
+        if kind not in self.kinds:
+            raise ValueError(f"unknown timer kind {kind}")
+        async with self.db.write():
+            await self.repo.put(kind, key, due_at, payload or {}, self.clock.now())
+        self._to_arm[key] = due_at
+
+    async def cancel(self, key: str) -> None:
+        async with self.db.write():
+            await self.repo.cancel(key, self.clock.now())
+        self._to_arm.pop(key, None)
+
+    def _arm_committed(self) -> None:
+        pending, self._to_arm = self._to_arm, {}
+        if self.arm is not None:
+            for key, due_at in pending.items():
+                self.arm(key, due_at)
+
+    async def sweep(self) -> int:
+        """Fire every due timer; return how many ran."""
+        ran = 0
+        for timer in await self.repo.due(self.clock.now()):
+            if await self.fire(timer.key):
+                ran += 1
+        return ran
+
+    async def fire(self, key: str) -> bool:
+        """Run the timer `key` if it is due and not done; exactly once, even when a job and the
+        sweeper race: the done mark and the handler's effects commit together."""
+        try:
+            async with self.db.write():
+                timer = await self.repo.get(key)
+                now = self.clock.now()
+                if timer is None or timer.done_at is not None or timer.due_at > now:
+                    return False
+                kind = self.kinds.get(timer.kind)
+                if kind is None:
+                    await self.repo.finish(timer.id, now, "unknown-kind")
+                    return False
+                late = now - timer.due_at
+                if kind.max_lateness is not None and late > kind.max_lateness:
+                    await self.repo.finish(timer.id, now, "skipped-late")
+                    log.info("timer %s skipped: %s late", key, late)
+                    return False
+                if not await self.repo.finish(timer.id, now, "done"):
+                    return False
+                await kind.handler(timer)
+                return True
+        except Exception:
+            log.exception("timer %s failed; it will be retried", key)
+            await self._after_failure(key)
+            return False
+
+    async def _after_failure(self, key: str) -> None:
+        async with self.db.write():
+            timer = await self.repo.get(key)
+            if timer is None:
+                return
+            if timer.attempts + 1 >= MAX_ATTEMPTS:
+                await self.repo.finish(timer.id, self.clock.now(), "failed")
+                return
+            await self.repo.postpone(timer.id, self.clock.now() + RETRY_DELAY)

@@ -1,0 +1,285 @@
+"""The rails: the inbox of updates, the outbox of notifications, and timers as rows."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from aiosqlite import Row
+
+from models.clock import from_db, to_db
+from models.store.db import Database
+
+
+class InboxRepository:
+    """Every update, stored before Telegram is told it arrived; marked done with its effects."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def store(
+        self, update_id: int, callback_id: str | None, payload: str, at: datetime
+    ) -> bool:
+        """Keep an update; False when it (or its callback query) is already known."""
+        return (
+            await self.db.execute_count(
+                "INSERT OR IGNORE INTO inbox (update_id, callback_id, payload, received_at)"
+                " VALUES (?, ?, ?, ?)",
+                (update_id, callback_id, payload, to_db(at)),
+            )
+            > 0
+        )
+
+    async def is_done(self, update_id: int) -> bool:
+        row = await self.db.fetch_one(
+            "SELECT done_at FROM inbox WHERE update_id = ?", (update_id,)
+        )
+        return row is not None and row["done_at"] is not None
+
+    async def mark_done(self, update_id: int, at: datetime, failed: bool) -> None:
+        await self.db.execute(
+            "UPDATE inbox SET done_at = ?, failed = ? WHERE update_id = ?",
+            (to_db(at), int(failed), update_id),
+        )
+
+    async def pending(self) -> list[str]:
+        rows = await self.db.fetch_all(
+            "SELECT payload FROM inbox WHERE done_at IS NULL ORDER BY update_id"
+        )
+        return [r["payload"] for r in rows]
+
+    async def purge_done(self, before: datetime) -> int:
+        return await self.db.execute_count(
+            "DELETE FROM inbox WHERE done_at IS NOT NULL AND done_at < ?", (to_db(before),)
+        )
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    chat_id: int
+    method: str
+    payload: dict[str, Any]
+    urgent: bool
+    status: str
+    edit_of: int | None
+    ref: str | None
+    attempts: int
+    next_attempt_at: datetime
+    possible_duplicate: bool
+    message_id: int | None
+    error: str | None
+
+
+class OutboxRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def add(
+        self,
+        *,
+        chat_id: int,
+        method: str,
+        payload: dict[str, Any],
+        urgent: bool,
+        at: datetime,
+        edit_of: int | None = None,
+        ref: str | None = None,
+    ) -> int:
+        return await self.db.execute(
+            "INSERT INTO outbox (chat_id, method, payload, urgent, edit_of, ref, next_attempt_at,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                chat_id,
+                method,
+                json.dumps(payload, ensure_ascii=False),
+                int(urgent),
+                edit_of,
+                ref,
+                to_db(at),
+                to_db(at),
+            ),
+        )
+
+    async def get(self, item_id: int) -> OutboxItem | None:
+        row = await self.db.fetch_one("SELECT * FROM outbox WHERE id = ?", (item_id,))
+        return _item(row) if row else None
+
+    async def next_due(self, now: datetime, busy_chats: set[int]) -> OutboxItem | None:
+        """The next item to send: urgent first, then oldest; one at a time per chat; an edit
+        waits until the message it edits has been sent (or has failed)."""
+        busy = ",".join(str(int(c)) for c in busy_chats) or "0"  # chat 0 does not exist
+        rows = await self.db.fetch_all(
+            "SELECT o.* FROM outbox o LEFT JOIN outbox e ON e.id = o.edit_of"
+            " WHERE o.status = 'pending' AND o.next_attempt_at <= ?"
+            f" AND o.chat_id NOT IN ({busy})"
+            " AND (o.edit_of IS NULL OR e.status IN ('sent', 'failed'))"
+            " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.chat_id = o.chat_id"
+            "   AND p.status IN ('pending', 'sending') AND p.id < o.id AND p.urgent >= o.urgent)"
+            " ORDER BY o.urgent DESC, o.id LIMIT 1",
+            (to_db(now),),
+        )
+        return _item(rows[0]) if rows else None
+
+    async def claim(self, item_id: int) -> bool:
+        return (
+            await self.db.execute_count(
+                "UPDATE outbox SET status = 'sending', attempts = attempts + 1"
+                " WHERE id = ? AND status = 'pending'",
+                (item_id,),
+            )
+            > 0
+        )
+
+    async def mark_sent(self, item_id: int, message_id: int | None, at: datetime) -> None:
+        await self.db.execute(
+            "UPDATE outbox SET status = 'sent', message_id = ?, sent_at = ?, error = NULL"
+            " WHERE id = ?",
+            (message_id, to_db(at), item_id),
+        )
+
+    async def retry_later(
+        self, item_id: int, at: datetime, error: str, possible_duplicate: bool
+    ) -> None:
+        await self.db.execute(
+            "UPDATE outbox SET status = 'pending', next_attempt_at = ?, error = ?,"
+            " possible_duplicate = MAX(possible_duplicate, ?) WHERE id = ?",
+            (to_db(at), error, int(possible_duplicate), item_id),
+        )
+
+    async def mark_failed(self, item_id: int, error: str) -> None:
+        await self.db.execute(
+            "UPDATE outbox SET status = 'failed', error = ? WHERE id = ?", (error, item_id)
+        )
+
+    async def recover_in_flight(self) -> int:
+        """After a crash, sends in flight have an unknown outcome: send again, flagged."""
+        return await self.db.execute_count(
+            "UPDATE outbox SET status = 'pending', possible_duplicate = 1 WHERE status = 'sending'"
+        )
+
+    async def next_attempt(self) -> datetime | None:
+        row = await self.db.fetch_one(
+            "SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'"
+        )
+        return from_db(row[0]) if row and row[0] else None
+
+    async def by_ref(self, ref: str) -> list[OutboxItem]:
+        rows = await self.db.fetch_all("SELECT * FROM outbox WHERE ref = ? ORDER BY id", (ref,))
+        return [_item(r) for r in rows]
+
+    async def counts(self) -> dict[str, int]:
+        rows = await self.db.fetch_all("SELECT status, COUNT(*) n FROM outbox GROUP BY status")
+        return {r["status"]: r["n"] for r in rows}
+
+
+@dataclass(frozen=True)
+class Timer:
+    id: int
+    kind: str
+    key: str
+    due_at: datetime
+    payload: dict[str, Any]
+    attempts: int
+    done_at: datetime | None
+    outcome: str | None
+
+
+class TimerRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def put(
+        self, kind: str, key: str, due_at: datetime, payload: dict[str, Any], at: datetime
+    ) -> int:
+        """Create or replace the timer with this key (a re-armed timer starts over)."""
+        await self.db.execute(
+            "INSERT INTO timers (kind, key, due_at, payload, created_at) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT(key) DO UPDATE SET kind = excluded.kind, due_at = excluded.due_at,"
+            " payload = excluded.payload, attempts = 0, done_at = NULL, outcome = NULL",
+            (kind, key, to_db(due_at), json.dumps(payload, ensure_ascii=False), to_db(at)),
+        )
+        row = await self.db.fetch_one("SELECT id FROM timers WHERE key = ?", (key,))
+        assert row is not None
+        return int(row["id"])
+
+    async def get(self, key: str) -> Timer | None:
+        row = await self.db.fetch_one("SELECT * FROM timers WHERE key = ?", (key,))
+        return _timer(row) if row else None
+
+    async def by_id(self, timer_id: int) -> Timer | None:
+        row = await self.db.fetch_one("SELECT * FROM timers WHERE id = ?", (timer_id,))
+        return _timer(row) if row else None
+
+    async def finish(self, timer_id: int, at: datetime, outcome: str) -> bool:
+        """Mark done, once: the fencing step that makes a timer and the sweeper race safely."""
+        return (
+            await self.db.execute_count(
+                "UPDATE timers SET done_at = ?, outcome = ? WHERE id = ? AND done_at IS NULL",
+                (to_db(at), outcome, timer_id),
+            )
+            > 0
+        )
+
+    async def cancel(self, key: str, at: datetime) -> bool:
+        return (
+            await self.db.execute_count(
+                "UPDATE timers SET done_at = ?, outcome = 'cancelled'"
+                " WHERE key = ? AND done_at IS NULL",
+                (to_db(at), key),
+            )
+            > 0
+        )
+
+    async def postpone(self, timer_id: int, due_at: datetime) -> None:
+        await self.db.execute(
+            "UPDATE timers SET due_at = ?, attempts = attempts + 1 WHERE id = ?",
+            (to_db(due_at), timer_id),
+        )
+
+    async def due(self, now: datetime, limit: int = 200) -> list[Timer]:
+        rows = await self.db.fetch_all(
+            "SELECT * FROM timers WHERE done_at IS NULL AND due_at <= ? ORDER BY due_at, id"
+            " LIMIT ?",
+            (to_db(now), limit),
+        )
+        return [_timer(r) for r in rows]
+
+    async def pending(self) -> list[Timer]:
+        rows = await self.db.fetch_all(
+            "SELECT * FROM timers WHERE done_at IS NULL ORDER BY due_at, id"
+        )
+        return [_timer(r) for r in rows]
+
+
+def _item(row: Row) -> OutboxItem:
+    return OutboxItem(
+        id=row["id"],
+        chat_id=row["chat_id"],
+        method=row["method"],
+        payload=json.loads(row["payload"]),
+        urgent=bool(row["urgent"]),
+        status=row["status"],
+        edit_of=row["edit_of"],
+        ref=row["ref"],
+        attempts=row["attempts"],
+        next_attempt_at=from_db(row["next_attempt_at"]),
+        possible_duplicate=bool(row["possible_duplicate"]),
+        message_id=row["message_id"],
+        error=row["error"],
+    )
+
+
+def _timer(row: Row) -> Timer:
+    return Timer(
+        id=row["id"],
+        kind=row["kind"],
+        key=row["key"],
+        due_at=from_db(row["due_at"]),
+        payload=json.loads(row["payload"]),
+        attempts=row["attempts"],
+        done_at=from_db(row["done_at"]) if row["done_at"] else None,
+        outcome=row["outcome"],
+    )

@@ -1,0 +1,47 @@
+"""JobQueue glue: a job per pending timer row (named by its key, so a new one replaces the
+old), re-armed at start, and the sweeper that runs what a lost job missed."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from telegram.ext import CallbackContext, JobQueue
+
+from models.services.timers import Timers
+
+SWEEP_INTERVAL = 5.0
+JobContext = CallbackContext[Any, Any, Any, Any]
+
+
+class TimerJobs:
+    def __init__(self, timers: Timers, job_queue: JobQueue[Any]) -> None:
+        self.timers = timers
+        self.job_queue = job_queue
+
+    async def start(self) -> int:
+        """Arm a job for every pending timer, start the sweeper; return how many were armed."""
+        self.timers.arm = self.arm
+        pending = await self.timers.repo.pending()
+        for timer in pending:
+            self.arm(timer.key, timer.due_at)
+        self.job_queue.run_repeating(
+            self._sweep, interval=SWEEP_INTERVAL, first=0.2, name="sweeper"
+        )
+        return len(pending)
+
+    def arm(self, key: str, due_at: datetime) -> None:
+        for job in self.job_queue.get_jobs_by_name(key):
+            job.schedule_removal()
+        when = max(due_at, self.timers.clock.now() + timedelta(milliseconds=10))
+        self.job_queue.run_once(self._fire, when=when, name=key, data=key)
+
+    async def _fire(self, context: JobContext) -> None:
+        """The job of one timer row."""
+        job = context.job
+        if job is not None and isinstance(job.data, str):
+            await self.timers.fire(job.data)
+
+    async def _sweep(self, context: JobContext) -> None:
+        """The sweeper: runs whatever is due that no job ran."""
+        await self.timers.sweep()

@@ -1,0 +1,139 @@
+"""Telegram's sending limits, with urgent sends ahead of bulk ones.
+
+Telegram allows about 30 messages a second overall, one a second per private chat (short
+bursts tolerated) and 20 a minute per group. Bulk sends (broadcasts, tips) may use at most
+`BULK_RATE` of the overall 30/s, so an urgent send (a reply, a backup call, an escalation)
+always finds capacity within a fraction of a second, however large a broadcast is running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
+
+log = logging.getLogger(__name__)
+
+OVERALL_RATE = 30.0
+BULK_RATE = 25.0
+PRIVATE_RATE, PRIVATE_BURST = 1.0, 3.0
+GROUP_RATE, GROUP_BURST = 20 / 60, 5.0
+
+
+class TokenBucket:
+    """`rate` tokens a second up to `capacity`; `pause()` holds it after a RetryAfter."""
+
+    def __init__(
+        self, rate: float, capacity: float, now: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.rate = rate
+        self.capacity = capacity
+        self._now = now
+        self._tokens = capacity
+        self._updated = now()
+        self._paused_until = 0.0
+
+    def _refill(self) -> None:
+        now = self._now()
+        self._tokens = min(self.capacity, self._tokens + (now - self._updated) * self.rate)
+        self._updated = now
+
+    def wait_time(self) -> float:
+        """Seconds until a token is free (0 when one is free now)."""
+        self._refill()
+        pause = max(0.0, self._paused_until - self._now())
+        if self._tokens >= 1:
+            return pause
+        return max(pause, (1 - self._tokens) / self.rate)
+
+    def take(self) -> None:
+        self._refill()
+        self._tokens -= 1
+
+    def pause(self, seconds: float) -> None:
+        self._paused_until = max(self._paused_until, self._now() + seconds)
+
+    @property
+    def idle(self) -> bool:
+        self._refill()
+        return self._tokens >= self.capacity and self._paused_until <= self._now()
+
+
+async def acquire(*buckets: TokenBucket) -> None:
+    """Take one token from every bucket, waiting until all have one."""
+    while True:
+        wait = max(b.wait_time() for b in buckets)
+        if wait <= 0:
+            for bucket in buckets:
+                bucket.take()
+            return
+        await asyncio.sleep(wait)
+
+
+class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
+    """PTB's rate-limiter seam. Pass `rate_limit_args={"bulk": True}` for bulk sends."""
+
+    def __init__(self, max_retries: int = 2) -> None:
+        self.max_retries = max_retries
+        self.overall = TokenBucket(OVERALL_RATE, OVERALL_RATE)
+        self.bulk = TokenBucket(BULK_RATE, BULK_RATE)
+        self.chats: dict[int, TokenBucket] = {}
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    def _chat_bucket(self, chat_id: int) -> TokenBucket:
+        bucket = self.chats.get(chat_id)
+        if bucket is None:
+            if len(self.chats) > 10_000:  # forget chats that have been quiet
+                self.chats = {k: v for k, v in self.chats.items() if not v.idle}
+            if chat_id < 0:
+                bucket = TokenBucket(GROUP_RATE, GROUP_BURST)
+            else:
+                bucket = TokenBucket(PRIVATE_RATE, PRIVATE_BURST)
+            self.chats[chat_id] = bucket
+        return bucket
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: dict[str, Any] | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        """Wait for capacity (only calls aimed at a chat count), call, retry after RetryAfter."""
+        chat_id: int | None = None
+        with contextlib.suppress(TypeError, ValueError):
+            chat_id = int(data["chat_id"]) if data.get("chat_id") is not None else None
+        bulk = bool(rate_limit_args and rate_limit_args.get("bulk"))
+        retries = self.max_retries
+        if rate_limit_args and "retries" in rate_limit_args:
+            retries = int(rate_limit_args["retries"])
+        for attempt in range(retries + 1):
+            if chat_id is not None:
+                buckets = [self.overall, self._chat_bucket(chat_id)]
+                if bulk:
+                    buckets.append(self.bulk)
+                await acquire(*buckets)
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                seconds = exc.retry_after
+                wait = seconds if isinstance(seconds, int | float) else seconds.total_seconds()
+                target = self._chat_bucket(chat_id) if chat_id is not None else self.overall
+                target.pause(wait)
+                if attempt == retries:
+                    raise
+                log.info("Telegram asked to wait %.1f s (%s)", wait, endpoint)
+        raise AssertionError("unreachable")

@@ -1,0 +1,229 @@
+"""The outbox sender: delivers queued notifications, urgent first, under Telegram's limits,
+retrying with back-off; permanent failures are handed to the feature that queued them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from telegram import Message
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.ext import ExtBot
+
+from models.clock import Clock, to_db
+from models.services.outbox import Outbox
+from models.store.db import Database
+from models.store.rails_repo import OutboxItem
+
+log = logging.getLogger(__name__)
+
+MAX_IN_FLIGHT = 16
+MAX_BACKOFF = timedelta(minutes=5)
+# BadRequest texts that mean the recipient is gone for good, not that our message was wrong.
+GONE = ("chat not found", "user is deactivated", "bot was kicked", "not enough rights")
+
+
+class OutboxSender:
+    """Runs as one background task while the bot runs; `drain()` delivers what is due now."""
+
+    def __init__(self, bot: ExtBot[Any], db: Database, clock: Clock, outbox: Outbox) -> None:
+        self.bot = bot
+        self.db = db
+        self.clock = clock
+        self.outbox = outbox
+        self.repo = outbox.repo
+        self.wake = asyncio.Event()
+        self._busy: set[int] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._runner: asyncio.Task[None] | None = None
+        self._slots = asyncio.Semaphore(MAX_IN_FLIGHT)
+        db.on_commit.append(self.wake.set)
+
+    async def recover(self) -> None:
+        """At start: sends cut off by a crash have an unknown outcome; send them again."""
+        async with self.db.write():
+            count = await self.repo.recover_in_flight()
+        if count:
+            log.warning("%d notification(s) in flight at the last stop will be sent again", count)
+
+    def start(self) -> None:
+        self._runner = asyncio.create_task(self._run(), name="outbox-sender")
+
+    async def stop(self, grace: float = 3.0) -> None:
+        """Deliver what is due (for at most `grace` seconds), then stop."""
+        if self._runner is None:
+            return
+        self._runner.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._runner
+        self._runner = None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.drain(), grace)
+        for task in list(self._tasks):
+            task.cancel()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.pump()
+            except Exception:
+                log.exception("outbox pump failed; retrying")
+            self.wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), timeout=await self._idle_wait())
+
+    async def _idle_wait(self) -> float:
+        upcoming = await self.repo.next_attempt()
+        if upcoming is None:
+            return 5.0
+        return min(5.0, max(0.05, (upcoming - self.clock.now()).total_seconds()))
+
+    async def pump(self) -> int:
+        """Start sending every item that is due now (as far as the in-flight limit allows)."""
+        started = 0
+        while True:
+            await self._slots.acquire()
+            item = await self._claim_next()
+            if item is None:
+                self._slots.release()
+                return started
+            started += 1
+            self._busy.add(item.chat_id)
+            task = asyncio.create_task(self._deliver(item), name=f"outbox:{item.id}")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        """Send until nothing more is due (tests and shutdown)."""
+        while True:
+            await self.pump()
+            if not self._tasks:
+                if await self._claim_peek() is None:
+                    return
+                continue
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def _claim_peek(self) -> OutboxItem | None:
+        return await self.repo.next_due(self.clock.now(), self._busy)
+
+    async def _claim_next(self) -> OutboxItem | None:
+        async with self.db.write():
+            item = await self.repo.next_due(self.clock.now(), self._busy)
+            if item is None or not await self.repo.claim(item.id):
+                return None
+            return item
+
+    async def _deliver(self, item: OutboxItem) -> None:
+        try:
+            message = await self._call(item)
+        except RetryAfter as exc:
+            wait = exc.retry_after
+            seconds = wait if isinstance(wait, int | float) else wait.total_seconds()
+            await self._retry(item, "RetryAfter", delay=timedelta(seconds=seconds))
+        except Forbidden as exc:
+            await self._fail(item, f"forbidden: {exc.message}", gone=True)
+        except BadRequest as exc:
+            gone = any(text in exc.message.lower() for text in GONE)
+            if "message is not modified" in exc.message.lower():
+                await self._sent(item, item.message_id)
+            else:
+                await self._fail(item, f"bad request: {exc.message}", gone=gone)
+        except TimedOut as exc:
+            await self._retry(item, f"timed out: {exc.message}", duplicate=True)
+        except NetworkError as exc:
+            # A transport error may strike after Telegram got the message: outcome unknown.
+            unknown = isinstance(exc.__cause__, httpx.HTTPError)
+            await self._retry(item, f"network: {exc.message}", duplicate=unknown)
+        except TelegramError as exc:
+            await self._retry(item, f"telegram: {exc.message}", duplicate=False)
+        except Exception:
+            log.exception("outbox item %s could not be sent", item.id)
+            await self._retry(item, "internal error")
+        else:
+            await self._sent(item, message.message_id if isinstance(message, Message) else None)
+        finally:
+            self._busy.discard(item.chat_id)
+            self._slots.release()
+            self.wake.set()
+
+    async def _call(self, item: OutboxItem) -> Message | bool:
+        payload: dict[str, Any] = dict(item.payload)
+        # Bulk sends yield to urgent ones; RetryAfter comes back here to be rescheduled.
+        limits = {"bulk": not item.urgent, "retries": 0} if self.bot.rate_limiter else None
+        if item.method == "sendMessage":
+            return await self.bot.send_message(
+                item.chat_id,
+                payload.pop("text"),
+                reply_markup=payload.get("reply_markup"),
+                rate_limit_args=limits,
+            )
+        if item.method == "sendLocation":
+            return await self.bot.send_location(
+                item.chat_id, payload["latitude"], payload["longitude"], rate_limit_args=limits
+            )
+        if item.method == "sendPhoto":
+            return await self.bot.send_photo(
+                item.chat_id,
+                payload["photo"],
+                caption=payload.get("caption"),
+                rate_limit_args=limits,
+            )
+        if item.method == "editMessageText":
+            original = await self.repo.get(item.edit_of) if item.edit_of else None
+            if original is None or original.message_id is None:
+                raise BadRequest("original message was not delivered")
+            result = await self.bot.edit_message_text(
+                payload["text"],
+                chat_id=item.chat_id,
+                message_id=original.message_id,
+                reply_markup=payload.get("reply_markup"),
+                rate_limit_args=limits,
+            )
+            return result
+        raise BadRequest(f"unknown outbox method {item.method}")
+
+    def _backoff(self, item: OutboxItem) -> timedelta:
+        return min(MAX_BACKOFF, timedelta(seconds=2 ** min(item.attempts, 10)))
+
+    async def _sent(self, item: OutboxItem, message_id: int | None) -> None:
+        async with self.db.write():
+            await self.repo.mark_sent(item.id, message_id, self.clock.now())
+
+    async def _retry(
+        self,
+        item: OutboxItem,
+        error: str,
+        *,
+        duplicate: bool = False,
+        delay: timedelta | None = None,
+    ) -> None:
+        delay = delay if delay is not None else self._backoff(item)
+        log.info("outbox item %s: %s; retry in %s", item.id, error, delay)
+        async with self.db.write():
+            await self.repo.retry_later(item.id, self.clock.now() + delay, error, duplicate)
+
+    async def _fail(self, item: OutboxItem, error: str, gone: bool) -> None:
+        log.warning("outbox item %s to chat %s failed for good: %s", item.id, item.chat_id, error)
+        async with self.db.write():
+            await self.repo.mark_failed(item.id, error)
+            if gone:
+                await self._mark_unreachable(item.chat_id)
+            handler = self.outbox.failure_handlers.get((item.ref or "").split(":", 1)[0])
+            if handler is not None:
+                await handler(item, error)
+
+    async def _mark_unreachable(self, chat_id: int) -> None:
+        now = to_db(self.clock.now())
+        if chat_id > 0:
+            await self.db.execute(
+                "UPDATE people SET unreachable_at = ? WHERE tg_user_id = ?", (now, chat_id)
+            )
+        else:
+            await self.db.execute(
+                "UPDATE chat_groups SET active = 0, updated_at = ? WHERE chat_id = ?",
+                (now, chat_id),
+            )
