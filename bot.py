@@ -5,9 +5,13 @@ Every handler is registered here, in one table; order matters (first match wins 
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import logging
 import sys
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from telegram import Update
 from telegram.constants import ParseMode
@@ -35,9 +39,16 @@ from handlers.keyboards import KEYBOARD_ACTIONS
 from handlers.menu import publish_commands
 from locales import Translator
 from models.clock import Clock
-from models.config import Settings, SettingsError, load_settings
+from models.config import (
+    Settings,
+    SettingsError,
+    StorageSettings,
+    load_settings,
+    load_storage_settings,
+)
 from models.services import Services
 from models.store.db import Database, SchemaTooNewError
+from models.store.lock import AlreadyRunningError, InstanceLock
 from scheduler import register_timer_kinds
 from scheduler.limits import PriorityRateLimiter
 
@@ -154,22 +165,60 @@ async def _on_shutdown(app: Any) -> None:
     await app.services.db.close()
 
 
-def configure_logging(level: int = logging.INFO) -> None:
+class RedactSecrets(logging.Filter):
+    """The token never appears in a log, whatever a library logs (URLs carry it)."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if s]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if any(secret in message for secret in self.secrets):
+            for secret in self.secrets:
+                message = message.replace(secret, "<redacted>")
+            record.msg, record.args = message, None
+        return True
+
+
+def configure_logging(level: str = "INFO", secrets: list[str] | None = None) -> None:
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
     # httpx logs request URLs, which contain the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    if secrets:
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(RedactSecrets(secrets))
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the bot (polling, or webhook when PATROL_WEBHOOK_URL is set)."""
-    configure_logging()
+    """`python bot.py` runs the bot; `python bot.py backup PATH` copies the database."""
+    parser = argparse.ArgumentParser(prog="bot.py", description="Mulan Patrol (木兰巡防)")
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("run", help="run the bot (the default)")
+    backup = commands.add_parser("backup", help="a consistent copy of the database, online")
+    backup.add_argument("path", type=Path)
+    args = parser.parse_args(argv)
     try:
-        settings = load_settings()
+        if args.command == "backup":
+            return _backup(load_storage_settings(), args.path)
+        return _run(load_settings())
     except SettingsError as error:
         print(f"mulan-patrol: {error.variable} {error.problem}", file=sys.stderr)
+        return 2
+
+
+def _run(settings: Settings) -> int:
+    """Run the bot (polling, or webhook when PATROL_WEBHOOK_URL is set) until stopped."""
+    configure_logging(settings.log_level, _secrets(settings))
+    lock = InstanceLock(settings.db_path)
+    try:
+        lock.acquire()
+    except AlreadyRunningError as error:
+        print(f"mulan-patrol: PATROL_DB_PATH {error}", file=sys.stderr)
         return 2
     app = build_application(settings)
     try:
@@ -181,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
             app.run_webhook(
                 listen=host,
                 port=int(port),
+                url_path=urlparse(settings.webhook_url).path.lstrip("/"),
                 webhook_url=settings.webhook_url,
                 secret_token=secret,
                 allowed_updates=ALLOWED_UPDATES,
@@ -190,7 +240,38 @@ def main(argv: list[str] | None = None) -> int:
     except SchemaTooNewError as error:
         print(f"mulan-patrol: PATROL_DB_PATH {error}", file=sys.stderr)
         return 2
+    finally:
+        lock.release()
     return 0
+
+
+def _secrets(settings: Settings) -> list[str]:
+    secrets = [settings.token]
+    if settings.webhook_secret is not None:
+        secrets.append(settings.webhook_secret.get_secret_value())
+    return secrets
+
+
+def _backup(settings: StorageSettings, target: Path) -> int:
+    """Copy the live database with SQLite's backup API (consistent while the bot runs)."""
+    if not settings.db_path.is_file():
+        print(f"mulan-patrol: PATROL_DB_PATH {settings.db_path} does not exist", file=sys.stderr)
+        return 2
+    if target.exists():
+        print(f"mulan-patrol: {target} exists; not overwriting it", file=sys.stderr)
+        return 2
+    asyncio.run(_copy(settings.db_path, target))
+    print(f"backup written to {target}")
+    return 0
+
+
+async def _copy(source: Path, target: Path) -> None:
+    db = Database(source)
+    await db.open()
+    try:
+        await db.backup_to(target)
+    finally:
+        await db.close()
 
 
 if __name__ == "__main__":

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SUPPORTED_LOCALES = ("zh_CN", "en")
+S = TypeVar("S", bound=BaseSettings)
 
 
 class SettingsError(Exception):
@@ -22,15 +23,29 @@ class SettingsError(Exception):
         self.problem = problem
 
 
-class Settings(BaseSettings):
-    """The deployment's settings; every field maps to a `PATROL_*` variable."""
+class StorageSettings(BaseSettings):
+    """What the maintenance commands (backup) need: only where the database is."""
 
     model_config = SettingsConfigDict(
         env_prefix="PATROL_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
 
-    bot_token: SecretStr
     db_path: Path = Path("data/patrol.db")
+    log_level: str = "INFO"
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return level
+
+
+class Settings(StorageSettings):
+    """The deployment's settings; every field maps to a `PATROL_*` variable."""
+
+    bot_token: SecretStr
     timezone: str = "Asia/Shanghai"
     default_locale: str = "zh_CN"
     admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
@@ -109,16 +124,24 @@ class Settings(BaseSettings):
 
 def load_settings(**overrides: object) -> Settings:
     """Read the settings; raise `SettingsError` naming the first bad variable."""
+    settings = _read(Settings, overrides)
+    check_db_path_writable(settings.db_path)
+    return settings
+
+
+def load_storage_settings() -> StorageSettings:
+    return _read(StorageSettings, {})
+
+
+def _read(kind: type[S], overrides: dict[str, object]) -> S:
     try:
-        settings = Settings(**overrides)  # type: ignore[arg-type]
+        return kind(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         error = exc.errors()[0]
         field = str(error["loc"][0]) if error["loc"] else "settings"
         variable = f"PATROL_{field.upper()}"
         problem = "is required" if error["type"] == "missing" else error["msg"]
         raise SettingsError(variable, problem) from None
-    check_db_path_writable(settings.db_path)
-    return settings
 
 
 def check_db_path_writable(path: Path) -> None:

@@ -15,15 +15,16 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from telegram.error import RetryAfter
+from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import BaseRateLimiter
 
 log = logging.getLogger(__name__)
 
 OVERALL_RATE = 30.0
 BULK_RATE = 25.0
-PRIVATE_RATE, PRIVATE_BURST = 1.0, 3.0
+PRIVATE_RATE, PRIVATE_BURST = 1.0, 6.0
 GROUP_RATE, GROUP_BURST = 20 / 60, 5.0
+NETWORK_RETRY_DELAY = 0.3
 
 
 class TokenBucket:
@@ -79,7 +80,7 @@ async def acquire(*buckets: TokenBucket) -> None:
 class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
     """PTB's rate-limiter seam. Pass `rate_limit_args={"bulk": True}` for bulk sends."""
 
-    def __init__(self, max_retries: int = 2) -> None:
+    def __init__(self, max_retries: int = 3) -> None:
         self.max_retries = max_retries
         self.overall = TokenBucket(OVERALL_RATE, OVERALL_RATE)
         self.bulk = TokenBucket(BULK_RATE, BULK_RATE)
@@ -136,4 +137,13 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
                 if attempt == retries:
                     raise
                 log.info("Telegram asked to wait %.1f s (%s)", wait, endpoint)
+            except BadRequest:
+                raise  # our request was wrong: sending it again changes nothing
+            except NetworkError as exc:
+                # A 5xx or a broken connection: a reply is worth a few quick tries (a repeat
+                # after an unknown outcome may show twice; a lost reply would be worse).
+                if attempt == retries or endpoint == "getUpdates":
+                    raise
+                log.info("%s failed (%s); trying again", endpoint, exc.message)
+                await asyncio.sleep(NETWORK_RETRY_DELAY * (2**attempt))
         raise AssertionError("unreachable")

@@ -10,6 +10,12 @@ import pytest
 from tests.harness import Harness, make_settings
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("mulan-patrol")
+    group.addoption("--crash-users", default="40", help="people onboarding in the crash test")
+    group.addoption("--crash-kills", default="20", help="kill -9 restarts in the crash test")
+
+
 @pytest.fixture
 async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
     h = Harness(make_settings(tmp_path / "patrol.db"))

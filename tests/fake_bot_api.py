@@ -1,0 +1,308 @@
+"""An HTTP fake of the Telegram Bot API on 127.0.0.1, for tests that run the bot as a
+subprocess (`PATROL_API_BASE_URL`). A test plays users (texts, commands, button presses,
+contacts, locations), reads what each chat received, and can inject 429s, 5xx and dropped
+connections (a send whose outcome the bot cannot know)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+BOT_ID = 7000000001
+BOT_USERNAME = "MulanPatrolBot"
+SEND_METHODS = {"sendMessage", "sendPhoto", "sendLocation", "sendDocument"}
+EDIT_METHODS = {"editMessageText", "editMessageReplyMarkup", "editMessageCaption"}
+
+
+@dataclass
+class Delivered:
+    method: str
+    chat_id: int
+    text: str
+    params: dict[str, Any]
+    message_id: int
+
+
+@dataclass
+class Faults:
+    """Which share of calls fail, and how. `methods` None: every method."""
+
+    rate: float = 0.0
+    methods: set[str] | None = None
+    seed: int = 7
+    kinds: tuple[str, ...] = ("429", "502", "drop")
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._random = random.Random(self.seed)
+
+    def pick(self, method: str) -> str | None:
+        if self.rate <= 0 or (self.methods is not None and method not in self.methods):
+            return None
+        if self._random.random() >= self.rate:
+            return None
+        kind = self._random.choice(self.kinds)
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        return kind
+
+
+class FakeBotAPI:
+    """Start with `start()`; the base URL for the bot is `base_url`."""
+
+    def __init__(self, faults: Faults | None = None) -> None:
+        self.faults = faults or Faults()
+        self._lock = threading.Condition()
+        self._updates: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1000)
+        self.confirmed_offset = 0
+        self.delivered: list[Delivered] = []
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.webhook: dict[str, Any] | None = None
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host!s}:{port}/bot"
+
+    def start(self) -> FakeBotAPI:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        with self._lock:
+            self._lock.notify_all()
+        self.server.shutdown()
+        self.server.server_close()
+
+    # --- playing users -------------------------------------------------------------------
+    def push(self, **payload: Any) -> int:
+        with self._lock:
+            update_id = next(self._update_ids)
+            self._updates.append({"update_id": update_id, **payload})
+            self._lock.notify_all()
+            return update_id
+
+    def text(
+        self, user_id: int, text: str, chat_id: int | None = None, lang: str = "zh-hans"
+    ) -> int:
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {
+                "id": chat_id or user_id,
+                "type": "private" if chat_id is None else "supergroup",
+            },
+            "from": _user(user_id, lang),
+            "text": text,
+        }
+        if text.startswith("/"):
+            message["entities"] = [
+                {"type": "bot_command", "offset": 0, "length": len(text.split()[0])}
+            ]
+        return self.push(message=message)
+
+    def press(self, user_id: int, data: str, message_id: int = 1, lang: str = "zh-hans") -> int:
+        return self.push(
+            callback_query={
+                "id": f"cb{next(self._message_ids)}",
+                "from": _user(user_id, lang),
+                "chat_instance": "ci",
+                "data": data,
+                "message": {
+                    "message_id": message_id,
+                    "date": int(time.time()),
+                    "chat": {"id": user_id, "type": "private"},
+                    "from": {"id": BOT_ID, "is_bot": True, "first_name": "Bot"},
+                    "text": "…",
+                },
+            }
+        )
+
+    def contact(self, user_id: int, phone: str) -> int:
+        return self.push(
+            message={
+                "message_id": next(self._message_ids),
+                "date": int(time.time()),
+                "chat": {"id": user_id, "type": "private"},
+                "from": _user(user_id, "zh-hans"),
+                "contact": {"phone_number": phone, "first_name": "U", "user_id": user_id},
+            }
+        )
+
+    def location(self, user_id: int, latitude: float, longitude: float) -> int:
+        return self.push(
+            message={
+                "message_id": next(self._message_ids),
+                "date": int(time.time()),
+                "chat": {"id": user_id, "type": "private"},
+                "from": _user(user_id, "zh-hans"),
+                "location": {"latitude": latitude, "longitude": longitude},
+            }
+        )
+
+    # --- reading ---------------------------------------------------------------------
+    @property
+    def last_update_id(self) -> int:
+        with self._lock:
+            return self._updates[-1]["update_id"] if self._updates else 0
+
+    def received(self, chat_id: int) -> list[str]:
+        with self._lock:
+            return [d.text for d in self.delivered if d.chat_id == chat_id]
+
+    def count(self, method: str) -> int:
+        with self._lock:
+            return sum(1 for m, _ in self.calls if m == method)
+
+    def wait_for(self, condition: Any, timeout: float, what: str) -> None:
+        """Wait (bounded) until `condition()` holds; polls while the bot runs elsewhere."""
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+            with self._lock:
+                self._lock.wait(0.05)
+
+    # --- the HTTP side -------------------------------------------------------------------
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+            def setup(self) -> None:
+                super().setup()
+                # Headers and body go out as two writes: without this, Nagle's algorithm and
+                # delayed ACKs add ~40 ms to every call.
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                params = _params(self.headers.get("Content-Type", ""), body)
+                method = self.path.rsplit("/", 1)[-1]
+                status, answer, drop = api._answer(method, params)
+                if drop:
+                    self.close_connection = True
+                    self.connection.close()
+                    return
+                payload = json.dumps(answer).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the bot was killed mid-request
+
+            do_GET = do_POST
+
+        return Handler
+
+    def _answer(self, method: str, params: dict[str, Any]) -> tuple[int, Any, bool]:
+        fault = self.faults.pick(method)
+        if fault == "429":
+            return 429, _error(429, "Too Many Requests: retry after 1", retry_after=1), False
+        if fault == "502":
+            return 502, _error(502, "Bad Gateway"), False
+        if method == "getUpdates":
+            result = self._get_updates(params)
+            return 200, {"ok": True, "result": result}, fault == "drop"
+        with self._lock:
+            self.calls.append((method, params))
+            result = self._result(method, params)
+            self._lock.notify_all()
+        return 200, {"ok": True, "result": result}, fault == "drop"
+
+    def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        timeout = float(params.get("timeout") or 0)
+        deadline = time.monotonic() + min(timeout, 2.0)
+        with self._lock:
+            self.calls.append(("getUpdates", params))
+            if offset:
+                self.confirmed_offset = max(self.confirmed_offset, offset)
+            while True:
+                pending = [u for u in self._updates if u["update_id"] >= offset]
+                left = deadline - time.monotonic()
+                if pending or left <= 0:
+                    self._lock.notify_all()
+                    return pending[: int(params.get("limit") or 100)]
+                self._lock.wait(left)
+
+    def _result(self, method: str, params: dict[str, Any]) -> Any:
+        if method == "getMe":
+            return {
+                "id": BOT_ID,
+                "is_bot": True,
+                "first_name": "木兰巡防",
+                "username": BOT_USERNAME,
+                "can_join_groups": True,
+                "can_read_all_group_messages": False,
+                "supports_inline_queries": False,
+            }
+        if method == "setWebhook":
+            self.webhook = params
+            return True
+        if method == "getWebhookInfo":
+            return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
+        if method in SEND_METHODS or method in EDIT_METHODS:
+            chat_id = int(params.get("chat_id", 0))
+            message_id = (
+                int(params["message_id"]) if method in EDIT_METHODS else next(self._message_ids)
+            )
+            text = str(params.get("text") or params.get("caption") or "")
+            self.delivered.append(Delivered(method, chat_id, text, params, message_id))
+            message: dict[str, Any] = {
+                "message_id": message_id,
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
+                "from": {"id": BOT_ID, "is_bot": True, "first_name": "木兰巡防"},
+            }
+            if text:
+                message["text"] = text
+            return message
+        return True
+
+
+def _user(user_id: int, lang: str) -> dict[str, Any]:
+    return {"id": user_id, "is_bot": False, "first_name": f"U{user_id}", "language_code": lang}
+
+
+def _error(code: int, description: str, retry_after: int | None = None) -> dict[str, Any]:
+    answer: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
+    if retry_after is not None:
+        answer["parameters"] = {"retry_after": retry_after}
+    return answer
+
+
+def _params(content_type: str, body: bytes) -> dict[str, Any]:
+    if not body:
+        return {}
+    if "application/json" in content_type:
+        loaded = json.loads(body)
+        return loaded if isinstance(loaded, dict) else {}
+    fields = parse_qs(body.decode(), keep_blank_values=True)
+    params: dict[str, Any] = {}
+    for key, values in fields.items():
+        try:
+            params[key] = json.loads(values[-1])
+        except ValueError:
+            params[key] = values[-1]
+    return params
