@@ -100,7 +100,7 @@ def seed_database(db_path: Path, invitations: int) -> Seed:
             station = await services.org.add_station(operator, "木兰派出所")
             office = await services.org.add_office(operator, station.id, "东关警务室")
             async with db.write():
-                chief = await services.people.repo.add(
+                await services.people.repo.add(
                     tg_user_id=CHIEF_ID,
                     name="张所长",
                     role=Role.CHIEF,

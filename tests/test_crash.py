@@ -77,7 +77,7 @@ def run_session(
             before = len(api.delivered)
             wanted = rng.randint(1, 12)
             api.wait_for(
-                lambda: (
+                lambda before=before, wanted=wanted: (
                     len(api.delivered) >= before + wanted
                     or api.confirmed_offset > api.last_update_id
                 ),
