@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -196,6 +197,8 @@ def configure_logging(level: str = "INFO", secrets: list[str] | None = None) -> 
 
 def main(argv: list[str] | None = None) -> int:
     """`python bot.py` runs the bot; `python bot.py backup PATH` copies the database."""
+    # Opt in to PTB's coming timedelta durations (RetryAfter.retry_after); we read both.
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
     parser = argparse.ArgumentParser(prog="bot.py", description="Mulan Patrol (木兰巡防)")
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("run", help="run the bot (the default)")

@@ -12,11 +12,13 @@ import asyncio
 import contextlib
 import logging
 import time
+import warnings
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import BaseRateLimiter
+from telegram.warnings import PTBDeprecationWarning
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +27,14 @@ BULK_RATE = 25.0
 PRIVATE_RATE, PRIVATE_BURST = 1.0, 6.0
 GROUP_RATE, GROUP_BURST = 20 / 60, 5.0
 NETWORK_RETRY_DELAY = 0.3
+
+
+def retry_seconds(error: RetryAfter) -> float:
+    """How long Telegram asked us to wait (PTB is moving this from int to timedelta)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = error.retry_after
+    return value if isinstance(value, int | float) else value.total_seconds()
 
 
 class TokenBucket:
@@ -130,8 +140,7 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
-                seconds = exc.retry_after
-                wait = seconds if isinstance(seconds, int | float) else seconds.total_seconds()
+                wait = retry_seconds(exc)
                 target = self._chat_bucket(chat_id) if chat_id is not None else self.overall
                 target.pause(wait)
                 if attempt == retries:

@@ -18,6 +18,7 @@ from models.clock import Clock, to_db
 from models.services.outbox import Outbox
 from models.store.db import Database
 from models.store.rails_repo import OutboxItem
+from scheduler.limits import retry_seconds
 
 log = logging.getLogger(__name__)
 
@@ -121,8 +122,7 @@ class OutboxSender:
         try:
             message = await self._call(item)
         except RetryAfter as exc:
-            wait = exc.retry_after
-            seconds = wait if isinstance(wait, int | float) else wait.total_seconds()
+            seconds = retry_seconds(exc)
             await self._retry(item, "RetryAfter", delay=timedelta(seconds=seconds))
         except Forbidden as exc:
             await self._fail(item, f"forbidden: {exc.message}", gone=True)

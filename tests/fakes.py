@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from telegram.error import TimedOut
 from telegram.request import BaseRequest, RequestData
 
 BOT_ID = 7000000001
@@ -53,6 +54,8 @@ class FakeTelegram(BaseRequest):
     calls: list[Call] = field(default_factory=list)
     blocked: set[int] = field(default_factory=set)
     fail_methods: dict[str, int] = field(default_factory=dict)
+    retry_after: dict[str, int] = field(default_factory=dict)
+    timeouts: dict[str, int] = field(default_factory=dict)
     _next_message_id: int = 100
     _date: int = 1_790_000_000
 
@@ -85,7 +88,22 @@ class FakeTelegram(BaseRequest):
             return 500, json.dumps(
                 {"ok": False, "error_code": 500, "description": "Internal Server Error"}
             ).encode()
+        if self.retry_after.get(api_method):
+            self.retry_after[api_method] -= 1
+            return 429, json.dumps(
+                {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": "Too Many Requests: retry after 3",
+                    "parameters": {"retry_after": 3},
+                }
+            ).encode()
         chat_id = params.get("chat_id")
+        if self.timeouts.get(api_method):
+            # Telegram got it, but the answer never came back: an unknown outcome.
+            self.timeouts[api_method] -= 1
+            call.result = self._answer(api_method, params)
+            raise TimedOut("fake timeout")
         if chat_id is not None and int(chat_id) in self.blocked:
             return 403, json.dumps(
                 {
