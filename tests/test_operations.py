@@ -1,0 +1,202 @@
+"""Operations, with the bot as a subprocess: webhook secret, the token never logged, one
+instance per database, a clean SIGTERM, and an online backup."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.botproc import ROOT, BotProcess, bot_env, query, seed_database
+from tests.fake_bot_api import FakeBotAPI, Faults
+from tests.fakes import TOKEN
+
+
+@pytest.fixture
+def api() -> FakeBotAPI:
+    fake = FakeBotAPI().start()
+    yield fake  # type: ignore[misc]
+    fake.stop()
+
+
+def onboard(api: FakeBotAPI, user_id: int, code: str, name: str) -> None:
+    api.text(user_id, f"/start {code}")
+    api.press(user_id, "onb:lang:zh_CN")
+    api.text(user_id, name)
+    api.text(user_id, "跳过")
+    api.wait_for(
+        lambda: any("登记完成" in t for t in api.received(user_id)), 30, f"{name} registered"
+    )
+
+
+def started(api: FakeBotAPI) -> None:
+    api.wait_for(lambda: api.count("getUpdates") > 0, 30, "the bot to poll")
+
+
+def test_token_never_appears_in_debug_logs(tmp_path: Path) -> None:
+    seed = seed_database(tmp_path / "patrol.db", 2)
+    api = FakeBotAPI(Faults(rate=0.2, methods={"sendMessage"}, seed=3)).start()
+    bot = BotProcess(
+        bot_env(tmp_path / "patrol.db", api, PATROL_LOG_LEVEL="DEBUG"), tmp_path / "bot.log"
+    )
+    try:
+        bot.start()
+        started(api)
+        onboard(api, 5001, seed.codes[0], "王芳")
+        api.text(5001, "/nonsense")
+        api.wait_for(lambda: len(api.received(5001)) >= 7, 30, "the reply")
+        assert bot.terminate() < 10
+    finally:
+        api.stop()
+    log = bot.log()
+    assert "DEBUG" in log and "getUpdates" in log  # it really logged at DEBUG
+    secret = TOKEN.split(":", 1)[1]
+    assert TOKEN not in log and secret not in log
+
+
+def test_second_instance_on_the_same_database_refuses_to_start(
+    tmp_path: Path, api: FakeBotAPI
+) -> None:
+    seed_database(tmp_path / "patrol.db", 1)
+    env = bot_env(tmp_path / "patrol.db", api)
+    first = BotProcess(env, tmp_path / "first.log")
+    first.start()
+    try:
+        started(api)
+        second = subprocess.run(
+            [sys.executable, str(ROOT / "bot.py")],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert second.returncode == 2
+        assert "another instance" in second.stderr
+        assert first.returncode is None
+    finally:
+        first.terminate()
+
+
+def test_sigterm_finishes_and_closes_the_database_cleanly(tmp_path: Path, api: FakeBotAPI) -> None:
+    db_path = tmp_path / "patrol.db"
+    seed = seed_database(db_path, 2)
+    bot = BotProcess(bot_env(db_path, api), tmp_path / "bot.log")
+    bot.start()
+    started(api)
+    onboard(api, 5001, seed.codes[0], "王芳")
+    last = api.text(5001, "/help")
+    took = bot.terminate()
+    assert took < 10 and bot.returncode == 0
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert not Path(f"{db_path}-wal").exists() or Path(f"{db_path}-wal").stat().st_size == 0
+    # the update sent just before the signal was processed, or is kept for the next start
+    done = query(db_path, "SELECT done_at IS NOT NULL FROM inbox WHERE update_id = ?", (last,))
+    if done != [(1,)]:
+        bot.start()
+        api.wait_for(lambda: api.confirmed_offset > last, 30, "the kept update")
+        bot.terminate()
+    assert query(db_path, "SELECT COUNT(*) FROM inbox WHERE done_at IS NULL") == [(0,)]
+
+
+def test_online_backup_is_a_consistent_copy(tmp_path: Path, api: FakeBotAPI) -> None:
+    db_path = tmp_path / "patrol.db"
+    seed = seed_database(db_path, 2)
+    bot = BotProcess(bot_env(db_path, api), tmp_path / "bot.log")
+    bot.start()
+    try:
+        started(api)
+        onboard(api, 5001, seed.codes[0], "王芳")
+        copy = tmp_path / "backups" / "copy.db"
+        result = subprocess.run(
+            [sys.executable, str(ROOT / "bot.py"), "backup", str(copy)],
+            env=bot_env(db_path, api),
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        with sqlite3.connect(copy) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+            names = [r[0] for r in conn.execute("SELECT name FROM people WHERE role='member'")]
+        assert names == ["王芳"]
+        again = subprocess.run(
+            [sys.executable, str(ROOT / "bot.py"), "backup", str(copy)],
+            env=bot_env(db_path, api),
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert again.returncode == 2 and "not overwriting" in again.stderr
+    finally:
+        bot.terminate()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def post(port: int, body: dict[str, object], secret: str | None) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    headers = {"Content-Type": "application/json"}
+    if secret is not None:
+        headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+    conn.request("POST", "/hook", json.dumps(body), headers)
+    status = conn.getresponse().status
+    conn.close()
+    return status
+
+
+def test_webhook_mode_enforces_the_secret(tmp_path: Path, api: FakeBotAPI) -> None:
+    db_path = tmp_path / "patrol.db"
+    seed_database(db_path, 1)
+    port = free_port()
+    env = bot_env(
+        db_path,
+        api,
+        PATROL_WEBHOOK_URL=f"http://127.0.0.1:{port}/hook",
+        PATROL_WEBHOOK_SECRET="s3cret-Value_1",
+        PATROL_LISTEN=f"127.0.0.1:{port}",
+    )
+    bot = BotProcess(env, tmp_path / "bot.log")
+    bot.start()
+    try:
+        api.wait_for(lambda: api.webhook is not None, 30, "setWebhook")
+        assert api.webhook is not None and api.webhook["secret_token"] == "s3cret-Value_1"
+        api.wait_for(lambda: _listening(port), 30, "the webhook server")
+        update = {
+            "update_id": 77,
+            "message": {
+                "message_id": 1,
+                "date": 1790000000,
+                "chat": {"id": 5005, "type": "private"},
+                "from": {"id": 5005, "is_bot": False, "first_name": "X", "language_code": "en"},
+                "text": "hello",
+            },
+        }
+        assert post(port, update, None) == 403
+        assert post(port, update, "wrong") == 403
+        assert api.received(5005) == []
+        assert post(port, update, "s3cret-Value_1") == 200
+        api.wait_for(lambda: api.received(5005) != [], 30, "the reply")
+        assert "invitation link" in api.received(5005)[0]
+        assert query(db_path, "SELECT COUNT(*) FROM inbox WHERE update_id = 77") == [(1,)]
+    finally:
+        bot.terminate()
+    assert "s3cret-Value_1" not in bot.log()
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
