@@ -29,7 +29,17 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from handlers import areas, common, groups, invite, onboarding, roster, station_settings
+from handlers import (
+    areas,
+    common,
+    groups,
+    invite,
+    onboarding,
+    report_actions,
+    report_draft,
+    roster,
+    station_settings,
+)
 from handlers.callbacks import pattern
 from handlers.context import CustomContext, PatrolApplication
 from handlers.conversation import Flow, FlowRouter
@@ -106,10 +116,13 @@ def _register_handlers(app: PatrolApplication, translator: Translator) -> None:
             Flow.ONBOARDING: onboarding.on_message,
             Flow.AREAS: areas.on_message,
             Flow.SETTINGS: station_settings.on_message,
+            Flow.REPORT: report_draft.on_message,
+            Flow.REPORT_INPUT: report_actions.on_message,
         },
         fallback=common.not_understood,
     )
     keyboard: dict[str, Any] = {
+        "kb.report": report_draft.report_command,
         "kb.help": common.help_command,
         "kb.language": common.language_command,
     }
@@ -130,6 +143,8 @@ def _register_handlers(app: PatrolApplication, translator: Translator) -> None:
         CommandHandler("areas", areas.areas_command, filters=private),
         CommandHandler("settings", station_settings.settings_command, filters=private),
         CommandHandler("register", groups.register_command),
+        CommandHandler("report", report_draft.report_command),
+        CommandHandler("reports", report_actions.reports_command, filters=private),
         CallbackQueryHandler(onboarding.language_chosen, pattern=pattern(onboarding.FEATURE)),
         CallbackQueryHandler(common.language_chosen, pattern=pattern("lang")),
         CallbackQueryHandler(invite.invite_step, pattern=pattern(invite.FEATURE)),
@@ -139,6 +154,8 @@ def _register_handlers(app: PatrolApplication, translator: Translator) -> None:
             station_settings.settings_press, pattern=pattern(station_settings.FEATURE)
         ),
         CallbackQueryHandler(groups.register_step, pattern=pattern(groups.FEATURE)),
+        CallbackQueryHandler(report_draft.draft_press, pattern=pattern(report_draft.FEATURE)),
+        CallbackQueryHandler(report_actions.report_press, pattern=pattern(report_actions.FEATURE)),
         CallbackQueryHandler(common.stale_button),
         MessageHandler(filters.COMMAND, common.unknown_command),
     ]

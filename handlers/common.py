@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import html
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
@@ -127,10 +128,12 @@ async def show(
             raise
 
 
-async def refuse(update: Update, context: CustomContext, key: str = "error.not_allowed") -> None:
+async def refuse(
+    update: Update, context: CustomContext, key: str = "error.not_allowed", **params: object
+) -> None:
     """A clear refusal, as an alert for a button or a reply for a message."""
     query = update.callback_query
     if query is not None:
-        await query.answer(context.label(key), show_alert=True)
+        await query.answer(html.unescape(context.t(key, **params)), show_alert=True)
     else:
-        await context.reply(update, key)
+        await context.reply(update, key, **params)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -21,6 +22,8 @@ class Flow(StrEnum):
     ONBOARDING = "onboarding"
     AREAS = "areas"
     SETTINGS = "settings"
+    REPORT = "report"
+    REPORT_INPUT = "report_input"
 
 
 @dataclass
@@ -58,7 +61,12 @@ async def current(update: Update, context: CustomContext) -> Conversation | None
 
 
 async def save(
-    update: Update, context: CustomContext, flow: Flow, state: StrEnum, data: dict[str, Any]
+    update: Update,
+    context: CustomContext,
+    flow: Flow,
+    state: StrEnum,
+    data: dict[str, Any],
+    expires_after: timedelta | None = None,
 ) -> Conversation:
     ids = _ids(update)
     assert ids is not None
@@ -69,7 +77,7 @@ async def save(
         await services.timers.schedule(
             expiry.KIND,
             expiry.timer_key(*ids),
-            now + expiry.TIMEOUTS.get(flow.value, expiry.DEFAULT_TIMEOUT),
+            now + (expires_after or expiry.TIMEOUTS.get(flow.value, expiry.DEFAULT_TIMEOUT)),
             {"chat_id": ids[0], "user_id": ids[1], "flow": flow.value},
         )
     return Conversation(ids[0], ids[1], flow, str(state), data)

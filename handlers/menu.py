@@ -22,6 +22,7 @@ _ALL = frozenset(Role)
 _STAFF = frozenset({Role.OPERATOR, Role.CHIEF, Role.DUTY, Role.OFFICER})
 _MANAGERS = frozenset({Role.OPERATOR, Role.CHIEF})
 _INVITERS = frozenset({Role.OPERATOR, Role.CHIEF, Role.OFFICER})
+_REPORTERS = frozenset({Role.MEMBER, Role.PARTNER, Role.OFFICER})
 
 # (command, description key, roles that see it in their private menu). Order is menu order.
 PRIVATE_COMMANDS: tuple[tuple[str, str, frozenset[Role]], ...] = (
@@ -29,6 +30,8 @@ PRIVATE_COMMANDS: tuple[tuple[str, str, frozenset[Role]], ...] = (
     ("help", N_("cmd.help"), _ALL),
     ("language", N_("cmd.language"), _ALL),
     ("cancel", N_("cmd.cancel"), _ALL),
+    ("report", N_("cmd.report"), _REPORTERS),
+    ("reports", N_("cmd.reports"), _ALL),
     ("invite", N_("cmd.invite"), _INVITERS),
     ("roster", N_("cmd.roster"), _STAFF),
     ("areas", N_("cmd.areas"), _MANAGERS),
@@ -36,6 +39,7 @@ PRIVATE_COMMANDS: tuple[tuple[str, str, frozenset[Role]], ...] = (
 )
 GROUP_COMMANDS: tuple[tuple[str, str], ...] = (
     ("help", N_("cmd.help")),
+    ("report", N_("cmd.report")),
     ("register", N_("cmd.register")),
 )
 PUBLIC_COMMANDS = ("start", "help", "language")

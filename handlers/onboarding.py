@@ -8,7 +8,7 @@ from enum import StrEnum
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.constants import ChatType
 
-from handlers import callbacks, conversation, labels
+from handlers import callbacks, conversation, labels, report_draft
 from handlers.common import send_help, show, stale_button
 from handlers.context import CustomContext
 from handlers.conversation import Conversation, Flow
@@ -37,6 +37,9 @@ async def start(update: Update, context: CustomContext) -> None:
         return
     payload = context.args[0] if context.args else None
     if context.person is not None:
+        if payload == "report":
+            await report_draft.report_command(update, context)
+            return
         if payload and looks_like_code(payload):
             await context.reply(update, "onboarding.already_registered")
         await send_help(update, context)

@@ -143,6 +143,36 @@ SETTINGS: tuple[SettingSpec, ...] = (
     ),
 )
 
+SETTINGS += (
+    SettingSpec(
+        "report_draft_minutes",
+        SettingType.INT,
+        label="setting.report_draft_minutes",
+        hint="setting.hint.minutes",
+        default=lambda s: 120,
+        minimum=10,
+        maximum=1440,
+    ),
+    SettingSpec(
+        "report_remind_urgent_minutes",
+        SettingType.INT,
+        label="setting.report_remind_urgent_minutes",
+        hint="setting.hint.minutes",
+        default=lambda s: 10,
+        minimum=1,
+        maximum=240,
+    ),
+    SettingSpec(
+        "report_remind_normal_minutes",
+        SettingType.INT,
+        label="setting.report_remind_normal_minutes",
+        hint="setting.hint.minutes",
+        default=lambda s: 120,
+        minimum=5,
+        maximum=1440,
+    ),
+)
+
 SETTINGS_BY_KEY: dict[str, SettingSpec] = {spec.key: spec for spec in SETTINGS}
 
 

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 KIND = "conversation_expiry"
 NOTES = {
     "onboarding": N_("conversation.expired_onboarding"),
+    "report": N_("conversation.expired_report"),
 }
 DEFAULT_NOTE = N_("conversation.expired")
 

@@ -11,6 +11,7 @@ from models.services.invitations import InvitationService
 from models.services.org import OrgService
 from models.services.outbox import Outbox
 from models.services.people import PeopleService
+from models.services.reports import ReportService
 from models.services.station_settings import StationSettingsService
 from models.services.timers import Timers
 from models.store.db import Database
@@ -32,11 +33,13 @@ class Services:
     conversations: ConversationRepository
     outbox: Outbox
     timers: Timers
+    reports: ReportService
 
     @classmethod
     def create(cls, settings: Settings, db: Database, clock: Clock) -> Services:
         station_settings = StationSettingsService(db, clock, settings)
         people = PeopleService(db, clock)
+        timers = Timers(db, clock)
         return cls(
             settings=settings,
             db=db,
@@ -48,5 +51,6 @@ class Services:
             station_settings=station_settings,
             conversations=ConversationRepository(db),
             outbox=Outbox(db, clock),
-            timers=Timers(db, clock),
+            timers=timers,
+            reports=ReportService(db, clock, timers, station_settings),
         )

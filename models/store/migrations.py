@@ -173,4 +173,61 @@ CREATE INDEX timers_due ON timers(done_at, due_at);
 ALTER TABLE people ADD COLUMN unreachable_at TEXT
 """
 
-MIGRATIONS: tuple[str, ...] = (V1_ORGANISATION, V2_RAILS)
+V3_REPORTS = """
+CREATE TABLE report_counters (
+    station_id INTEGER NOT NULL REFERENCES stations(id),
+    year INTEGER NOT NULL,
+    last_seq INTEGER NOT NULL,
+    PRIMARY KEY (station_id, year)
+);
+CREATE TABLE reports (
+    id INTEGER PRIMARY KEY,
+    station_id INTEGER NOT NULL REFERENCES stations(id),
+    office_id INTEGER NOT NULL REFERENCES offices(id),
+    year INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    reporter_id INTEGER NOT NULL REFERENCES people(id),
+    category TEXT NOT NULL,
+    urgent INTEGER NOT NULL DEFAULT 0,
+    danger INTEGER NOT NULL DEFAULT 0,
+    money_lost INTEGER,
+    loss_amount REAL,
+    description TEXT NOT NULL,
+    voice_file_id TEXT,
+    latitude REAL,
+    longitude REAL,
+    place_id INTEGER REFERENCES places(id),
+    address TEXT,
+    status TEXT NOT NULL DEFAULT 'new',
+    owner_id INTEGER REFERENCES people(id),
+    outcome TEXT,
+    outcome_note TEXT,
+    merged_into INTEGER REFERENCES reports(id),
+    created_at TEXT NOT NULL,
+    acknowledged_at TEXT,
+    resolved_at TEXT,
+    UNIQUE (station_id, year, seq)
+);
+CREATE INDEX reports_office ON reports(office_id, status);
+CREATE INDEX reports_reporter ON reports(reporter_id);
+CREATE TABLE report_attachments (
+    id INTEGER PRIMARY KEY,
+    report_id INTEGER NOT NULL REFERENCES reports(id),
+    kind TEXT NOT NULL CHECK (kind IN ('photo', 'voice')),
+    file_id TEXT NOT NULL,
+    added_by INTEGER REFERENCES people(id),
+    created_at TEXT NOT NULL
+);
+CREATE INDEX report_attachments_report ON report_attachments(report_id);
+CREATE TABLE report_events (
+    id INTEGER PRIMARY KEY,
+    report_id INTEGER NOT NULL REFERENCES reports(id),
+    at TEXT NOT NULL,
+    actor_id INTEGER REFERENCES people(id),
+    kind TEXT NOT NULL,
+    detail TEXT
+);
+CREATE INDEX report_events_report ON report_events(report_id, id)
+"""
+
+MIGRATIONS: tuple[str, ...] = (V1_ORGANISATION, V2_RAILS, V3_REPORTS)

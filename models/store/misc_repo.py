@@ -122,6 +122,15 @@ class GroupRepository:
             ),
         )
 
+    async def station_desks(self, station_id: int) -> list[Group]:
+        """Active staff groups registered for a whole station (its duty desk)."""
+        rows = await self.db.fetch_all(
+            "SELECT * FROM chat_groups WHERE station_id = ? AND kind = 'staff' AND active = 1"
+            " AND office_id IS NULL ORDER BY chat_id",
+            (station_id,),
+        )
+        return [_group(r) for r in rows]
+
     async def migrate(self, old_chat_id: int, new_chat_id: int, at: datetime) -> bool:
         """A group became a supergroup: move its row (and registration) to the new id."""
         if await self.get(new_chat_id) is not None:

@@ -1,0 +1,458 @@
+"""Buttons and answers on submitted reports: the officer's acknowledge / on my way / arrived /
+need more info / resolve / hand over / merge, and the reporter's answer, note, withdraw and
+reopen. Every press re-checks on the server who may do it. Also /reports."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatType
+
+from handlers import callbacks, conversation
+from handlers import report_views as views
+from handlers.common import refuse, show, stale_button
+from handlers.context import CustomContext
+from handlers.conversation import Conversation, Flow
+from handlers.keyboards import button_rows
+from handlers.report_notify import ReportNotifier
+from locales import N_, Html
+from models.errors import DomainError
+from models.org import Person, Role
+from models.reports import EventKind, Outcome, Report
+
+FEATURE = views.FEATURE
+PAGE = 8
+
+ADVANCE = {"ack": EventKind.ACKNOWLEDGED, "go": EventKind.EN_ROUTE, "here": EventKind.ON_SITE}
+TOLD = {
+    EventKind.ACKNOWLEDGED: "report.told_acknowledged",
+    EventKind.EN_ROUTE: "report.told_en_route",
+    EventKind.ON_SITE: "report.told_on_site",
+}
+
+
+FILTERS = {
+    "open": N_("report.filter_open"),
+    "mine": N_("report.filter_mine"),
+    "all": N_("report.filter_all"),
+}
+
+
+class InputState(StrEnum):
+    QUESTION = "report_input:question"
+    ANSWER = "report_input:answer"
+    NOTE = "report_input:note"
+    RESOLVE_NOTE = "report_input:resolve_note"
+    REOPEN_REASON = "report_input:reopen_reason"
+
+
+PROMPTS = {
+    InputState.QUESTION: "report.ask_question",
+    InputState.ANSWER: "report.ask_answer",
+    InputState.NOTE: "report.ask_note",
+    InputState.RESOLVE_NOTE: "report.ask_resolve_note",
+    InputState.REOPEN_REASON: "report.ask_reopen_reason",
+}
+
+
+def _notifier(context: CustomContext) -> ReportNotifier:
+    return ReportNotifier(context.services, context.app.translator)
+
+
+def _b(context: CustomContext, key: str, action: str, *args: object) -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        context.label(key), callback_data=callbacks.encode(FEATURE, action, *args)
+    )
+
+
+async def report_press(update: Update, context: CustomContext) -> None:
+    """Every button on a submitted report (`rp:action:report[:arg]`)."""
+    query = update.callback_query
+    person = context.person
+    data = callbacks.decode(query.data if query else None)
+    if query is None or person is None or data is None:
+        await stale_button(update, context)
+        return
+    try:
+        await _dispatch(update, context, person, data)
+    except (ValueError, IndexError, KeyError):
+        await stale_button(update, context)
+    except DomainError as error:
+        await refuse(update, context, error.message_key, **error.params)
+
+
+async def _dispatch(
+    update: Update, context: CustomContext, person: Person, data: callbacks.Callback
+) -> None:
+    query = update.callback_query
+    assert query is not None
+    reports = context.services.reports
+    action = data.action
+    if action == "list":
+        text, markup = await _list_view(context, person, data.args[0], int(data.args[1]))
+        await query.answer()
+        await show(query, text, markup)
+        return
+    report_id = data.int_arg(0)
+    if action == "show":
+        report, events = await reports.timeline(person, report_id)
+        text = await views.timeline_text(
+            context.services, context.app.translator, context.locale, report, events, person
+        )
+        await query.answer()
+        await context.reply(
+            update, "report.wrap", body=text, reply_markup=_view_keyboard(context, person, report)
+        )
+        return
+    if action in ADVANCE:
+        report = await reports.advance(person, report_id, ADVANCE[action])
+        await query.answer(context.label("report.done_short"))
+        await _refresh_card(update, context, report)
+        await _notifier(context).to_reporter(
+            report, TOLD[ADVANCE[action]], officer=person.name, phone=_phone(person)
+        )
+        return
+    if action == "info":
+        report = await reports.handleable(person, report_id)
+        await _start_input(update, context, InputState.QUESTION, report)
+        return
+    if action == "res":
+        report = await reports.handleable(person, report_id)
+        if not report.status.is_open:
+            raise DomainError("report_closed", number=report.number)
+        buttons = [_b(context, views.OUTCOME[o], "out", report.id, o.value) for o in Outcome]
+        await query.answer()
+        await context.reply(
+            update,
+            "report.ask_outcome",
+            number=report.number,
+            reply_markup=InlineKeyboardMarkup(button_rows(buttons)),
+        )
+        return
+    if action == "out":
+        report = await reports.handleable(person, report_id)
+        outcome = Outcome(data.args[1])
+        if not report.status.is_open:
+            raise DomainError("report_closed", number=report.number)
+        await _start_input(
+            update,
+            context,
+            InputState.RESOLVE_NOTE,
+            report,
+            {"outcome": outcome.value},
+            skip=True,
+        )
+        return
+    if action == "outskip":
+        talk = await conversation.current(update, context)
+        if (
+            talk is None
+            or talk.state != InputState.RESOLVE_NOTE
+            or talk.data.get("report") != report_id
+        ):
+            await stale_button(update, context)
+            return
+        await conversation.end(update, context)
+        await query.answer()
+        await _resolve(update, context, person, report_id, Outcome(talk.data["outcome"]), None)
+        return
+    if action == "hand":
+        report = await reports.handleable(person, report_id)
+        officers = await reports.office_officers(report, exclude=report.owner_id or person.id)
+        buttons = [
+            InlineKeyboardButton(
+                o.name, callback_data=callbacks.encode(FEATURE, "to", report.id, o.id)
+            )
+            for o in officers
+        ]
+        await query.answer()
+        key = "report.ask_hand_over" if officers else "report.no_one_to_hand_over"
+        await context.reply(
+            update,
+            key,
+            number=report.number,
+            reply_markup=InlineKeyboardMarkup(button_rows(buttons)),
+        )
+        return
+    if action == "to":
+        report = await reports.hand_over(person, report_id, data.int_arg(1))
+        officer = await context.services.people.get(data.int_arg(1))
+        assert officer is not None
+        await query.answer()
+        await show(query, context.t("report.handed_over", number=report.number, name=officer.name))
+        notifier = _notifier(context)
+        await notifier.card_to_officer(officer, report, "report.handed_to_you")
+        await notifier.to_reporter(report, "report.told_handed_over", officer=officer.name)
+        return
+    if action == "merge":
+        merged, into = await reports.merge(person, report_id, data.int_arg(1))
+        await query.answer()
+        await context.reply(update, "report.merged", number=merged.number, into=into.number)
+        await _notifier(context).to_reporter(merged, "report.told_merged", into=into.number)
+        return
+    if action == "answer":
+        report = await reports.viewable(person, report_id)
+        if report.reporter_id != person.id:
+            raise DomainError("not_allowed")
+        await _start_input(update, context, InputState.ANSWER, report)
+        return
+    if action == "note":
+        report = await reports.viewable(person, report_id)
+        if report.reporter_id != person.id:
+            raise DomainError("not_allowed")
+        if not report.status.is_open:
+            raise DomainError("report_closed", number=report.number)
+        await _start_input(update, context, InputState.NOTE, report)
+        return
+    if action == "wd":
+        report = await reports.withdraw(person, report_id)
+        await query.answer()
+        await show(query, context.t("report.withdrawn", number=report.number))
+        await _notifier(context).to_handlers(report, "report.officer_withdrawn", name=person.name)
+        return
+    if action == "reopen":
+        report = await reports.viewable(person, report_id)
+        await _start_input(update, context, InputState.REOPEN_REASON, report)
+        return
+    raise KeyError(action)
+
+
+def _phone(person: Person) -> str:
+    return person.phone or "—"
+
+
+async def _refresh_card(update: Update, context: CustomContext, report: Report) -> None:
+    """Redraw the pressed card with the new status and the buttons that still apply."""
+    query = update.callback_query
+    assert query is not None
+    chat = update.effective_chat
+    show_phone = chat is not None and chat.type == ChatType.PRIVATE
+    text = await views.card(
+        context.services, context.app.translator, context.locale, report, show_phone=show_phone
+    )
+    keyboard = views.officer_keyboard(context.app.translator, context.locale, report)
+    await show(query, text, views.markup(keyboard))
+
+
+async def _start_input(
+    update: Update,
+    context: CustomContext,
+    state: InputState,
+    report: Report,
+    extra: dict[str, str] | None = None,
+    skip: bool = False,
+) -> None:
+    query = update.callback_query
+    chat = update.effective_chat
+    if chat is not None and chat.type != ChatType.PRIVATE:
+        # Typed answers are taken in private only: nothing about incidents in a group.
+        if query is not None:
+            await query.answer(context.label("report.answer_in_private"), show_alert=True)
+        return
+    await conversation.save(
+        update, context, Flow.REPORT_INPUT, state, {"report": report.id, **(extra or {})}
+    )
+    if query is not None:
+        await query.answer()
+    markup = (
+        InlineKeyboardMarkup([[_b(context, "report.btn_skip", "outskip", report.id)]])
+        if skip
+        else None
+    )
+    await context.reply(update, PROMPTS[state], number=report.number, reply_markup=markup)
+
+
+async def on_message(update: Update, context: CustomContext, talk: Conversation) -> None:
+    """The text (or photo) asked for by a report button."""
+    person = context.person
+    message = update.effective_message
+    assert person is not None and message is not None
+    state = InputState(talk.state)
+    report_id = int(talk.data["report"])
+    photo = message.photo[-1].file_id if message.photo else None
+    text = message.text or message.caption
+    if not text and not (photo and state in (InputState.NOTE, InputState.ANSWER)):
+        await context.reply(update, "report.input_as_text")
+        return
+    reports = context.services.reports
+    notifier = _notifier(context)
+    try:
+        if state is InputState.QUESTION:
+            report = await reports.ask(person, report_id, text or "")
+            await conversation.end(update, context)
+            await context.reply(update, "report.question_sent", number=report.number)
+            await _question_to_reporter(context, report, person, text or "")
+        elif state in (InputState.ANSWER, InputState.NOTE):
+            kind = EventKind.ANSWER if state is InputState.ANSWER else EventKind.NOTE
+            report = await reports.add_from_reporter(person, report_id, kind, text, photo)
+            await conversation.end(update, context)
+            await context.reply(update, "report.note_saved", number=report.number)
+            key = "report.officer_answer" if kind is EventKind.ANSWER else "report.officer_note"
+            await notifier.to_handlers(report, key, name=person.name, text=text or "📷")
+            if photo:
+                await _photo_to_handlers(context, report, photo)
+        elif state is InputState.RESOLVE_NOTE:
+            await conversation.end(update, context)
+            await _resolve(update, context, person, report_id, Outcome(talk.data["outcome"]), text)
+        elif state is InputState.REOPEN_REASON:
+            report = await reports.reopen(person, report_id, text or "")
+            await conversation.end(update, context)
+            await context.reply(update, "report.reopened", number=report.number)
+            await notifier.to_handlers(
+                report, "report.officer_reopened", name=person.name, text=text or ""
+            )
+            if person.id != report.reporter_id:
+                await notifier.to_reporter(report, "report.told_reopened", officer=person.name)
+    except DomainError as error:
+        if error.code in ("note_empty", "note_too_long"):
+            await context.reply(update, error.message_key, **error.params)
+            return
+        await conversation.end(update, context)
+        raise
+
+
+async def _resolve(
+    update: Update,
+    context: CustomContext,
+    person: Person,
+    report_id: int,
+    outcome: Outcome,
+    note: str | None,
+) -> None:
+    report = await context.services.reports.resolve(person, report_id, outcome, note)
+    await context.reply(update, "report.resolved", number=report.number)
+    await _notifier(context).to_reporter(
+        report,
+        "report.told_resolved",
+        outcome=context.app.translator.text(
+            await _reporter_locale(context, report), views.OUTCOME[outcome]
+        ),
+        note=note or "—",
+    )
+
+
+async def _reporter_locale(context: CustomContext, report: Report) -> str:
+    reporter = await context.services.people.get(report.reporter_id)
+    return (reporter.locale if reporter else None) or context.services.settings.default_locale
+
+
+async def _question_to_reporter(
+    context: CustomContext, report: Report, officer: Person, question: str
+) -> None:
+    reporter = await context.services.people.get(report.reporter_id)
+    if reporter is None or not reporter.active:
+        return
+    translator = context.app.translator
+    locale = reporter.locale or context.services.settings.default_locale
+    text = translator.text(
+        locale, "report.told_question", number=report.number, officer=officer.name, text=question
+    )
+    keyboard = {
+        "inline_keyboard": [
+            [views.button(translator, locale, "report.btn_answer", "answer", report.id)]
+        ]
+    }
+    await context.services.outbox.send(
+        reporter.tg_user_id, text, urgent=True, reply_markup=keyboard, ref=f"report:{report.id}"
+    )
+
+
+async def _photo_to_handlers(context: CustomContext, report: Report, photo: str) -> None:
+    owner = await context.services.people.get(report.owner_id) if report.owner_id else None
+    people = (
+        [owner]
+        if owner and owner.active
+        else await context.services.reports.office_officers(report)
+    )
+    for person in people:
+        await context.services.outbox.send_photo(
+            person.tg_user_id, photo, urgent=True, ref=f"report:{report.id}"
+        )
+
+
+def _view_keyboard(
+    context: CustomContext, person: Person, report: Report
+) -> InlineKeyboardMarkup | None:
+    translator, locale = context.app.translator, context.locale
+    if report.reporter_id == person.id:
+        return views.markup(
+            views.reporter_keyboard(translator, locale, report, context.services.clock.now())
+        )
+    if person.role in (Role.OFFICER, Role.CHIEF, Role.DUTY):
+        return views.markup(views.officer_keyboard(translator, locale, report))
+    return None
+
+
+async def reports_command(update: Update, context: CustomContext) -> None:
+    """/reports: your reports, or your office's queue; `/reports 2026-0042` shows one."""
+    person = context.person
+    if person is None:
+        await refuse(update, context)
+        return
+    if context.args:
+        report = await context.services.reports.find(person, context.args[0])
+        events = await context.services.reports.repo.events(report.id)
+        text = await views.timeline_text(
+            context.services, context.app.translator, context.locale, report, events, person
+        )
+        await context.reply(
+            update, "report.wrap", body=text, reply_markup=_view_keyboard(context, person, report)
+        )
+        return
+    default = "mine" if person.role in (Role.MEMBER, Role.PARTNER) else "open"
+    text, markup = await _list_view(context, person, default, 0)
+    await context.reply(update, "report.wrap", body=text, reply_markup=markup)
+
+
+async def _list_view(
+    context: CustomContext, person: Person, which: str, page: int
+) -> tuple[Html, InlineKeyboardMarkup | None]:
+    repo = context.services.reports.repo
+    scope: dict[str, int | None] = {}
+    if person.role in (Role.MEMBER, Role.PARTNER):
+        scope["reporter_id"] = person.id
+        filters: tuple[str, ...] = ()
+    elif person.role is Role.OFFICER:
+        scope["office_id"] = person.office_id
+        filters = ("open", "mine", "all")
+        if which == "mine":
+            scope["owner_id"] = person.id
+    elif person.role in (Role.CHIEF, Role.DUTY):
+        scope["station_id"] = person.station_id
+        filters = ("open", "all")
+    elif person.role is Role.OPERATOR:
+        filters = ("open", "all")
+    else:
+        raise DomainError("not_allowed")
+    page = max(0, page)
+    found, total = await repo.listing(
+        **scope,
+        open_only=which == "open",
+        limit=PAGE,
+        offset=page * PAGE,
+    )
+    zone = context.services.settings.zone
+    lines = [context.t("report.list_title", count=total)]
+    lines += [views.list_line(context.app.translator, context.locale, r, zone) for r in found]
+    if not found:
+        lines.append(context.t("report.list_empty"))
+    rows = button_rows(
+        [
+            InlineKeyboardButton(r.number, callback_data=callbacks.encode(FEATURE, "show", r.id))
+            for r in found
+        ],
+        4,
+    )
+    nav = []
+    if page > 0:
+        nav.append(_b(context, "report.btn_prev", "list", which, page - 1))
+    if (page + 1) * PAGE < total:
+        nav.append(_b(context, "report.btn_next", "list", which, page + 1))
+    if nav:
+        rows.append(nav)
+    if filters:
+        rows.append(
+            [_b(context, FILTERS[name], "list", name, 0) for name in filters if name != which]
+        )
+    return Html("\n".join(lines)), InlineKeyboardMarkup(rows) if rows else None

@@ -1,0 +1,607 @@
+"""/report: the patrol member's report conversation (see docs/flows/report.mmd).
+
+Every answer is saved at once in the conversation row, so a restarted bot resumes at the same
+step with the earlier answers intact; an unsubmitted draft expires (station setting)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+from typing import Any
+
+from pydantic import ValidationError
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    Update,
+)
+from telegram.constants import ChatType
+
+from handlers import callbacks, conversation
+from handlers import report_views as views
+from handlers.common import refuse, show, stale_button
+from handlers.context import CustomContext
+from handlers.conversation import Conversation, Flow
+from handlers.keyboards import button_rows, main_keyboard
+from handlers.report_notify import ReportNotifier
+from models.reports import (
+    FAR_FROM_OFFICES_M,
+    MAX_DESCRIPTION,
+    MAX_PHOTOS,
+    Category,
+    ReportDraft,
+    distance_m,
+    may_report,
+)
+
+FEATURE = "rd"
+MAX_ADDRESS = 200
+
+
+class ReportState(StrEnum):
+    CATEGORY = "report:category"
+    DANGER = "report:danger"
+    LOSS = "report:loss"
+    AMOUNT = "report:amount"
+    DESCRIBE = "report:describe"
+    LOCATION = "report:location"
+    FAR = "report:far"
+    PHOTOS = "report:photos"
+    URGENCY = "report:urgency"
+    SUMMARY = "report:summary"
+
+
+EDITABLE = {
+    "category": ReportState.CATEGORY,
+    "description": ReportState.DESCRIBE,
+    "location": ReportState.LOCATION,
+    "photos": ReportState.PHOTOS,
+    "urgency": ReportState.URGENCY,
+}
+
+
+def _button(context: CustomContext, key: str, action: str, *args: object) -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        context.label(key), callback_data=callbacks.encode(FEATURE, action, *args)
+    )
+
+
+def _draft(talk: Conversation) -> ReportDraft:
+    return ReportDraft.model_validate(talk.data.get("draft", {}))
+
+
+async def _timeout(context: CustomContext) -> timedelta:
+    person = context.person
+    minutes = 120
+    if person is not None and person.station_id is not None:
+        minutes = await context.services.station_settings.value(
+            person.station_id, "report_draft_minutes"
+        )
+    return timedelta(minutes=minutes)
+
+
+async def _save(
+    update: Update,
+    context: CustomContext,
+    state: ReportState,
+    draft: ReportDraft,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    data = {"draft": draft.model_dump(mode="json"), **(extra or {})}
+    await conversation.save(
+        update, context, Flow.REPORT, state, data, expires_after=await _timeout(context)
+    )
+
+
+async def report_command(update: Update, context: CustomContext) -> None:
+    """/report (or the 📝 button, or the `report` deep link): start or resume a report."""
+    chat = update.effective_chat
+    if chat is not None and chat.type != ChatType.PRIVATE:
+        await _redirect_to_private(update, context)
+        return
+    person = context.person
+    if person is None or not may_report(person):
+        await refuse(update, context)
+        return
+    talk = await conversation.current(update, context)
+    if talk is not None and talk.flow is Flow.REPORT:
+        await context.reply(
+            update,
+            "report.resume_or_restart",
+            reply_markup=InlineKeyboardMarkup(
+                [
+                    [
+                        _button(context, "report.btn_resume", "resume"),
+                        _button(context, "report.btn_restart", "restart"),
+                    ]
+                ]
+            ),
+        )
+        return
+    await _begin(update, context)
+
+
+async def _redirect_to_private(update: Update, context: CustomContext) -> None:
+    """In a group: nothing about the incident here, a button to continue in private."""
+    link = f"https://t.me/{context.bot.username}?start=report"
+    await context.reply(
+        update,
+        "report.in_private",
+        reply_markup=InlineKeyboardMarkup(
+            [[InlineKeyboardButton(context.label("report.btn_private"), url=link)]]
+        ),
+    )
+
+
+async def _begin(update: Update, context: CustomContext) -> None:
+    await _save(update, context, ReportState.CATEGORY, ReportDraft())
+    await _ask(update, context, ReportState.CATEGORY, ReportDraft())
+
+
+async def _ask(
+    update: Update, context: CustomContext, state: ReportState, draft: ReportDraft
+) -> None:
+    """Ask the question of a step, with its buttons."""
+    if state is ReportState.CATEGORY:
+        buttons = [_button(context, views.CATEGORY[c], "cat", c.value) for c in Category]
+        await context.reply(
+            update, "report.ask_category", reply_markup=InlineKeyboardMarkup(button_rows(buttons))
+        )
+    elif state is ReportState.DANGER:
+        await context.reply(update, "report.ask_danger", reply_markup=_yes_no(context, "danger"))
+    elif state is ReportState.LOSS:
+        await context.reply(update, "report.ask_loss", reply_markup=_yes_no(context, "loss"))
+    elif state is ReportState.AMOUNT:
+        markup = InlineKeyboardMarkup([[_button(context, "report.btn_skip", "amount_skip")]])
+        await context.reply(update, "report.ask_amount", reply_markup=markup)
+    elif state is ReportState.DESCRIBE:
+        await context.reply(update, "report.ask_description", limit=MAX_DESCRIPTION)
+    elif state is ReportState.LOCATION:
+        await _ask_location(update, context)
+    elif state is ReportState.PHOTOS:
+        markup = InlineKeyboardMarkup(
+            [[_button(context, "report.btn_photos_done", "photos_done")]]
+        )
+        await context.reply(update, "report.ask_photos", limit=MAX_PHOTOS, reply_markup=markup)
+    elif state is ReportState.URGENCY:
+        markup = InlineKeyboardMarkup(
+            [
+                [
+                    _button(context, "report.btn_normal", "urg", 0),
+                    _button(context, "report.btn_urgent", "urg", 1),
+                ]
+            ]
+        )
+        await context.reply(update, "report.ask_urgency", reply_markup=markup)
+    elif state is ReportState.SUMMARY:
+        await _show_summary(update, context, draft)
+
+
+def _yes_no(context: CustomContext, action: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                _button(context, "report.btn_yes", action, 1),
+                _button(context, "report.btn_no", action, 0),
+            ]
+        ]
+    )
+
+
+async def _ask_location(update: Update, context: CustomContext) -> None:
+    person = context.person
+    assert person is not None and person.office_id is not None
+    places = [
+        p
+        for p in await context.services.org.repo.places(person.office_id)
+        if p.is_village or p.is_patrol_area or p.is_hot_spot
+    ]
+    share = ReplyKeyboardMarkup(
+        [[KeyboardButton(context.label("report.btn_share_location"), request_location=True)]],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+    await context.reply(update, "report.ask_location", reply_markup=share)
+    if places:
+        buttons = [
+            InlineKeyboardButton(p.name, callback_data=callbacks.encode(FEATURE, "place", p.id))
+            for p in places[:30]
+        ]
+        await context.reply(
+            update, "report.ask_place", reply_markup=InlineKeyboardMarkup(button_rows(buttons, 3))
+        )
+
+
+async def _show_summary(update: Update, context: CustomContext, draft: ReportDraft) -> None:
+    where_text = await _where(context, draft)
+    text = views.draft_summary(context.app.translator, context.locale, draft, where_text)
+    rows = [
+        [_button(context, "report.btn_submit", "submit")],
+        [
+            _button(context, "report.btn_edit_category", "edit", "category"),
+            _button(context, "report.btn_edit_description", "edit", "description"),
+        ],
+        [
+            _button(context, "report.btn_edit_location", "edit", "location"),
+            _button(context, "report.btn_edit_photos", "edit", "photos"),
+        ],
+        [
+            _button(context, "report.btn_edit_urgency", "edit", "urgency"),
+            _button(context, "report.btn_cancel", "cancel"),
+        ],
+    ]
+    message = update.effective_message
+    assert message is not None
+    await message.reply_text(text, reply_markup=InlineKeyboardMarkup(rows), do_quote=False)
+
+
+async def _where(context: CustomContext, draft: ReportDraft) -> str:
+    parts = []
+    if draft.place_id is not None:
+        place = await context.services.org.repo.place(draft.place_id)
+        if place is not None:
+            parts.append(place.name)
+    if draft.address:
+        parts.append(draft.address)
+    if draft.latitude is not None and draft.longitude is not None:
+        parts.append(f"{draft.latitude:.5f}, {draft.longitude:.5f}")
+    return " · ".join(parts) or context.label("report.no_location")
+
+
+def _after(state: ReportState, draft: ReportDraft, editing: bool) -> ReportState:
+    """The step after `state` (back to the summary when a single field was being edited)."""
+    is_fraud = draft.category is Category.FRAUD
+    if state is ReportState.CATEGORY:
+        if editing:
+            return (
+                ReportState.LOSS if is_fraud and draft.money_lost is None else ReportState.SUMMARY
+            )
+        return ReportState.DANGER
+    if state is ReportState.DANGER:
+        return ReportState.LOSS if is_fraud else ReportState.DESCRIBE
+    if state is ReportState.LOSS:
+        if draft.money_lost:
+            return ReportState.AMOUNT
+        return ReportState.SUMMARY if editing else ReportState.DESCRIBE
+    if editing:
+        return ReportState.SUMMARY
+    following = {
+        ReportState.AMOUNT: ReportState.DESCRIBE,
+        ReportState.DESCRIBE: ReportState.LOCATION,
+        ReportState.LOCATION: ReportState.PHOTOS,
+        ReportState.FAR: ReportState.PHOTOS,
+        ReportState.URGENCY: ReportState.SUMMARY,
+    }
+    if state is ReportState.PHOTOS:
+        return ReportState.SUMMARY if draft.danger else ReportState.URGENCY
+    return following[state]
+
+
+async def _advance(
+    update: Update,
+    context: CustomContext,
+    talk: Conversation,
+    state: ReportState,
+    draft: ReportDraft,
+) -> None:
+    """Save the answer of `state` with the step it leads to, then ask that step."""
+    editing = bool(talk.data.get("editing"))
+    nxt = _after(state, draft, editing)
+    extra = {"editing": editing} if nxt is not ReportState.SUMMARY else {}
+    await _save(update, context, nxt, draft, extra)
+    await _ask(update, context, nxt, draft)
+
+
+async def draft_press(update: Update, context: CustomContext) -> None:
+    """A button of the report conversation; it must belong to the step the person is at."""
+    query = update.callback_query
+    data = callbacks.decode(query.data if query else None)
+    talk = await conversation.current(update, context)
+    if query is None or data is None:
+        await stale_button(update, context)
+        return
+    if data.action in ("resume", "restart"):
+        await query.answer()
+        await show(
+            query, context.t("report.resumed" if data.action == "resume" else "report.restarted")
+        )
+        if data.action == "restart" or talk is None or talk.flow is not Flow.REPORT:
+            await _begin(update, context)
+        else:
+            await _ask(update, context, ReportState(talk.state), _draft(talk))
+        return
+    if talk is None or talk.flow is not Flow.REPORT:
+        await stale_button(update, context)
+        return
+    try:
+        handled = await _press(update, context, talk, data)
+    except (ValueError, IndexError, KeyError, ValidationError):
+        handled = False
+    if not handled:
+        await stale_button(update, context)
+
+
+async def _press(
+    update: Update, context: CustomContext, talk: Conversation, data: callbacks.Callback
+) -> bool:
+    query = update.callback_query
+    assert query is not None
+    state = ReportState(talk.state)
+    draft = _draft(talk)
+    action = data.action
+    expected = {
+        "cat": ReportState.CATEGORY,
+        "danger": ReportState.DANGER,
+        "loss": ReportState.LOSS,
+        "amount_skip": ReportState.AMOUNT,
+        "place": ReportState.LOCATION,
+        "far": ReportState.FAR,
+        "photos_done": ReportState.PHOTOS,
+        "urg": ReportState.URGENCY,
+        "submit": ReportState.SUMMARY,
+        "edit": ReportState.SUMMARY,
+        "cancel": None,
+    }
+    if action not in expected or (expected[action] is not None and expected[action] is not state):
+        return False
+    await query.answer()
+    if action == "cat":
+        draft.category = Category(data.args[0])
+        if draft.category is not Category.FRAUD:
+            draft.money_lost, draft.loss_amount = None, None
+        await show(
+            query, context.t("report.chosen", choice=context.t(views.CATEGORY[draft.category]))
+        )
+    elif action == "danger":
+        draft.danger = data.args[0] == "1"
+        await show(query, context.t("report.danger_yes" if draft.danger else "report.danger_no"))
+        if draft.danger:
+            draft.urgent = True
+            await context.reply(update, "report.emergency_numbers")
+    elif action == "loss":
+        draft.money_lost = data.args[0] == "1"
+        if not draft.money_lost:
+            draft.loss_amount = None
+        await show(query, context.t("report.loss_yes" if draft.money_lost else "report.loss_no"))
+    elif action == "amount_skip":
+        draft.loss_amount = None
+        await show(query, context.t("report.amount_skipped"))
+    elif action == "place":
+        return await _take_place(update, context, talk, draft, int(data.args[0]))
+    elif action == "far":
+        return await _confirm_far(update, context, talk, draft, data.args[0] == "1")
+    elif action == "photos_done":
+        await show(query, context.t("report.photos_done", count=len(draft.photos)))
+    elif action == "urg":
+        draft.urgent = data.args[0] == "1"
+        await show(
+            query, context.t("report.summary_urgent" if draft.urgent else "report.summary_normal")
+        )
+    elif action == "submit":
+        await _submit(update, context, draft)
+        return True
+    elif action == "edit":
+        target = EDITABLE[data.args[0]]
+        if target is ReportState.PHOTOS:
+            draft.photos = []
+        await _save(update, context, target, draft, {"editing": True})
+        await _ask(update, context, target, draft)
+        return True
+    elif action == "cancel":
+        await conversation.end(update, context)
+        await show(query, context.t("report.cancelled"))
+        person = context.person
+        assert person is not None
+        await context.reply(
+            update,
+            "cancel.done",
+            reply_markup=main_keyboard(context.app.translator, context.locale, person),
+        )
+        return True
+    await _advance(update, context, talk, state, draft)
+    return True
+
+
+async def _take_place(
+    update: Update, context: CustomContext, talk: Conversation, draft: ReportDraft, place_id: int
+) -> bool:
+    person = context.person
+    assert person is not None
+    place = await context.services.org.repo.place(place_id)
+    if place is None or place.office_id != person.office_id or not place.active:
+        return False
+    draft.place_id = place.id
+    if place.latitude is not None and place.longitude is not None and draft.latitude is None:
+        draft.latitude, draft.longitude = place.latitude, place.longitude
+    query = update.callback_query
+    assert query is not None
+    await show(query, context.t("report.chosen", choice=place.name))
+    await _location_saved(update, context, talk, draft)
+    return True
+
+
+async def _confirm_far(
+    update: Update, context: CustomContext, talk: Conversation, draft: ReportDraft, keep: bool
+) -> bool:
+    query = update.callback_query
+    assert query is not None
+    pending = talk.data.get("far")
+    if not keep or not pending:
+        await show(query, context.t("report.far_resend"))
+        await _save(
+            update, context, ReportState.LOCATION, draft, {"editing": talk.data.get("editing")}
+        )
+        await _ask_location(update, context)
+        return True
+    draft.latitude, draft.longitude = float(pending[0]), float(pending[1])
+    await show(query, context.t("report.far_kept"))
+    await _location_saved(update, context, talk, draft)
+    return True
+
+
+async def _location_saved(
+    update: Update, context: CustomContext, talk: Conversation, draft: ReportDraft
+) -> None:
+    person = context.person
+    assert person is not None
+    await context.reply(
+        update,
+        "report.location_saved",
+        reply_markup=main_keyboard(context.app.translator, context.locale, person),
+    )
+    await _advance(update, context, talk, ReportState.LOCATION, draft)
+
+
+async def on_message(update: Update, context: CustomContext, talk: Conversation) -> None:
+    """A message during the report conversation, taken by the step the person is at."""
+    message = update.effective_message
+    assert message is not None
+    state = ReportState(talk.state)
+    draft = _draft(talk)
+    if state is ReportState.AMOUNT:
+        amount = _amount(message.text)
+        if amount is None:
+            await context.reply(update, "report.amount_invalid")
+            return
+        draft.loss_amount = amount
+    elif state is ReportState.DESCRIBE:
+        if message.voice is not None:
+            draft.voice_file_id = message.voice.file_id
+            draft.description = (message.caption or "").strip() or draft.description
+        elif message.text and message.text.strip():
+            text = message.text.strip()
+            if len(text) > MAX_DESCRIPTION:
+                await context.reply(
+                    update, "report.description_too_long", limit=MAX_DESCRIPTION, length=len(text)
+                )
+                return
+            draft.description = text
+        else:
+            await context.reply(update, "report.description_as_text")
+            return
+    elif state is ReportState.LOCATION:
+        if not await _take_location_message(update, context, talk, draft):
+            return
+        return
+    elif state is ReportState.PHOTOS:
+        await _take_photo(update, context, talk, draft)
+        return
+    else:
+        await context.reply(update, "report.use_buttons")
+        await _ask(update, context, state, draft)
+        return
+    await _advance(update, context, talk, state, draft)
+
+
+def _amount(text: str | None) -> float | None:
+    if not text:
+        return None
+    cleaned = text.strip().replace(",", "").replace("，", "").rstrip("元").strip()
+    try:
+        value = float(cleaned)
+    except ValueError:
+        return None
+    return value if 0 <= value <= 1e10 else None
+
+
+async def _take_location_message(
+    update: Update, context: CustomContext, talk: Conversation, draft: ReportDraft
+) -> bool:
+    message = update.effective_message
+    assert message is not None
+    if message.location is not None:
+        lat, lon = message.location.latitude, message.location.longitude
+        if await _far_from_offices(context, lat, lon):
+            await _save(
+                update,
+                context,
+                ReportState.FAR,
+                draft,
+                {"far": [lat, lon], "editing": talk.data.get("editing")},
+            )
+            await context.reply(update, "report.far_confirm", reply_markup=_yes_no(context, "far"))
+            return True
+        draft.latitude, draft.longitude = lat, lon
+        await _location_saved(update, context, talk, draft)
+        return True
+    if message.text and message.text.strip():
+        address = " ".join(message.text.split())
+        if len(address) > MAX_ADDRESS:
+            await context.reply(update, "report.address_too_long", limit=MAX_ADDRESS)
+            return False
+        draft.address = address
+        await _location_saved(update, context, talk, draft)
+        return True
+    await context.reply(update, "report.location_how")
+    return False
+
+
+async def _far_from_offices(context: CustomContext, lat: float, lon: float) -> bool:
+    person = context.person
+    assert person is not None and person.station_id is not None
+    offices = [
+        o
+        for o in await context.services.org.repo.offices(person.station_id)
+        if o.latitude is not None and o.longitude is not None
+    ]
+    if not offices:
+        return False
+    return all(
+        distance_m(lat, lon, o.latitude, o.longitude) > FAR_FROM_OFFICES_M  # type: ignore[arg-type]
+        for o in offices
+    )
+
+
+async def _take_photo(
+    update: Update, context: CustomContext, talk: Conversation, draft: ReportDraft
+) -> None:
+    message = update.effective_message
+    assert message is not None
+    if not message.photo:
+        await context.reply(
+            update,
+            "report.photo_expected",
+            reply_markup=InlineKeyboardMarkup(
+                [[_button(context, "report.btn_photos_done", "photos_done")]]
+            ),
+        )
+        return
+    if len(draft.photos) >= MAX_PHOTOS:
+        await context.reply(update, "report.photos_full", limit=MAX_PHOTOS)
+        return
+    draft.photos.append(message.photo[-1].file_id)
+    await _save(update, context, ReportState.PHOTOS, draft, {"editing": talk.data.get("editing")})
+    await context.reply(
+        update,
+        "report.photo_saved",
+        count=len(draft.photos),
+        limit=MAX_PHOTOS,
+        reply_markup=InlineKeyboardMarkup(
+            [[_button(context, "report.btn_photos_done", "photos_done")]]
+        ),
+    )
+
+
+async def _submit(update: Update, context: CustomContext, draft: ReportDraft) -> None:
+    person = context.person
+    query = update.callback_query
+    assert person is not None and query is not None
+    submitted = await context.services.reports.submit(person, draft)
+    await conversation.end(update, context)
+    await ReportNotifier(context.services, context.app.translator).new_report(submitted)
+    report = submitted.report
+    await show(query, context.t("report.submitted_summary", number=report.number))
+    keyboard = views.reporter_keyboard(
+        context.app.translator, context.locale, report, context.services.clock.now()
+    )
+    key = "report.submitted" if submitted.officers else "report.submitted_to_duty"
+    await context.reply(update, key, number=report.number, reply_markup=views.markup(keyboard))
+    await context.reply(
+        update,
+        "report.submitted_keyboard",
+        reply_markup=main_keyboard(context.app.translator, context.locale, person),
+    )
+    if report.danger:
+        await context.reply(update, "report.emergency_numbers")

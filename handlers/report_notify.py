@@ -1,0 +1,108 @@
+"""Report notifications to people other than the one acting: always through the outbox, in
+each recipient's language; reports go in the urgent lane (never held back)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers import report_views as views
+from locales import Translator
+from models.org import Group, Person
+from models.reports import Report
+from models.services import Services
+from models.services.reports import Submitted
+
+
+class ReportNotifier:
+    def __init__(self, services: Services, translator: Translator) -> None:
+        self.services = services
+        self.translator = translator
+
+    def locale(self, who: Person | Group) -> str:
+        return who.locale or self.services.settings.default_locale
+
+    async def new_report(self, submitted: Submitted) -> None:
+        report = submitted.report
+        for officer in submitted.officers + submitted.duty_people:
+            await self._card_to(officer.tg_user_id, self.locale(officer), report, True, submitted)
+        for group in submitted.duty_groups:
+            await self._card_to(group.chat_id, self.locale(group), report, False, submitted)
+
+    async def _card_to(
+        self, chat_id: int, locale: str, report: Report, show_phone: bool, submitted: Submitted
+    ) -> None:
+        text = await views.card(
+            self.services,
+            self.translator,
+            locale,
+            report,
+            show_phone=show_phone,
+            duplicates=submitted.duplicates,
+        )
+        header = self.translator.text(locale, "report.new_header")
+        keyboard = views.officer_keyboard(self.translator, locale, report, submitted.duplicates)
+        await self._send(chat_id, f"{header}\n{text}", keyboard, report)
+        await self._attachments(chat_id, report)
+
+    async def _attachments(self, chat_id: int, report: Report) -> None:
+        outbox = self.services.outbox
+        ref = f"report:{report.id}"
+        if report.latitude is not None and report.longitude is not None:
+            await outbox.send_location(
+                chat_id, report.latitude, report.longitude, urgent=True, ref=ref
+            )
+        for photo in await self.services.reports.repo.attachments(report.id, "photo"):
+            await outbox.send_photo(chat_id, photo, urgent=True, ref=ref)
+
+    async def card_to_officer(self, officer: Person, report: Report, header_key: str) -> None:
+        """The full card with its buttons (a hand-over, a reminder, a reopened report)."""
+        locale = self.locale(officer)
+        text = await views.card(self.services, self.translator, locale, report, show_phone=True)
+        header = self.translator.text(locale, header_key, number=report.number)
+        keyboard = views.officer_keyboard(self.translator, locale, report)
+        await self._send(officer.tg_user_id, f"{header}\n{text}", keyboard, report)
+
+    async def card_to_group(self, group: Group, report: Report, header_key: str) -> None:
+        """A staff group (the duty desk) gets the card without phone numbers."""
+        locale = self.locale(group)
+        text = await views.card(self.services, self.translator, locale, report, show_phone=False)
+        header = self.translator.text(locale, header_key, number=report.number)
+        keyboard = views.officer_keyboard(self.translator, locale, report)
+        await self._send(group.chat_id, f"{header}\n{text}", keyboard, report)
+
+    async def to_reporter(self, report: Report, key: str, **params: Any) -> None:
+        reporter = await self.services.people.get(report.reporter_id)
+        if reporter is None or not reporter.active:
+            return
+        locale = self.locale(reporter)
+        text = self.translator.text(locale, key, number=report.number, **params)
+        keyboard = views.reporter_keyboard(
+            self.translator, locale, report, self.services.clock.now()
+        )
+        await self._send(reporter.tg_user_id, text, keyboard, report)
+
+    async def to_handlers(
+        self, report: Report, key: str, exclude: int | None = None, **params: Any
+    ) -> None:
+        """The report's owner, or (when nobody owns it) its office's officers."""
+        people = self.services.people
+        owner = await people.get(report.owner_id) if report.owner_id else None
+        if owner is not None and owner.active:
+            recipients = [owner]
+        else:
+            recipients = await self.services.reports.office_officers(report)
+        for person in recipients:
+            if person.id == exclude:
+                continue
+            locale = self.locale(person)
+            text = self.translator.text(locale, key, number=report.number, **params)
+            keyboard = views.officer_keyboard(self.translator, locale, report)
+            await self._send(person.tg_user_id, text, keyboard, report)
+
+    async def _send(
+        self, chat_id: int, text: str, keyboard: dict[str, Any], report: Report
+    ) -> None:
+        markup = keyboard if keyboard.get("inline_keyboard") else None
+        await self.services.outbox.send(
+            chat_id, text, urgent=True, reply_markup=markup, ref=f"report:{report.id}"
+        )
