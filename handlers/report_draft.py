@@ -596,7 +596,9 @@ async def _submit(update: Update, context: CustomContext, draft: ReportDraft) ->
     keyboard = views.reporter_keyboard(
         context.app.translator, context.locale, report, context.services.clock.now()
     )
-    key = "report.submitted" if submitted.officers else "report.submitted_to_duty"
+    paired = {o.id for o in await context.services.people.officers_of(person)}
+    to_paired = bool(paired) and {o.id for o in submitted.officers} <= paired
+    key = "report.submitted" if to_paired else "report.submitted_to_duty"
     await context.reply(update, key, number=report.number, reply_markup=views.markup(keyboard))
     await context.reply(
         update,

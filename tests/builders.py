@@ -103,6 +103,16 @@ def photo(user: User, chat: Chat | None = None, caption: str | None = None) -> d
     return update(message=_message(user, chat or private_chat(user), **fields))
 
 
+def voice(user: User) -> dict[str, Any]:
+    return update(
+        message=_message(
+            user,
+            private_chat(user),
+            voice={"file_id": "AwACAgIAAxkBAAIBvoice", "file_unique_id": "AgADvoice", "duration": 7},
+        )
+    )
+
+
 def contact(user: User, phone: str, owner_id: int | None = None) -> dict[str, Any]:
     return update(
         message=_message(

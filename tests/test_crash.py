@@ -14,6 +14,7 @@ from tests.botproc import CHIEF_ID, OFFICER_IDS, BotProcess, bot_env, query, see
 from tests.fake_bot_api import FakeBotAPI, Faults
 
 OFFICES = 6
+REPORTERS = 10
 
 
 def script(api: FakeBotAPI, codes: list[str], station_id: int, seed: int) -> list[list[object]]:
@@ -21,14 +22,24 @@ def script(api: FakeBotAPI, codes: list[str], station_id: int, seed: int) -> lis
     actors: list[list[object]] = []
     for i, code in enumerate(codes):
         uid = 10_000 + i
-        actors.append(
-            [
-                ("text", uid, f"/start {code}"),
-                ("press", uid, "onb:lang:zh_CN"),
-                ("text", uid, f"队员{i:03d}"),
-                ("text", uid, "跳过"),
+        steps: list[object] = [
+            ("text", uid, f"/start {code}"),
+            ("press", uid, "onb:lang:zh_CN"),
+            ("text", uid, f"队员{i:03d}"),
+            ("text", uid, "跳过"),
+        ]
+        if i < REPORTERS:
+            steps += [
+                ("text", uid, "/report"),
+                ("press", uid, "rd:cat:hazard"),
+                ("press", uid, "rd:danger:0"),
+                ("text", uid, f"隐患{i:03d}"),
+                ("text", uid, f"村口{i}号"),
+                ("press", uid, "rd:photos_done"),
+                ("press", uid, "rd:urg:0"),
+                ("press", uid, "rd:submit"),
             ]
-        )
+        actors.append(steps)
     chief: list[object] = []
     for j in range(OFFICES):
         chief += [
@@ -46,6 +57,9 @@ def interleave(actors: list[list[object]], seed: int) -> list[object]:
     while any(queues):
         queue = rng.choice([q for q in queues if q])
         order.append(queue.pop(0))
+    # last, an officer acknowledges every report (ids are given in submission order)
+    reporters = min(REPORTERS, len(actors) - 1)
+    order += [("press", OFFICER_IDS[0], f"rp:ack:{n}") for n in range(1, reporters + 1)]
     return order
 
 
@@ -123,9 +137,19 @@ def check_exactly_once(api: FakeBotAPI, db_path: Path, users: int) -> None:
     assert query(db_path, "SELECT COUNT(*) FROM inbox WHERE done_at IS NULL OR failed = 1") == [
         (0,)
     ]
-    assert query(db_path, "SELECT status, COUNT(*) FROM outbox GROUP BY status") == [
-        ("sent", users)
-    ]
+    assert query(db_path, "SELECT DISTINCT status FROM outbox") == [("sent",)]
+    reporters = min(REPORTERS, users)
+    reports = query(db_path, "SELECT description, seq, status FROM reports ORDER BY seq")
+    assert sorted(d for d, _, _ in reports) == [f"隐患{i:03d}" for i in range(reporters)]
+    assert [seq for _, seq, _ in reports] == list(range(1, reporters + 1))
+    assert {status for _, _, status in reports} <= {"acknowledged"}
+    events = query(
+        db_path, "SELECT report_id, kind, COUNT(*) FROM report_events GROUP BY report_id, kind"
+    )
+    assert all(count == 1 for _, _, count in events)
+    assert len(events) == 2 * reporters  # created and acknowledged, once each
+    for i in range(reporters):
+        assert any("已发送给派出所" in t for t in api.received(10_000 + i)), i
     for i in range(users):
         assert any("登记完成" in text for text in api.received(10_000 + i)), i
     joined = [

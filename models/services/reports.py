@@ -118,15 +118,24 @@ class ReportService:
                 for other in await self.repo.open_in_office(report.office_id, since)
                 if possibly_same(report, other)
             ]
-            officers = await self.officers_for(report)
-            duty_people, duty_groups = await self.duty_desk(report.station_id)
-        return Submitted(
-            report,
-            officers,
-            duty_people if not officers else [],
-            duty_groups if not officers else [],
-            duplicates,
-        )
+            officers, duty_people, duty_groups = await self.first_recipients(report)
+        return Submitted(report, officers, duty_people, duty_groups, duplicates)
+
+    async def first_recipients(
+        self, report: Report
+    ) -> tuple[list[Person], list[Person], list[Group]]:
+        """Who gets a new report: the reporter's paired officers; else the duty desk; else
+        every officer of the office; else the station's chiefs. Never nobody."""
+        officers = await self.officers_for(report)
+        if officers:
+            return officers, [], []
+        duty_people, duty_groups = await self.duty_desk(report.station_id)
+        if duty_people or duty_groups:
+            return [], duty_people, duty_groups
+        officers = await self.office_officers(report, exclude=report.reporter_id)
+        if officers:
+            return officers, [], []
+        return [], await self.people.with_role(Role.CHIEF, report.station_id), []
 
     async def officers_for(self, report: Report) -> list[Person]:
         """Who gets a report first: the reporter's paired officers who are active."""
