@@ -108,7 +108,11 @@ def voice(user: User) -> dict[str, Any]:
         message=_message(
             user,
             private_chat(user),
-            voice={"file_id": "AwACAgIAAxkBAAIBvoice", "file_unique_id": "AgADvoice", "duration": 7},
+            voice={
+                "file_id": "AwACAgIAAxkBAAIBvoice",
+                "file_unique_id": "AgADvoice",
+                "duration": 7,
+            },
         )
     )
 

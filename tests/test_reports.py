@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from models.reports import Outcome, ReportStatus
+from models.reports import Outcome, Report, ReportStatus
 from tests import builders
 from tests.builders import Chat, User
 from tests.flows import invite, onboard
@@ -42,6 +42,12 @@ async def _person(h: Harness, user: User):  # type: ignore[no-untyped-def]
     person = await h.services.people.by_telegram(user.id)
     assert person is not None
     return person
+
+
+async def latest_report(h: Harness) -> Report:
+    member = await _person(h, MEMBER)
+    found, _total = await h.services.reports.repo.listing(reporter_id=member.id)
+    return found[0]
 
 
 async def draft_dispute(h: Harness, photo: bool = True, location: bool = True) -> None:
@@ -360,7 +366,7 @@ async def test_voice_description_edit_a_field_and_a_photo_note(harness: Harness)
     summary = h.last_text(MEMBER.id)
     assert "核对" in summary and "冒充客服" in summary
     await h.press_label(MEMBER, "提交")
-    report = (await h.services.reports.repo.listing(reporter_id=(await _person(h, MEMBER)).id))[0][0]
+    report = await latest_report(h)
     assert report.money_lost and report.loss_amount == 5000
     assert report.voice_file_id == "AwACAgIAAxkBAAIBvoice"
     assert await h.services.reports.repo.attachments(report.id, "voice") == [report.voice_file_id]
