@@ -31,6 +31,7 @@ from telegram.request import BaseRequest
 
 from handlers import (
     areas,
+    backup,
     common,
     groups,
     invite,
@@ -118,11 +119,13 @@ def _register_handlers(app: PatrolApplication, translator: Translator) -> None:
             Flow.SETTINGS: station_settings.on_message,
             Flow.REPORT: report_draft.on_message,
             Flow.REPORT_INPUT: report_actions.on_message,
+            Flow.BACKUP: backup.on_message,
         },
-        fallback=common.not_understood,
+        fallback=backup.private_fallback,
     )
     keyboard: dict[str, Any] = {
         "kb.report": report_draft.report_command,
+        "kb.backup": backup.backup_command,
         "kb.help": common.help_command,
         "kb.language": common.language_command,
     }
@@ -145,6 +148,8 @@ def _register_handlers(app: PatrolApplication, translator: Translator) -> None:
         CommandHandler("register", groups.register_command),
         CommandHandler("report", report_draft.report_command),
         CommandHandler("reports", report_actions.reports_command, filters=private),
+        CommandHandler("backup", backup.backup_command),
+        CommandHandler("duty", backup.duty_command, filters=private),
         CallbackQueryHandler(onboarding.language_chosen, pattern=pattern(onboarding.FEATURE)),
         CallbackQueryHandler(common.language_chosen, pattern=pattern("lang")),
         CallbackQueryHandler(invite.invite_step, pattern=pattern(invite.FEATURE)),
@@ -156,8 +161,10 @@ def _register_handlers(app: PatrolApplication, translator: Translator) -> None:
         CallbackQueryHandler(groups.register_step, pattern=pattern(groups.FEATURE)),
         CallbackQueryHandler(report_draft.draft_press, pattern=pattern(report_draft.FEATURE)),
         CallbackQueryHandler(report_actions.report_press, pattern=pattern(report_actions.FEATURE)),
+        CallbackQueryHandler(backup.backup_press, pattern=pattern("bk")),
         CallbackQueryHandler(common.stale_button),
         MessageHandler(filters.COMMAND, common.unknown_command),
+        MessageHandler(filters.UpdateType.EDITED_MESSAGE & filters.LOCATION, backup.live_location),
     ]
     for key, callback in keyboard.items():
         table.append(

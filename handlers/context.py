@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram import Message, Update
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
@@ -15,6 +15,9 @@ from models.org import Group, Person
 from models.services import Services
 from scheduler.jobs import TimerJobs
 from scheduler.outbox import OutboxSender
+
+if TYPE_CHECKING:
+    from scheduler.escalation import Escalation
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +34,7 @@ class PatrolApplication(Application[Any, Any, Any, Any, Any, Any]):
         self.inbox = Inbox(services.db, services.clock)
         self.sender = OutboxSender(self.bot, services.db, services.clock, services.outbox)
         self.update_failed = False
+        self.escalation: Escalation | None = None  # set when the timer kinds are registered
         queue = self.update_queue
         if isinstance(queue, DurableUpdateQueue):
             queue.store = self.inbox.store

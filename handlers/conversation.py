@@ -24,6 +24,7 @@ class Flow(StrEnum):
     SETTINGS = "settings"
     REPORT = "report"
     REPORT_INPUT = "report_input"
+    BACKUP = "backup"
 
 
 @dataclass

@@ -12,7 +12,12 @@ from models.org import Person, Role
 
 # The big actions on a member's reply keyboard, as catalog keys (later features add theirs).
 # A press arrives as plain text and is matched against every locale's label of these keys.
-KEYBOARD_ACTIONS: tuple[str, ...] = (N_("kb.report"), N_("kb.help"), N_("kb.language"))
+KEYBOARD_ACTIONS: tuple[str, ...] = (
+    N_("kb.backup"),
+    N_("kb.report"),
+    N_("kb.help"),
+    N_("kb.language"),
+)
 
 
 def main_keyboard(

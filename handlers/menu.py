@@ -23,6 +23,7 @@ _STAFF = frozenset({Role.OPERATOR, Role.CHIEF, Role.DUTY, Role.OFFICER})
 _MANAGERS = frozenset({Role.OPERATOR, Role.CHIEF})
 _INVITERS = frozenset({Role.OPERATOR, Role.CHIEF, Role.OFFICER})
 _REPORTERS = frozenset({Role.MEMBER, Role.PARTNER, Role.OFFICER})
+_ON_CALL = frozenset({Role.OFFICER, Role.DUTY, Role.CHIEF})
 
 # (command, description key, roles that see it in their private menu). Order is menu order.
 PRIVATE_COMMANDS: tuple[tuple[str, str, frozenset[Role]], ...] = (
@@ -31,7 +32,9 @@ PRIVATE_COMMANDS: tuple[tuple[str, str, frozenset[Role]], ...] = (
     ("language", N_("cmd.language"), _ALL),
     ("cancel", N_("cmd.cancel"), _ALL),
     ("report", N_("cmd.report"), _REPORTERS),
+    ("backup", N_("cmd.backup"), _REPORTERS),
     ("reports", N_("cmd.reports"), _ALL),
+    ("duty", N_("cmd.duty"), _ON_CALL),
     ("invite", N_("cmd.invite"), _INVITERS),
     ("roster", N_("cmd.roster"), _STAFF),
     ("areas", N_("cmd.areas"), _MANAGERS),

@@ -359,7 +359,20 @@ async def _press(
         await show(query, context.t("report.danger_yes" if draft.danger else "report.danger_no"))
         if draft.danger:
             draft.urgent = True
-            await context.reply(update, "report.emergency_numbers")
+            await context.reply(
+                update,
+                "report.emergency_numbers",
+                reply_markup=InlineKeyboardMarkup(
+                    [
+                        [
+                            InlineKeyboardButton(
+                                context.label("report.btn_backup_now"),
+                                callback_data=callbacks.encode("bk", "rep"),
+                            )
+                        ]
+                    ]
+                ),
+            )
     elif action == "loss":
         draft.money_lost = data.args[0] == "1"
         if not draft.money_lost:
@@ -436,6 +449,7 @@ async def _confirm_far(
         await _ask_location(update, context)
         return True
     draft.latitude, draft.longitude = float(pending[0]), float(pending[1])
+    await _locate_backup(context, draft)
     await show(query, context.t("report.far_kept"))
     await _location_saved(update, context, talk, draft)
     return True
@@ -452,6 +466,18 @@ async def _location_saved(
         reply_markup=main_keyboard(context.app.translator, context.locale, person),
     )
     await _advance(update, context, talk, ReportState.LOCATION, draft)
+
+
+async def attach_backup(update: Update, context: CustomContext, backup_id: int) -> bool:
+    """Remember a backup request made from the danger question in the open draft."""
+    talk = await conversation.current(update, context)
+    if talk is None or talk.flow is not Flow.REPORT:
+        return False
+    draft = _draft(talk)
+    draft.backup_id = backup_id
+    extra = {k: v for k, v in talk.data.items() if k != "draft"}
+    await _save(update, context, ReportState(talk.state), draft, extra)
+    return True
 
 
 async def on_message(update: Update, context: CustomContext, talk: Conversation) -> None:
@@ -524,6 +550,7 @@ async def _take_location_message(
             await context.reply(update, "report.far_confirm", reply_markup=_yes_no(context, "far"))
             return True
         draft.latitude, draft.longitude = lat, lon
+        await _locate_backup(context, draft)
         await _location_saved(update, context, talk, draft)
         return True
     if message.text and message.text.strip():
@@ -536,6 +563,17 @@ async def _take_location_message(
         return True
     await context.reply(update, "report.location_how")
     return False
+
+
+async def _locate_backup(context: CustomContext, draft: ReportDraft) -> None:
+    """A backup request made from this report follows the report's location."""
+    person = context.person
+    if draft.backup_id is None or person is None or draft.latitude is None:
+        return
+    request = await context.services.backup.repo.get(draft.backup_id)
+    if request is not None and request.status.is_open and request.latitude is None:
+        assert draft.longitude is not None
+        await context.services.backup.locate(person, draft.latitude, draft.longitude)
 
 
 async def _far_from_offices(context: CustomContext, lat: float, lon: float) -> bool:
@@ -589,6 +627,8 @@ async def _submit(update: Update, context: CustomContext, draft: ReportDraft) ->
     query = update.callback_query
     assert person is not None and query is not None
     submitted = await context.services.reports.submit(person, draft)
+    if draft.backup_id is not None:
+        await context.services.backup.repo.link_report(draft.backup_id, submitted.report.id)
     await conversation.end(update, context)
     await ReportNotifier(context.services, context.app.translator).new_report(submitted)
     report = submitted.report

@@ -233,6 +233,7 @@ class ReportDraft(BaseModel):
     address: str | None = None
     photos: list[str] = []
     urgent: bool | None = None
+    backup_id: int | None = None  # a backup request made from the danger question
 
     @property
     def has_location(self) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from scheduler.conversations import register as register_conversation_expiry
+from scheduler.escalation import register as register_escalation
 from scheduler.reports import register as register_reports
 
 if TYPE_CHECKING:
@@ -15,3 +16,4 @@ def register_timer_kinds(app: PatrolApplication) -> None:
     """Every kind of timer row the bot knows, with what it does when due."""
     register_conversation_expiry(app)
     register_reports(app)
+    app.escalation = register_escalation(app)

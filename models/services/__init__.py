@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from models.clock import Clock
 from models.config import Settings
+from models.services.backup import BackupService
 from models.services.groups import GroupService
 from models.services.invitations import InvitationService
 from models.services.org import OrgService
@@ -34,6 +35,7 @@ class Services:
     outbox: Outbox
     timers: Timers
     reports: ReportService
+    backup: BackupService
 
     @classmethod
     def create(cls, settings: Settings, db: Database, clock: Clock) -> Services:
@@ -53,4 +55,5 @@ class Services:
             outbox=Outbox(db, clock),
             timers=timers,
             reports=ReportService(db, clock, timers, station_settings),
+            backup=BackupService(db, clock, station_settings),
         )

@@ -230,4 +230,47 @@ CREATE TABLE report_events (
 CREATE INDEX report_events_report ON report_events(report_id, id)
 """
 
-MIGRATIONS: tuple[str, ...] = (V1_ORGANISATION, V2_RAILS, V3_REPORTS)
+V4_BACKUP = """
+CREATE TABLE backup_requests (
+    id INTEGER PRIMARY KEY,
+    station_id INTEGER NOT NULL REFERENCES stations(id),
+    office_id INTEGER NOT NULL REFERENCES offices(id),
+    requester_id INTEGER NOT NULL REFERENCES people(id),
+    reason TEXT NOT NULL,
+    report_id INTEGER REFERENCES reports(id),
+    latitude REAL,
+    longitude REAL,
+    status TEXT NOT NULL DEFAULT 'open',
+    waits TEXT NOT NULL,
+    step_index INTEGER NOT NULL DEFAULT -1,
+    owner_id INTEGER REFERENCES people(id),
+    created_at TEXT NOT NULL,
+    claimed_at TEXT,
+    arrived_at TEXT,
+    resolved_at TEXT,
+    note TEXT
+);
+CREATE INDEX backup_requester ON backup_requests(requester_id, status);
+CREATE TABLE backup_notifications (
+    id INTEGER PRIMARY KEY,
+    request_id INTEGER NOT NULL REFERENCES backup_requests(id),
+    step_index INTEGER NOT NULL,
+    person_id INTEGER REFERENCES people(id),
+    chat_id INTEGER NOT NULL,
+    outbox_id INTEGER NOT NULL REFERENCES outbox(id),
+    response TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX backup_notifications_request ON backup_notifications(request_id, step_index);
+CREATE TABLE backup_events (
+    id INTEGER PRIMARY KEY,
+    request_id INTEGER NOT NULL REFERENCES backup_requests(id),
+    at TEXT NOT NULL,
+    actor_id INTEGER REFERENCES people(id),
+    kind TEXT NOT NULL,
+    detail TEXT
+);
+CREATE INDEX backup_events_request ON backup_events(request_id, id)
+"""
+
+MIGRATIONS: tuple[str, ...] = (V1_ORGANISATION, V2_RAILS, V3_REPORTS, V4_BACKUP)

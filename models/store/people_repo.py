@@ -108,6 +108,11 @@ class PeopleRepository:
             (station_id, office_id, person_id),
         )
 
+    async def set_on_duty(self, person_id: int, on_duty: bool) -> None:
+        await self.db.execute(
+            "UPDATE people SET on_duty = ? WHERE id = ?", (int(on_duty), person_id)
+        )
+
     async def set_active(self, person_id: int, active: bool) -> None:
         await self.db.execute(
             "UPDATE people SET active = ? WHERE id = ?", (int(active), person_id)

@@ -1,0 +1,467 @@
+"""/backup: a patrol member asks for an officer now (scenario 2 in DOMAIN.md; the chain is
+drawn in docs/flows/backup.mmd). Also the officers' "on my way" / "cannot go" / arrived /
+resolved buttons, the requester's cancel, live location, /duty and `/backup <id>`."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    Update,
+)
+from telegram.constants import ChatType
+
+from handlers import callbacks, conversation, report_draft
+from handlers.backup_notify import FEATURE, REASON, STEP, BackupNotifier
+from handlers.common import not_understood, refuse, show, stale_button
+from handlers.context import CustomContext
+from handlers.conversation import Conversation, Flow
+from handlers.keyboards import button_rows, main_keyboard
+from locales import N_, Html
+from models.backup import (
+    BackupEventKind,
+    BackupReason,
+    BackupRequest,
+    BackupStatus,
+    may_request,
+)
+from models.errors import DomainError
+from models.org import Person, Role
+from scheduler.escalation import Escalation
+
+_STATUS = {
+    BackupStatus.OPEN: N_("backup.status.open"),
+    BackupStatus.CLAIMED: N_("backup.status.claimed"),
+    BackupStatus.ARRIVED: N_("backup.status.arrived"),
+    BackupStatus.RESOLVED: N_("backup.status.resolved"),
+    BackupStatus.CANCELLED: N_("backup.status.cancelled"),
+}
+_EVENT = {
+    BackupEventKind.CREATED: N_("backup.event.created"),
+    BackupEventKind.LOCATION: N_("backup.event.location"),
+    BackupEventKind.STEP: N_("backup.event.step"),
+    BackupEventKind.NOBODY: N_("backup.event.nobody"),
+    BackupEventKind.UNREACHABLE: N_("backup.event.unreachable"),
+    BackupEventKind.CANNOT_GO: N_("backup.event.cannot_go"),
+    BackupEventKind.CLAIMED: N_("backup.event.claimed"),
+    BackupEventKind.ARRIVED: N_("backup.event.arrived"),
+    BackupEventKind.RESOLVED: N_("backup.event.resolved"),
+    BackupEventKind.CANCELLED: N_("backup.event.cancelled"),
+}
+
+
+class BackupState(StrEnum):
+    LOCATION = "backup:location"
+    NOTE = "backup:note"
+
+
+def _engine(context: CustomContext) -> Escalation:
+    engine = context.app.escalation
+    assert engine is not None
+    return engine
+
+
+def _notifier(context: CustomContext) -> BackupNotifier:
+    return _engine(context).notifier
+
+
+def _b(context: CustomContext, key: str, action: str, *args: object) -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        context.label(key), callback_data=callbacks.encode(FEATURE, action, *args)
+    )
+
+
+async def backup_command(update: Update, context: CustomContext) -> None:
+    """/backup (or 🚨): choose a reason, one tap; `/backup <id>` shows a request's timeline."""
+    person = context.person
+    chat = update.effective_chat
+    if person is None:
+        await refuse(update, context)
+        return
+    if chat is not None and chat.type != ChatType.PRIVATE:
+        await context.reply(update, "backup.in_private")
+        return
+    if context.args:
+        await _show_detail(update, context, person, context.args[0])
+        return
+    if not may_request(person):
+        await refuse(update, context)
+        return
+    existing = await context.services.backup.repo.open_of(person.id)
+    if existing is not None:
+        await _show_open(update, context, existing)
+        return
+    buttons = [_b(context, REASON[r], "r", r.value) for r in BackupReason]
+    await context.reply(
+        update, "backup.ask_reason", reply_markup=InlineKeyboardMarkup(button_rows(buttons))
+    )
+
+
+async def _show_open(update: Update, context: CustomContext, request: BackupRequest) -> None:
+    owner = await context.services.people.get(request.owner_id) if request.owner_id else None
+    status = (
+        context.t("backup.status_going", name=owner.name)
+        if owner
+        else context.t("backup.status_waiting", step=request.step_index + 1)
+    )
+    await context.reply(
+        update,
+        "backup.already_open",
+        id=request.id,
+        status=status,
+        reply_markup=InlineKeyboardMarkup(
+            [[_b(context, "backup.btn_cancel", "cancel", request.id)]]
+        ),
+    )
+
+
+async def create(
+    update: Update, context: CustomContext, reason: BackupReason, report_draft: bool = False
+) -> BackupRequest | None:
+    """Create the request and start the chain at once; the location may follow."""
+    person = context.person
+    assert person is not None
+    try:
+        request = await context.services.backup.create(person, reason)
+    except DomainError as error:
+        if error.code != "backup_already_open":
+            raise
+        existing = await context.services.backup.repo.open_of(person.id)
+        if existing is not None:
+            await _show_open(update, context, existing)
+        return None
+    await _engine(context).start(request)
+    if not report_draft:
+        await conversation.save(
+            update, context, Flow.BACKUP, BackupState.LOCATION, {"request": request.id}
+        )
+        share = ReplyKeyboardMarkup(
+            [[KeyboardButton(context.label("backup.btn_share_location"), request_location=True)]],
+            resize_keyboard=True,
+            one_time_keyboard=True,
+        )
+        await context.reply(update, "backup.created", id=request.id, reply_markup=share)
+        await context.reply(
+            update,
+            "backup.location_or_skip",
+            reply_markup=InlineKeyboardMarkup(
+                [
+                    [
+                        _b(context, "backup.btn_skip_location", "skip", request.id),
+                        _b(context, "backup.btn_cancel", "cancel", request.id),
+                    ]
+                ]
+            ),
+        )
+    return request
+
+
+async def backup_press(update: Update, context: CustomContext) -> None:
+    """Every backup button; each checks on the server who may press it."""
+    query = update.callback_query
+    person = context.person
+    data = callbacks.decode(query.data if query else None)
+    if query is None or person is None or data is None:
+        await stale_button(update, context)
+        return
+    try:
+        await _dispatch(update, context, person, data)
+    except (ValueError, IndexError, KeyError):
+        await stale_button(update, context)
+    except DomainError as error:
+        await refuse(update, context, error.message_key, **error.params)
+
+
+async def _dispatch(
+    update: Update, context: CustomContext, person: Person, data: callbacks.Callback
+) -> None:
+    query = update.callback_query
+    chat = update.effective_chat
+    assert query is not None and chat is not None
+    service = context.services.backup
+    notifier = _notifier(context)
+    if data.action == "r":
+        if not may_request(person):
+            raise DomainError("not_allowed")
+        reason = BackupReason(data.args[0])
+        await query.answer()
+        await show(query, context.t("backup.reason_chosen", reason=context.t(REASON[reason])))
+        await create(update, context, reason)
+        return
+    if data.action == "rep":
+        # "someone is in danger" in a report: one tap, linked to the report on submit
+        if not may_request(person):
+            raise DomainError("not_allowed")
+        talk = await conversation.current(update, context)
+        if talk is None or talk.flow is not Flow.REPORT:
+            await stale_button(update, context)
+            return
+        await query.answer()
+        request = await create(update, context, BackupReason.OTHER, report_draft=True)
+        if request is not None:
+            await report_draft.attach_backup(update, context, request.id)
+            await show(query, context.t("backup.created_from_report", id=request.id))
+        return
+    if data.action == "duty":
+        on = data.args[0] == "1"
+        await context.services.backup.set_on_duty(person, on)
+        await query.answer()
+        await show(
+            query,
+            context.t("backup.duty_on" if on else "backup.duty_off"),
+            _duty_keyboard(context, on),
+        )
+        return
+    request_id = data.int_arg(0)
+    if data.action == "go":
+        request, won = await service.claim(person, request_id)
+        if not won:
+            owner = (
+                await context.services.people.get(request.owner_id) if request.owner_id else None
+            )
+            await query.answer(
+                context.label("backup.taken_by").format(name=owner.name if owner else "?"),
+                show_alert=True,
+            )
+            return
+        await _engine(context).stop(request)
+        await query.answer()
+        await show(
+            query,
+            context.t("backup.you_are_going", id=request.id),
+            InlineKeyboardMarkup(
+                [
+                    [
+                        _b(context, "backup.btn_arrived", "arr", request.id),
+                        _b(context, "backup.btn_resolved", "res", request.id),
+                    ]
+                ]
+            ),
+        )
+        await notifier.edit_all(
+            request, "backup.someone_going", except_chat=chat.id, name=person.name
+        )
+        await notifier.to_requester(
+            request, "backup.told_claimed", name=person.name, phone=person.phone or "—"
+        )
+        return
+    if data.action == "no":
+        request = await service.cannot_go(person, request_id, chat.id)
+        await query.answer()
+        await show(query, context.t("backup.noted_cannot", id=request.id))
+        await _engine(context).after_decline(request.id)
+        return
+    if data.action == "arr":
+        request = await service.arrive(person, request_id)
+        await query.answer()
+        await show(
+            query,
+            context.t("backup.arrived", id=request.id),
+            InlineKeyboardMarkup([[_b(context, "backup.btn_resolved", "res", request.id)]]),
+        )
+        await notifier.to_requester(request, "backup.told_arrived", name=person.name)
+        return
+    if data.action == "res":
+        request = await service.viewable(person, request_id)
+        if request.owner_id != person.id or request.status not in (
+            BackupStatus.CLAIMED,
+            BackupStatus.ARRIVED,
+        ):
+            raise DomainError("not_allowed" if request.status.is_open else "backup_closed")
+        await conversation.save(
+            update, context, Flow.BACKUP, BackupState.NOTE, {"request": request.id}
+        )
+        await query.answer()
+        await context.reply(
+            update,
+            "backup.ask_note",
+            id=request.id,
+            reply_markup=InlineKeyboardMarkup(
+                [[_b(context, "backup.btn_skip_note", "resskip", request.id)]]
+            ),
+        )
+        return
+    if data.action == "resskip":
+        talk = await conversation.current(update, context)
+        if talk is None or talk.flow is not Flow.BACKUP or talk.data.get("request") != request_id:
+            await stale_button(update, context)
+            return
+        await conversation.end(update, context)
+        await query.answer()
+        await _resolve(update, context, person, request_id, None)
+        return
+    if data.action == "cancel":
+        request = await service.cancel(person, request_id)
+        await _engine(context).stop(request)
+        await conversation.end(update, context)
+        await query.answer()
+        await show(query, context.t("backup.cancelled", id=request.id))
+        await notifier.edit_all(request, "backup.cancelled_by_requester", name=person.name)
+        await context.reply(
+            update,
+            "backup.cancelled_keyboard",
+            reply_markup=main_keyboard(context.app.translator, context.locale, person),
+        )
+        return
+    if data.action == "skip":
+        talk = await conversation.current(update, context)
+        if (
+            talk is not None
+            and talk.flow is Flow.BACKUP
+            and talk.data.get("request") == request_id
+        ):
+            await conversation.end(update, context)
+        await query.answer()
+        await show(query, context.t("backup.location_skipped"))
+        await context.reply(
+            update,
+            "backup.cancelled_keyboard",
+            reply_markup=main_keyboard(context.app.translator, context.locale, person),
+        )
+        return
+    raise KeyError(data.action)
+
+
+async def _resolve(
+    update: Update, context: CustomContext, person: Person, request_id: int, note: str | None
+) -> None:
+    request = await context.services.backup.resolve(person, request_id, note)
+    await context.reply(update, "backup.resolved", id=request.id)
+    await _notifier(context).to_requester(
+        request, "backup.told_resolved", name=person.name, note=note or "—"
+    )
+
+
+async def on_message(update: Update, context: CustomContext, talk: Conversation) -> None:
+    """The location after a request, or the resolving officer's note."""
+    person = context.person
+    message = update.effective_message
+    assert person is not None and message is not None
+    if talk.state == BackupState.NOTE:
+        if not message.text:
+            await context.reply(update, "backup.note_as_text")
+            return
+        await conversation.end(update, context)
+        await _resolve(update, context, person, int(talk.data["request"]), message.text)
+        return
+    if message.location is None:
+        await context.reply(update, "backup.location_needed")
+        return
+    await _take_location(
+        update, context, person, message.location.latitude, message.location.longitude
+    )
+    await conversation.end(update, context)
+
+
+async def _take_location(
+    update: Update, context: CustomContext, person: Person, lat: float, lon: float
+) -> None:
+    request = await context.services.backup.locate(person, lat, lon)
+    await context.reply(
+        update,
+        "backup.location_saved",
+        id=request.id,
+        reply_markup=main_keyboard(context.app.translator, context.locale, person),
+    )
+    # Everyone alerted so far gets the pin too.
+    notes = await context.services.backup.repo.notifications(request.id)
+    for chat_id in dict.fromkeys(n["chat_id"] for n in notes):
+        await context.services.outbox.send_location(
+            chat_id, lat, lon, urgent=True, ref=f"backup:{request.id}:location"
+        )
+
+
+async def live_location(update: Update, context: CustomContext) -> None:
+    """A live location moving (an edited message): follow it on the open request."""
+    person = context.person
+    message = update.edited_message
+    if person is None or message is None or message.location is None:
+        return
+    request = await context.services.backup.repo.open_of(person.id)
+    if request is None:
+        return  # nothing open: a moving pin is not a question, so no answer
+    await context.services.backup.locate(
+        person, message.location.latitude, message.location.longitude
+    )
+
+
+async def location_outside_conversation(update: Update, context: CustomContext) -> bool:
+    """A plain location with an open request and no conversation: it is for the request.
+    Returns False when there is no open request (the caller answers)."""
+    person = context.person
+    message = update.effective_message
+    if person is None or message is None or message.location is None:
+        return False
+    request = await context.services.backup.repo.open_of(person.id)
+    if request is None:
+        latest = await context.services.backup.repo.latest_of(person.id)
+        if latest is not None:
+            await context.reply(update, "error.backup_closed")
+            return True
+        return False
+    await _take_location(
+        update, context, person, message.location.latitude, message.location.longitude
+    )
+    return True
+
+
+async def private_fallback(update: Update, context: CustomContext) -> None:
+    """A private message outside any conversation: a location for an open request, or
+    "not understood"."""
+    if await location_outside_conversation(update, context):
+        return
+    await not_understood(update, context)
+
+
+def _duty_keyboard(context: CustomContext, on: bool) -> InlineKeyboardMarkup:
+    if on:
+        return InlineKeyboardMarkup([[_b(context, "backup.btn_go_off_duty", "duty", 0, 0)]])
+    return InlineKeyboardMarkup([[_b(context, "backup.btn_go_on_duty", "duty", 1, 0)]])
+
+
+async def duty_command(update: Update, context: CustomContext) -> None:
+    """/duty: an officer switches themselves on or off duty (the chain skips off-duty people)."""
+    person = context.person
+    if person is None or person.role not in (Role.OFFICER, Role.DUTY, Role.CHIEF):
+        await refuse(update, context)
+        return
+    key = "backup.duty_on" if person.on_duty else "backup.duty_off"
+    await context.reply(update, key, reply_markup=_duty_keyboard(context, person.on_duty))
+
+
+async def _show_detail(update: Update, context: CustomContext, person: Person, text: str) -> None:
+    if not text.lstrip("#").isdigit():
+        raise DomainError("backup_id_invalid")
+    request = await context.services.backup.viewable(person, int(text.lstrip("#")))
+    events = await context.services.backup.repo.events(request.id)
+    zone = context.services.settings.zone
+    lines = [
+        context.t(
+            "backup.detail_title",
+            id=request.id,
+            reason=context.t(REASON[request.reason]),
+            status=context.t(_STATUS[request.status]),
+        )
+    ]
+    for event in events:
+        actor = await context.services.people.get(event.actor_id) if event.actor_id else None
+        detail = event.detail or ""
+        if event.kind in (BackupEventKind.STEP, BackupEventKind.NOBODY):
+            number, _, rest = detail.partition(":")
+            kind, _, count = rest.partition(":")
+            step = context.t(STEP[next(k for k in STEP if k.value == kind)])
+            detail = context.t("backup.detail_step", step=number, name=step, count=count or "0")
+        lines.append(
+            context.t(
+                "backup.detail_line",
+                when=event.at.astimezone(zone).strftime("%m-%d %H:%M:%S"),
+                who=actor.name if actor else "—",
+                what=context.t(_EVENT[event.kind]),
+                detail=f" {detail}" if detail else "",
+            )
+        )
+    await context.reply(update, "backup.wrap", body=Html("\n".join(lines)))

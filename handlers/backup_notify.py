@@ -1,0 +1,171 @@
+"""Backup notifications: the alert each step sends (urgent lane), the edits that tell
+everyone notified who is going or that it was cancelled, and the requester's progress."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers import callbacks
+from locales import N_, Html, Translator
+from models.backup import BackupReason, BackupRequest, StepKind
+from models.org import Group, Person
+from models.services import Services
+from models.services.backup import Recipients
+
+FEATURE = "bk"
+
+REASON: dict[BackupReason, str] = {
+    BackupReason.DISPUTE: N_("backup.reason.dispute"),
+    BackupReason.SUSPICIOUS: N_("backup.reason.suspicious"),
+    BackupReason.INJURED: N_("backup.reason.injured"),
+    BackupReason.CROWD: N_("backup.reason.crowd"),
+    BackupReason.OTHER: N_("backup.reason.other"),
+}
+STEP: dict[StepKind, str] = {
+    StepKind.PAIRED: N_("backup.step.paired"),
+    StepKind.OFFICE: N_("backup.step.office"),
+    StepKind.CHIEF: N_("backup.step.chief"),
+    StepKind.FINAL: N_("backup.step.final"),
+}
+
+
+class BackupNotifier:
+    def __init__(self, services: Services, translator: Translator) -> None:
+        self.services = services
+        self.translator = translator
+
+    def locale(self, who: Person | Group | None) -> str:
+        return (who.locale if who else None) or self.services.settings.default_locale
+
+    def keyboard(self, locale: str, request: BackupRequest) -> dict[str, Any]:
+        plain = self.translator.plain
+        return {
+            "inline_keyboard": [
+                [
+                    {
+                        "text": plain(locale, "backup.btn_go"),
+                        "callback_data": callbacks.encode(FEATURE, "go", request.id),
+                    },
+                    {
+                        "text": plain(locale, "backup.btn_cannot"),
+                        "callback_data": callbacks.encode(FEATURE, "no", request.id),
+                    },
+                ]
+            ]
+        }
+
+    async def alert_text(
+        self, locale: str, request: BackupRequest, step_index: int, show_phone: bool
+    ) -> Html:
+        t = self.translator.text
+        requester = await self.services.people.get(request.requester_id)
+        who = requester.name if requester else "?"
+        if show_phone and requester is not None and requester.phone:
+            who = f"{who} ({requester.phone})"
+        office = await self.services.org.repo.office(request.office_id)
+        minutes = int((self.services.clock.now() - request.created_at).total_seconds() // 60)
+        step = request.steps[step_index]
+        where = (
+            f"{request.latitude:.5f}, {request.longitude:.5f}"
+            if request.latitude is not None and request.longitude is not None
+            else self.translator.plain(locale, "backup.location_pending")
+        )
+        header = "backup.alert_final" if step.kind is StepKind.FINAL else "backup.alert"
+        return t(
+            locale,
+            header,
+            id=request.id,
+            who=who,
+            office=office.name if office else "",
+            reason=t(locale, REASON[request.reason]),
+            where=where,
+            minutes=minutes,
+            step=step_index + 1,
+            step_name=t(locale, STEP[step.kind]),
+        )
+
+    async def notify_step(
+        self, request: BackupRequest, step_index: int, recipients: Recipients
+    ) -> int:
+        """Send a step's alert to everyone it reaches; record who got which message."""
+        ref = f"backup:{request.id}:{step_index}"
+        now = self.services.clock.now()
+        sent = 0
+        targets: list[tuple[int, int | None, str, bool]] = [
+            (p.tg_user_id, p.id, self.locale(p), True) for p in recipients.people
+        ] + [(g.chat_id, None, self.locale(g), False) for g in recipients.groups]
+        for chat_id, person_id, locale, private in targets:
+            text = await self.alert_text(locale, request, step_index, show_phone=private)
+            outbox_id = await self.services.outbox.send(
+                chat_id, text, urgent=True, reply_markup=self.keyboard(locale, request), ref=ref
+            )
+            await self.services.backup.repo.add_notification(
+                request.id, step_index, person_id, chat_id, outbox_id, now
+            )
+            if request.latitude is not None and request.longitude is not None:
+                await self.services.outbox.send_location(
+                    chat_id, request.latitude, request.longitude, urgent=True, ref=ref
+                )
+            sent += 1
+        return sent
+
+    async def edit_all(
+        self, request: BackupRequest, key: str, except_chat: int | None = None, **params: Any
+    ) -> None:
+        """Edit every alert of this request (e.g. "<name> is going"), in each one's language."""
+        for note in await self.services.backup.repo.notifications(request.id):
+            if note["chat_id"] == except_chat:
+                continue
+            locale = await self._chat_locale(note)
+            text = self.translator.text(locale, key, id=request.id, **params)
+            await self.services.outbox.edit(note["outbox_id"], text)
+
+    async def _chat_locale(self, note: dict[str, Any]) -> str:
+        if note["person_id"] is not None:
+            return self.locale(await self.services.people.get(note["person_id"]))
+        return self.locale(await self.services.groups.get(note["chat_id"]))
+
+    async def to_requester(
+        self,
+        request: BackupRequest,
+        key: str,
+        keyboard: dict[str, Any] | None = None,
+        **params: Any,
+    ) -> None:
+        requester = await self.services.people.get(request.requester_id)
+        if requester is None:
+            return
+        locale = self.locale(requester)
+        text = self.translator.text(locale, key, id=request.id, **params)
+        await self.services.outbox.send(
+            requester.tg_user_id,
+            text,
+            urgent=True,
+            reply_markup=keyboard,
+            ref=f"backup:{request.id}:requester",
+        )
+
+    def cancel_keyboard(self, locale: str, request: BackupRequest) -> dict[str, Any]:
+        return {
+            "inline_keyboard": [
+                [
+                    {
+                        "text": self.translator.plain(locale, "backup.btn_cancel"),
+                        "callback_data": callbacks.encode(FEATURE, "cancel", request.id),
+                    }
+                ]
+            ]
+        }
+
+    async def step_progress(self, request: BackupRequest, step_index: int, count: int) -> None:
+        requester = await self.services.people.get(request.requester_id)
+        locale = self.locale(requester)
+        step = request.steps[step_index]
+        await self.to_requester(
+            request,
+            "backup.progress",
+            keyboard=self.cancel_keyboard(locale, request),
+            step=step_index + 1,
+            step_name=self.translator.text(locale, STEP[step.kind]),
+            count=count,
+        )
