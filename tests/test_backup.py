@@ -1,0 +1,282 @@
+"""Backup requests and the escalation chain through the real application, with a clock the
+test moves and jobs run by calling them (no sleeping)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+from models.backup import BackupStatus, plan
+from tests import builders
+from tests.builders import Chat, User
+from tests.flows import OPERATOR, invite, onboard
+from tests.harness import Harness, make_settings
+from tests.test_onboarding import CHIEF
+from tests.test_reports import LAT, LON, MEMBER, OFFICER, OFFICER2, team
+
+DUTY = User(2600, "Duty", "zh-hans")
+
+
+async def with_duty(h: Harness) -> None:
+    await team(h)
+    await onboard(h, DUTY, await invite(h, CHIEF, "值班室"), "值班员")
+    await h.send(OPERATOR, "/help")  # the operator has talked to the bot
+    h.tg.clear()
+
+
+async def ask_backup(h: Harness, reason: str = "纠纷升级") -> int:
+    await h.send(MEMBER, "/backup")
+    await h.press_label(MEMBER, reason)
+    row = await h.services.db.fetch_one("SELECT id FROM backup_requests ORDER BY id DESC LIMIT 1")
+    assert row is not None
+    return int(row["id"])
+
+
+def alerted(calls: list, chat_id: int) -> bool:  # type: ignore[type-arg]
+    return any(
+        "<b>支援请求 #" in c.text and c.chat_id == chat_id
+        for c in calls
+        if c.method == "sendMessage"
+    )
+
+
+async def test_policy_plan_repeats_steps_2_and_3_then_final() -> None:
+    steps = plan((180, 300, 300))
+    assert [s.kind.value for s in steps] == [
+        "paired",
+        "office",
+        "chief",
+        "office",
+        "chief",
+        "office",
+        "chief",
+        "office",
+        "chief",
+        "final",
+    ]
+    assert [s.wait_seconds for s in steps[:3]] == [180, 300, 300]
+    assert plan((60,))[2].wait_seconds == 60
+
+
+async def test_claim_at_step_1_stops_the_chain(harness: Harness) -> None:
+    h = harness
+    await with_duty(h)
+    calls = await h.send(MEMBER, "/backup")
+    assert "110" in h.texts(calls)[0]
+    calls = await h.press_label(MEMBER, "纠纷升级")
+    assert alerted(calls, OFFICER.id) and not alerted(calls, OFFICER2.id)
+    assert not alerted(calls, DUTY.id)
+    assert any("第 1 步" in t for t in h.texts(calls, MEMBER.id))
+    calls = await h.feed(builders.location(MEMBER, LAT, LON))
+    assert any(c.method == "sendLocation" and c.chat_id == OFFICER.id for c in calls)
+
+    calls = await h.press_label(OFFICER, "我去")
+    assert any("李警官 正在赶来" in t and "+8613800000002" in t for t in h.texts(calls, MEMBER.id))
+    request = await h.services.backup.repo.get(1)
+    assert request is not None and request.status is BackupStatus.CLAIMED
+    assert request.claimed_at is not None
+    h.clock.advance(timedelta(minutes=30))
+    calls = await h.tick()
+    assert not any(alerted(calls, chat) for chat in (OFFICER2.id, DUTY.id, CHIEF.id))
+
+    await h.press_label(OFFICER, "已到场")
+    await h.press_label(OFFICER, "已处理")
+    calls = await h.send(OFFICER, "双方已劝开")
+    assert any("已由 李警官 处理完毕" in t for t in h.texts(calls, MEMBER.id))
+    request = await h.services.backup.repo.get(1)
+    assert request is not None and request.status is BackupStatus.RESOLVED
+    assert request.arrived_at is not None and request.note == "双方已劝开"
+
+
+async def test_unanswered_chain_reaches_office_duty_chief_repeats_and_final_alert(
+    harness: Harness,
+) -> None:
+    h = harness
+    await with_duty(h)
+    await ask_backup(h)
+    h.clock.advance(timedelta(seconds=179))
+    early = await h.tick()
+    assert not any(alerted(early, c) for c in (OFFICER2.id, DUTY.id))
+    h.clock.advance(timedelta(seconds=1))
+    calls = await h.tick()
+    assert alerted(calls, OFFICER.id) and alerted(calls, OFFICER2.id) and alerted(calls, DUTY.id)
+    assert not alerted(calls, CHIEF.id)
+    assert any("第 2 步" in t for t in h.texts(calls, MEMBER.id))
+    h.clock.advance(timedelta(seconds=300))
+    calls = await h.tick()
+    assert alerted(calls, CHIEF.id) and not alerted(calls, OFFICER2.id)
+    for _ in range(3):  # steps 2 and 3 again, three times
+        h.clock.advance(timedelta(seconds=300))
+        assert alerted(await h.tick(), DUTY.id)
+        h.clock.advance(timedelta(seconds=300))
+        assert alerted(await h.tick(), CHIEF.id)
+    h.clock.advance(timedelta(seconds=300))
+    calls = await h.tick()
+    finals = [c for c in calls if "无人响应" in c.text or "unanswered" in c.text]
+    assert {c.chat_id for c in finals} == {CHIEF.id, DUTY.id, OPERATOR.id}
+    h.clock.advance(timedelta(hours=1))
+    assert await h.tick() == []  # the chain has ended
+    # the audit lists every step with who was reached
+    events = await h.services.backup.repo.events(1)
+    assert [e.kind.value for e in events].count("step") == 10
+
+
+async def test_two_officers_pressing_at_once_leave_exactly_one_owner(harness: Harness) -> None:
+    h = harness
+    await with_duty(h)
+    request_id = await ask_backup(h)
+    h.clock.advance(timedelta(seconds=180))
+    await h.tick()
+    await asyncio.gather(
+        h.press(OFFICER, f"bk:go:{request_id}"), h.press(OFFICER2, f"bk:go:{request_id}")
+    )
+    request = await h.services.backup.repo.get(request_id)
+    assert request is not None and request.status is BackupStatus.CLAIMED
+    assert h.tg.alerts()[-1].endswith("已经在路上了。")
+    events = [e.kind.value for e in await h.services.backup.repo.events(request_id)]
+    assert events.count("claimed") == 1
+    # everyone else notified sees their alert edited to "<name> is going"
+    owner = await h.services.people.get(request.owner_id or 0)
+    assert owner is not None
+    edits = [c for c in h.tg.calls if c.method == "editMessageText" and "正在前往" in c.text]
+    assert {c.chat_id for c in edits} >= {DUTY.id}
+    assert all(owner.name in c.text for c in edits)
+
+
+async def test_off_duty_and_blocked_officers_are_skipped(harness: Harness) -> None:
+    h = harness
+    await with_duty(h)
+    await h.send(OFFICER, "/duty")
+    await h.press_label(OFFICER, "离岗")
+    h.tg.blocked.add(OFFICER2.id)
+    request_id = await ask_backup(h)
+    # step 1 (the paired officer is off duty) went on at once to step 2
+    request = await h.services.backup.repo.get(request_id)
+    assert request is not None and request.step_index == 1
+    calls = h.tg.calls
+    assert not alerted(calls, OFFICER.id)
+    assert alerted(calls, DUTY.id)
+    events = [e.kind.value for e in await h.services.backup.repo.events(request_id)]
+    assert "nobody" in events and "unreachable" in events
+    # the duty desk says it cannot go: everyone at step 2 declined or is unreachable -> step 3
+    calls = await h.press_label(DUTY, "去不了")
+    assert alerted(calls, CHIEF.id)
+
+
+async def test_restart_after_a_deadline_fires_the_step_once(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "patrol.db")
+    first = Harness(settings)
+    await first.start()
+    await with_duty(first)
+    await ask_backup(first)
+    await first.stop()
+
+    first.clock.advance(timedelta(minutes=10))  # the bot was down past the deadline
+    second = Harness(settings, clock=first.clock)
+    await second.start()
+    try:
+        calls = await second.tick()
+        assert alerted(calls, DUTY.id)
+        assert not alerted(calls, CHIEF.id)  # one step, not every missed one at once
+        assert not alerted(await second.tick(), DUTY.id)
+        events = [e.kind.value for e in await second.services.backup.repo.events(1)]
+        assert events.count("step") == 2
+    finally:
+        await second.stop()
+
+
+async def test_member_cancels_and_everyone_notified_is_told(harness: Harness) -> None:
+    h = harness
+    await with_duty(h)
+    request_id = await ask_backup(h)
+    h.clock.advance(timedelta(seconds=180))
+    await h.tick()
+    calls = await h.press(MEMBER, f"bk:cancel:{request_id}")
+    cancelled = [c for c in calls if c.method == "editMessageText" and "取消" in c.text]
+    assert {c.chat_id for c in cancelled} >= {OFFICER.id, OFFICER2.id, DUTY.id}
+    h.clock.advance(timedelta(hours=1))
+    assert await h.tick() == []
+    # a cancel after the end, and a location long after, are answered clearly
+    await h.press(MEMBER, f"bk:cancel:{request_id}")
+    assert "已经结束" in h.tg.alerts()[-1]
+    calls = await h.feed(builders.location(MEMBER, LAT, LON))
+    assert "已经结束" in h.texts(calls)[0]
+
+
+async def test_policy_edits_do_not_touch_running_requests(harness: Harness) -> None:
+    h = harness
+    await with_duty(h)
+    request_id = await ask_backup(h)
+    await h.send(CHIEF, "/settings")
+    await h.press_label(CHIEF, "支援升级等待")
+    await h.send(CHIEF, "20,20,20")
+    request = await h.services.backup.repo.get(request_id)
+    assert request is not None and request.waits == (180, 300, 300)
+    h.clock.advance(timedelta(seconds=30))
+    calls = await h.tick()
+    assert not alerted(calls, DUTY.id)  # still the old 180 s
+    await h.press(MEMBER, f"bk:cancel:{request_id}")
+    second = await ask_backup(h)
+    request = await h.services.backup.repo.get(second)
+    assert request is not None and request.waits == (20, 20, 20)
+
+
+async def test_rights_and_bad_input(harness: Harness) -> None:
+    h = harness
+    await with_duty(h)
+    request_id = await ask_backup(h)
+    # a member pressing "on my way" with a forged button
+    await h.press(MEMBER, f"bk:go:{request_id}")
+    assert h.tg.alerts()[-1].startswith("⛔")
+    # an officer of another station
+    from tests.flows import add_station
+
+    await add_station(h, "西山派出所")
+    other = User(2700, "Other")
+    code = await invite(h, OPERATOR, "station chief", "西山派出所")
+    await onboard(h, other, code, "周所长")
+    await h.press(other, f"bk:go:{request_id}")
+    assert h.tg.alerts()[-1].startswith("⛔")
+    request = await h.services.backup.repo.get(request_id)
+    assert request is not None and request.status is BackupStatus.OPEN
+    # a second request while one is open shows the open one
+    calls = await h.send(MEMBER, "/backup")
+    assert "进行中的支援请求 #1" in h.texts(calls)[0]
+    count = await h.services.db.fetch_one("SELECT COUNT(*) FROM backup_requests")
+    assert count is not None and count[0] == 1
+    # in a group: no details, a pointer to the private chat
+    calls = await h.send(MEMBER, "/backup", Chat(-100900, "supergroup", "村民群"))
+    assert "私聊" in h.texts(calls)[0]
+    # an officer can see the audit with /backup <id>; the member's own too
+    calls = await h.send(OFFICER, f"/backup {request_id}")
+    assert "支援请求 #1" in h.texts(calls)[0] and "通知" in h.texts(calls)[0]
+
+
+async def test_backup_from_the_report_danger_question(harness: Harness) -> None:
+    h = harness
+    await with_duty(h)
+    await h.send(MEMBER, "/report")
+    await h.press_label(MEMBER, "矛盾纠纷")
+    await h.press_label(MEMBER, "是")
+    calls = await h.press_label(MEMBER, "立即请求民警支援")
+    assert alerted(calls, OFFICER.id)
+    await h.send(MEMBER, "有人动手了")
+    await h.feed(builders.location(MEMBER, LAT, LON))
+    await h.press_label(MEMBER, "完成")
+    await h.press_label(MEMBER, "提交")
+    request = await h.services.backup.repo.get(1)
+    assert request is not None and request.report_id == 1 and request.latitude == LAT
+
+
+async def test_live_location_is_followed(harness: Harness) -> None:
+    h = harness
+    await with_duty(h)
+    request_id = await ask_backup(h)
+    await h.feed(builders.location(MEMBER, LAT, LON))
+    moved = builders.location(MEMBER, LAT + 0.002, LON)
+    message = moved.pop("message")
+    message["edit_date"] = message["date"] + 30
+    await h.feed({**moved, "edited_message": message})
+    request = await h.services.backup.repo.get(request_id)
+    assert request is not None and request.latitude == LAT + 0.002
