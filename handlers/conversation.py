@@ -71,6 +71,19 @@ async def save(
 ) -> Conversation:
     ids = _ids(update)
     assert ids is not None
+    return await save_at(context, ids, flow, state, data, expires_after)
+
+
+async def save_at(
+    context: CustomContext,
+    ids: tuple[int, int],
+    flow: Flow,
+    state: StrEnum,
+    data: dict[str, Any],
+    expires_after: timedelta | None = None,
+) -> Conversation:
+    """Save a conversation for a given (chat, user): e.g. a button pressed in a staff group
+    whose typed answer belongs in the person's private chat."""
     services = context.services
     now = services.clock.now()
     async with services.db.write():

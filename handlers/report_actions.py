@@ -18,8 +18,8 @@ from handlers.keyboards import button_rows
 from handlers.report_notify import ReportNotifier
 from locales import N_, Html
 from models.errors import DomainError
-from models.org import Person, Role
-from models.reports import EventKind, Outcome, Report
+from models.org import GroupKind, Person, Role
+from models.reports import EventKind, Outcome, Report, ReportStatus
 
 FEATURE = views.FEATURE
 PAGE = 8
@@ -86,9 +86,16 @@ async def _dispatch(
     update: Update, context: CustomContext, person: Person, data: callbacks.Callback
 ) -> None:
     query = update.callback_query
-    assert query is not None
+    chat = update.effective_chat
+    assert query is not None and chat is not None
     reports = context.services.reports
     action = data.action
+    if chat.type != ChatType.PRIVATE:
+        # In a group only the card's own buttons, and only in a registered staff group:
+        # nothing about an incident may be posted where residents read.
+        group = context.group
+        if action in ("list", "show") or group is None or group.kind is not GroupKind.STAFF:
+            raise DomainError("not_allowed")
     if action == "list":
         text, markup = await _list_view(context, person, data.args[0], int(data.args[1]))
         await query.answer()
@@ -243,24 +250,32 @@ async def _start_input(
     extra: dict[str, str] | None = None,
     skip: bool = False,
 ) -> None:
+    """Ask for a typed answer. It is always taken in the person's private chat (a press in a
+    staff group gets its prompt there), and never over a draft the person is writing."""
     query = update.callback_query
-    chat = update.effective_chat
-    if chat is not None and chat.type != ChatType.PRIVATE:
-        # Typed answers are taken in private only: nothing about incidents in a group.
-        if query is not None:
-            await query.answer(context.label("report.answer_in_private"), show_alert=True)
-        return
-    await conversation.save(
-        update, context, Flow.REPORT_INPUT, state, {"report": report.id, **(extra or {})}
+    user = update.effective_user
+    assert user is not None
+    private = (user.id, user.id)
+    talk = await context.services.conversations.get(*private)
+    if talk is not None and talk[0] in (Flow.REPORT.value, Flow.BACKUP.value):
+        raise DomainError("finish_draft_first")
+    await conversation.save_at(
+        context, private, Flow.REPORT_INPUT, state, {"report": report.id, **(extra or {})}
     )
     if query is not None:
-        await query.answer()
+        chat = update.effective_chat
+        in_group = chat is not None and chat.type != ChatType.PRIVATE
+        await query.answer(
+            context.label("report.answer_in_private") if in_group else None, show_alert=in_group
+        )
     markup = (
         InlineKeyboardMarkup([[_b(context, "report.btn_skip", "outskip", report.id)]])
         if skip
         else None
     )
-    await context.reply(update, PROMPTS[state], number=report.number, reply_markup=markup)
+    await context.bot.send_message(
+        user.id, context.t(PROMPTS[state], number=report.number), reply_markup=markup
+    )
 
 
 async def on_message(update: Update, context: CustomContext, talk: Conversation) -> None:
@@ -291,10 +306,10 @@ async def on_message(update: Update, context: CustomContext, talk: Conversation)
             key = "report.officer_answer" if kind is EventKind.ANSWER else "report.officer_note"
             await notifier.to_handlers(report, key, name=person.name, text=text or "📷")
             if photo:
-                await _photo_to_handlers(context, report, photo)
+                await notifier.photo_to_handlers(report, photo)
         elif state is InputState.RESOLVE_NOTE:
-            await conversation.end(update, context)
             await _resolve(update, context, person, report_id, Outcome(talk.data["outcome"]), text)
+            await conversation.end(update, context)
         elif state is InputState.REOPEN_REASON:
             report = await reports.reopen(person, report_id, text or "")
             await conversation.end(update, context)
@@ -305,11 +320,11 @@ async def on_message(update: Update, context: CustomContext, talk: Conversation)
             if person.id != report.reporter_id:
                 await notifier.to_reporter(report, "report.told_reopened", officer=person.name)
     except DomainError as error:
-        if error.code in ("note_empty", "note_too_long"):
-            await context.reply(update, error.message_key, **error.params)
-            return
-        await conversation.end(update, context)
-        raise
+        # Too long or empty: ask again, the step stays. Any other refusal ends the step (and
+        # is answered here, not raised, so ending it is not rolled back with the update).
+        if error.code not in ("note_empty", "note_too_long"):
+            await conversation.end(update, context)
+        await context.reply(update, error.message_key, **error.params)
 
 
 async def _resolve(
@@ -358,19 +373,6 @@ async def _question_to_reporter(
     )
 
 
-async def _photo_to_handlers(context: CustomContext, report: Report, photo: str) -> None:
-    owner = await context.services.people.get(report.owner_id) if report.owner_id else None
-    people = (
-        [owner]
-        if owner and owner.active
-        else await context.services.reports.office_officers(report)
-    )
-    for person in people:
-        await context.services.outbox.send_photo(
-            person.tg_user_id, photo, urgent=True, ref=f"report:{report.id}"
-        )
-
-
 def _view_keyboard(
     context: CustomContext, person: Person, report: Report
 ) -> InlineKeyboardMarkup | None:
@@ -380,7 +382,12 @@ def _view_keyboard(
             views.reporter_keyboard(translator, locale, report, context.services.clock.now())
         )
     if person.role in (Role.OFFICER, Role.CHIEF, Role.DUTY):
-        return views.markup(views.officer_keyboard(translator, locale, report))
+        keyboard = views.officer_keyboard(translator, locale, report)
+        if report.status is ReportStatus.RESOLVED:
+            keyboard["inline_keyboard"].append(
+                [views.button(translator, locale, "report.btn_reopen", "reopen", report.id)]
+            )
+        return views.markup(keyboard)
     return None
 
 

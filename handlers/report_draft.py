@@ -175,6 +175,8 @@ async def _ask(
             ]
         )
         await context.reply(update, "report.ask_urgency", reply_markup=markup)
+    elif state is ReportState.FAR:
+        await context.reply(update, "report.far_confirm", reply_markup=_yes_no(context, "far"))
     elif state is ReportState.SUMMARY:
         await _show_summary(update, context, draft)
 
@@ -303,6 +305,16 @@ async def draft_press(update: Update, context: CustomContext) -> None:
         await stale_button(update, context)
         return
     if data.action in ("resume", "restart"):
+        chat = update.effective_chat
+        person = context.person
+        if (
+            chat is None
+            or chat.type != ChatType.PRIVATE
+            or person is None
+            or not may_report(person)
+        ):
+            await refuse(update, context)
+            return
         await query.answer()
         await show(
             query, context.t("report.resumed" if data.action == "resume" else "report.restarted")
@@ -399,6 +411,9 @@ async def _press(
         target = EDITABLE[data.args[0]]
         if target is ReportState.PHOTOS:
             draft.photos = []
+        if target is ReportState.LOCATION:
+            draft.latitude = draft.longitude = draft.place_id = None
+            draft.address = None
         await _save(update, context, target, draft, {"editing": True})
         await _ask(update, context, target, draft)
         return True

@@ -8,7 +8,7 @@ from typing import Any
 from handlers import report_views as views
 from locales import Translator
 from models.org import Group, Person
-from models.reports import Report
+from models.reports import Report, may_handle
 from models.services import Services
 from models.services.reports import Submitted
 
@@ -45,14 +45,18 @@ class ReportNotifier:
         await self._attachments(chat_id, report)
 
     async def _attachments(self, chat_id: int, report: Report) -> None:
+        """The pin, the photos and the voice message, after the card."""
         outbox = self.services.outbox
+        repo = self.services.reports.repo
         ref = f"report:{report.id}"
         if report.latitude is not None and report.longitude is not None:
             await outbox.send_location(
                 chat_id, report.latitude, report.longitude, urgent=True, ref=ref
             )
-        for photo in await self.services.reports.repo.attachments(report.id, "photo"):
+        for photo in await repo.attachments(report.id, "photo"):
             await outbox.send_photo(chat_id, photo, urgent=True, ref=ref)
+        for voice in await repo.attachments(report.id, "voice"):
+            await outbox.send_voice(chat_id, voice, urgent=True, ref=ref)
 
     async def card_to_officer(self, officer: Person, report: Report, header_key: str) -> None:
         """The full card with its buttons (a hand-over, a reminder, a reopened report)."""
@@ -61,6 +65,7 @@ class ReportNotifier:
         header = self.translator.text(locale, header_key, number=report.number)
         keyboard = views.officer_keyboard(self.translator, locale, report)
         await self._send(officer.tg_user_id, f"{header}\n{text}", keyboard, report)
+        await self._attachments(officer.tg_user_id, report)
 
     async def card_to_group(self, group: Group, report: Report, header_key: str) -> None:
         """A staff group (the duty desk) gets the card without phone numbers."""
@@ -69,6 +74,7 @@ class ReportNotifier:
         header = self.translator.text(locale, header_key, number=report.number)
         keyboard = views.officer_keyboard(self.translator, locale, report)
         await self._send(group.chat_id, f"{header}\n{text}", keyboard, report)
+        await self._attachments(group.chat_id, report)
 
     async def to_reporter(self, report: Report, key: str, **params: Any) -> None:
         reporter = await self.services.people.get(report.reporter_id)
@@ -81,23 +87,41 @@ class ReportNotifier:
         )
         await self._send(reporter.tg_user_id, text, keyboard, report)
 
+    async def handlers_of(self, report: Report) -> tuple[list[Person], list[Group]]:
+        """Who handles a report now: its owner (while they may), and whoever asked the last
+        question; else the office's officers; else the station's duty desk."""
+        reports = self.services.reports
+        people: list[Person] = []
+        owner = await self.services.people.get(report.owner_id) if report.owner_id else None
+        asker = await reports.last_asker(report)
+        for person in (owner, asker):
+            if person is not None and may_handle(person, report) and person not in people:
+                people.append(person)
+        if people:
+            return people, []
+        people = await reports.office_officers(report)
+        if people:
+            return people, []
+        return await reports.duty_desk(report.station_id)
+
     async def to_handlers(
         self, report: Report, key: str, exclude: int | None = None, **params: Any
     ) -> None:
-        """The report's owner, or (when nobody owns it) its office's officers."""
-        people = self.services.people
-        owner = await people.get(report.owner_id) if report.owner_id else None
-        if owner is not None and owner.active:
-            recipients = [owner]
-        else:
-            recipients = await self.services.reports.office_officers(report)
-        for person in recipients:
-            if person.id == exclude:
-                continue
-            locale = self.locale(person)
+        people, groups = await self.handlers_of(report)
+        targets = [(p.tg_user_id, self.locale(p)) for p in people if p.id != exclude]
+        targets += [(g.chat_id, self.locale(g)) for g in groups]
+        for chat_id, locale in targets:
             text = self.translator.text(locale, key, number=report.number, **params)
             keyboard = views.officer_keyboard(self.translator, locale, report)
-            await self._send(person.tg_user_id, text, keyboard, report)
+            await self._send(chat_id, text, keyboard, report)
+
+    async def photo_to_handlers(self, report: Report, photo: str) -> None:
+        people, groups = await self.handlers_of(report)
+        chats = [p.tg_user_id for p in people] + [g.chat_id for g in groups]
+        for chat_id in chats:
+            await self.services.outbox.send_photo(
+                chat_id, photo, urgent=True, ref=f"report:{report.id}"
+            )
 
     async def _send(
         self, chat_id: int, text: str, keyboard: dict[str, Any], report: Report

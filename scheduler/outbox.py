@@ -172,6 +172,10 @@ class OutboxSender:
                 caption=payload.get("caption"),
                 rate_limit_args=limits,
             )
+        if item.method == "sendVoice":
+            return await self.bot.send_voice(
+                item.chat_id, payload["voice"], rate_limit_args=limits
+            )
         if item.method == "editMessageText":
             original = await self.repo.get(item.edit_of) if item.edit_of else None
             if original is None or original.message_id is None:

@@ -42,10 +42,13 @@ def register(app: PatrolApplication) -> None:
 
     services.timers.register(TimerKind(REMINDER_KIND, remind))
 
-    async def officer_deactivated(actor: Person, person: Person) -> None:
-        if person.role is not Role.OFFICER:
+    async def officer_left(actor: Person, before: Person) -> None:
+        """An officer suspended, moved or given another role: their open reports go back
+        to the office queue; the office's officers and the reporter are told."""
+        if before.role is not Role.OFFICER:
             return
-        for report in await services.reports.return_to_queue(actor, person):
-            await notifier.to_handlers(report, "report.officer_returned", name=person.name)
+        for report in await services.reports.return_to_queue(actor, before):
+            await notifier.to_handlers(report, "report.officer_returned", name=before.name)
+            await notifier.to_reporter(report, "report.told_returned")
 
-    services.people.deactivation_hooks.append(officer_deactivated)
+    services.people.departure_hooks.append(officer_left)

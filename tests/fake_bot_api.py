@@ -18,7 +18,7 @@ from urllib.parse import parse_qs
 
 BOT_ID = 7000000001
 BOT_USERNAME = "MulanPatrolBot"
-SEND_METHODS = {"sendMessage", "sendPhoto", "sendLocation", "sendDocument"}
+SEND_METHODS = {"sendMessage", "sendPhoto", "sendLocation", "sendDocument", "sendVoice"}
 EDIT_METHODS = {"editMessageText", "editMessageReplyMarkup", "editMessageCaption"}
 
 

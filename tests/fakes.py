@@ -128,7 +128,7 @@ class FakeTelegram(BaseRequest):
             }
         if method == "getUpdates":
             return []
-        if method in ("sendMessage", "sendPhoto", "sendLocation", "sendDocument"):
+        if method in ("sendMessage", "sendPhoto", "sendLocation", "sendDocument", "sendVoice"):
             return self._message(params)
         if method in ("editMessageText", "editMessageReplyMarkup", "editMessageCaption"):
             if "inline_message_id" in params:
@@ -159,7 +159,14 @@ class FakeTelegram(BaseRequest):
     # what tests read
     def sent(self, chat_id: int | None = None) -> list[Call]:
         """Messages sent or edited, optionally to one chat, in order."""
-        kinds = ("sendMessage", "editMessageText", "sendPhoto", "sendDocument", "sendLocation")
+        kinds = (
+            "sendMessage",
+            "editMessageText",
+            "sendPhoto",
+            "sendDocument",
+            "sendLocation",
+            "sendVoice",
+        )
         return [
             c
             for c in self.calls

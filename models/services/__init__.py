@@ -54,6 +54,6 @@ class Services:
             conversations=ConversationRepository(db),
             outbox=Outbox(db, clock),
             timers=timers,
-            reports=ReportService(db, clock, timers, station_settings),
+            reports=ReportService(db, clock, timers, station_settings, settings.zone),
             backup=BackupService(db, clock, station_settings),
         )

@@ -62,6 +62,11 @@ class Outbox:
             payload["caption"] = caption
         return await self._add(chat_id, "sendPhoto", payload, urgent, ref)
 
+    async def send_voice(
+        self, chat_id: int, voice: str, *, urgent: bool = False, ref: str | None = None
+    ) -> int:
+        return await self._add(chat_id, "sendVoice", {"voice": voice}, urgent, ref)
+
     async def edit(
         self,
         original: int,

@@ -34,9 +34,10 @@ class PeopleService:
         self.repo = PeopleRepository(db)
         self.org = OrgRepository(db)
         self.audit = AuditRepository(db)
-        # Later features add what they must do for their own data when a person is deactivated
-        # (open reports back to the queue, slots re-planned...); run inside the same transaction.
-        self.deactivation_hooks: list[DeactivationHook] = []
+        # What features do with their own data when a person leaves their post: deactivated,
+        # moved to another office, or given another role (open reports back to the queue, slots
+        # re-planned...). Called with (actor, the person as they were); same transaction.
+        self.departure_hooks: list[DeactivationHook] = []
 
     async def by_telegram(self, tg_user_id: int) -> Person | None:
         return await self.repo.by_telegram(tg_user_id)
@@ -153,6 +154,8 @@ class PeopleService:
             if _pairing_side(role) != _pairing_side(target.role):
                 await self.repo.clear_pairings(target.id)
             after = await self._reload(target.id)
+            if after.role is not target.role or after.office_id != target.office_id:
+                await self._departed(actor, target)
             await self._audit(
                 actor.id, "person:role", target.id, _snapshot(target), _snapshot(after)
             )
@@ -168,6 +171,8 @@ class PeopleService:
             await self.repo.set_place(target.id, office.station_id, office.id)
             await self.repo.clear_pairings(target.id)
             after = await self._reload(target.id)
+            if after.office_id != target.office_id:
+                await self._departed(actor, target)
             await self._audit(
                 actor.id, "person:move", target.id, _snapshot(target), _snapshot(after)
             )
@@ -208,8 +213,7 @@ class PeopleService:
             await self.repo.set_active(target.id, active)
             after = await self._reload(target.id)
             if not active:
-                for hook in self.deactivation_hooks:
-                    await hook(actor, after)
+                await self._departed(actor, target)
             await self._audit(
                 actor.id,
                 "person:activate" if active else "person:deactivate",
@@ -218,6 +222,10 @@ class PeopleService:
                 {"active": active},
             )
         return after
+
+    async def _departed(self, actor: Person, before: Person) -> None:
+        for hook in self.departure_hooks:
+            await hook(actor, before)
 
     async def officers_of(self, member: Person) -> list[Person]:
         return await self.repo.officers_of(member.id)

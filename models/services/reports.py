@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from models.clock import Clock, to_db
 from models.errors import DomainError
@@ -54,7 +55,9 @@ class ReportService:
         clock: Clock,
         timers: Timers,
         station_settings: StationSettingsService,
+        zone: ZoneInfo,
     ) -> None:
+        self.zone = zone
         self.db = db
         self.clock = clock
         self.repo = ReportRepository(db)
@@ -69,14 +72,15 @@ class ReportService:
         draft.check_complete()
         assert draft.category is not None
         now = self.clock.now()
+        year = now.astimezone(self.zone).year  # the station's year, not UTC's
         urgent = bool(draft.urgent) or bool(draft.danger)
         async with self.db.write():
-            seq = await self.repo.next_seq(reporter.station_id, now.year)
+            seq = await self.repo.next_seq(reporter.station_id, year)
             report_id = await self.repo.add(
                 {
                     "station_id": reporter.station_id,
                     "office_id": reporter.office_id,
-                    "year": now.year,
+                    "year": year,
                     "seq": seq,
                     "reporter_id": reporter.id,
                     "category": draft.category.value,
@@ -102,16 +106,7 @@ class ReportService:
                 )
             await self.repo.add_event(report_id, EventKind.CREATED, reporter.id, now)
             report = await self._get(report_id)
-            minutes = await self.station_settings.value(
-                report.station_id,
-                "report_remind_urgent_minutes" if urgent else "report_remind_normal_minutes",
-            )
-            await self.timers.schedule(
-                REMINDER_KIND,
-                reminder_key(report.id),
-                now + timedelta(minutes=minutes),
-                {"report_id": report.id},
-            )
+            await self._schedule_reminder(report)
             since = now - timedelta(hours=2)
             duplicates = [
                 other
@@ -136,6 +131,19 @@ class ReportService:
         if officers:
             return officers, [], []
         return [], await self.people.with_role(Role.CHIEF, report.station_id), []
+
+    async def _schedule_reminder(self, report: Report) -> None:
+        """A report waiting for an officer is reminded after the station's wait."""
+        minutes = await self.station_settings.value(
+            report.station_id,
+            "report_remind_urgent_minutes" if report.urgent else "report_remind_normal_minutes",
+        )
+        await self.timers.schedule(
+            REMINDER_KIND,
+            reminder_key(report.id),
+            self.clock.now() + timedelta(minutes=minutes),
+            {"report_id": report.id},
+        )
 
     async def officers_for(self, report: Report) -> list[Person]:
         """Who gets a report first: the reporter's paired officers who are active."""
@@ -198,7 +206,7 @@ class ReportService:
             report = await self._get(report_id)
             if person.id != report.reporter_id:
                 raise DomainError("not_allowed")
-            if report.status is not ReportStatus.NEW:
+            if report.status is not ReportStatus.NEW or report.acknowledged_at is not None:
                 raise DomainError("report_withdraw_too_late", number=report.number)
             now = self.clock.now()
             await self.repo.set_status(report.id, ReportStatus.WITHDRAWN, report.owner_id, now)
@@ -214,7 +222,9 @@ class ReportService:
             check_reopen(report, person, now)
             await self.repo.set_status(report.id, ReportStatus.NEW, report.owner_id, now)
             await self.repo.add_event(report.id, EventKind.REOPENED, person.id, now, reason)
-            return await self._get(report.id)
+            report = await self._get(report.id)
+            await self._schedule_reminder(report)
+            return report
 
     async def hand_over(self, person: Person, report_id: int, officer_id: int) -> Report:
         async with self.db.write():
@@ -293,8 +303,17 @@ class ReportService:
             await self.repo.add_event(
                 report.id, EventKind.RETURNED_TO_QUEUE, actor.id, now, str(officer.id)
             )
-            returned.append(await self._get(report.id))
+            back = await self._get(report.id)
+            await self._schedule_reminder(back)
+            returned.append(back)
         return returned
+
+    async def last_asker(self, report: Report) -> Person | None:
+        """Who asked the reporter the latest question (their answer goes to them)."""
+        for event in reversed(await self.repo.events(report.id)):
+            if event.kind is EventKind.QUESTION and event.actor_id is not None:
+                return await self.people.get(event.actor_id)
+        return None
 
     async def timeline(self, person: Person, report_id: int) -> tuple[Report, list[ReportEvent]]:
         report = await self.viewable(person, report_id)
