@@ -51,6 +51,7 @@ _EVENT = {
     BackupEventKind.ARRIVED: N_("backup.event.arrived"),
     BackupEventKind.RESOLVED: N_("backup.event.resolved"),
     BackupEventKind.CANCELLED: N_("backup.event.cancelled"),
+    BackupEventKind.RETURNED: N_("backup.event.returned"),
 }
 
 
@@ -126,7 +127,10 @@ async def create(
     person = context.person
     assert person is not None
     try:
-        request = await context.services.backup.create(person, reason)
+        # The request and its first step commit together: never a request nobody is told of.
+        async with context.services.db.write():
+            request = await context.services.backup.create(person, reason)
+            await _engine(context).start(request)
     except DomainError as error:
         if error.code != "backup_already_open":
             raise
@@ -134,11 +138,12 @@ async def create(
         if existing is not None:
             await _show_open(update, context, existing)
         return None
-    await _engine(context).start(request)
     if not report_draft:
-        await conversation.save(
-            update, context, Flow.BACKUP, BackupState.LOCATION, {"request": request.id}
-        )
+        talk = await conversation.current(update, context)
+        if talk is None or talk.flow is Flow.BACKUP:  # never over a report being written
+            await conversation.save(
+                update, context, Flow.BACKUP, BackupState.LOCATION, {"request": request.id}
+            )
         share = ReplyKeyboardMarkup(
             [[KeyboardButton(context.label("backup.btn_share_location"), request_location=True)]],
             resize_keyboard=True,
@@ -229,31 +234,42 @@ async def _dispatch(
             )
             return
         await _engine(context).stop(request)
-        await query.answer()
-        await show(
-            query,
-            context.t("backup.you_are_going", id=request.id),
-            InlineKeyboardMarkup(
+        private = chat.type == ChatType.PRIVATE
+        await query.answer(None if private else context.label("backup.claimed_short"))
+        owner_buttons = InlineKeyboardMarkup(
+            [
                 [
-                    [
-                        _b(context, "backup.btn_arrived", "arr", request.id),
-                        _b(context, "backup.btn_resolved", "res", request.id),
-                    ]
+                    _b(context, "backup.btn_arrived", "arr", request.id),
+                    _b(context, "backup.btn_resolved", "res", request.id),
                 ]
-            ),
+            ]
         )
+        going = context.t("backup.you_are_going", id=request.id)
+        if private:
+            await show(query, going, owner_buttons)
+        else:
+            # the group sees who is going; the owner's buttons go to their private chat
+            await context.bot.send_message(person.tg_user_id, going, reply_markup=owner_buttons)
         await notifier.edit_all(
-            request, "backup.someone_going", except_chat=chat.id, name=person.name
+            request,
+            "backup.someone_going",
+            except_chat=chat.id if private else None,
+            name=person.name,
         )
         await notifier.to_requester(
             request, "backup.told_claimed", name=person.name, phone=person.phone or "—"
         )
         return
     if data.action == "no":
-        request = await service.cannot_go(person, request_id, chat.id)
-        await query.answer()
-        await show(query, context.t("backup.noted_cannot", id=request.id))
-        await _engine(context).after_decline(request.id)
+        private = chat.type == ChatType.PRIVATE
+        request = await service.cannot_go(person, request_id, chat.id, personal=private)
+        if private:
+            await query.answer()
+            await show(query, context.t("backup.noted_cannot", id=request.id))
+            await _engine(context).after_decline(request.id)
+        else:
+            # one person in the duty group: noted for them, the alert stays for the others
+            await query.answer(context.label("backup.noted_cannot_short"), show_alert=True)
         return
     if data.action == "arr":
         request = await service.arrive(person, request_id)
@@ -272,14 +288,17 @@ async def _dispatch(
             BackupStatus.ARRIVED,
         ):
             raise DomainError("not_allowed" if request.status.is_open else "backup_closed")
-        await conversation.save(
-            update, context, Flow.BACKUP, BackupState.NOTE, {"request": request.id}
+        user_chat = (person.tg_user_id, person.tg_user_id)
+        current = await context.services.conversations.get(*user_chat)
+        if current is not None and current[0] == Flow.REPORT.value:
+            raise DomainError("finish_draft_first")
+        await conversation.save_at(
+            context, user_chat, Flow.BACKUP, BackupState.NOTE, {"request": request.id}
         )
         await query.answer()
-        await context.reply(
-            update,
-            "backup.ask_note",
-            id=request.id,
+        await context.bot.send_message(
+            person.tg_user_id,
+            context.t("backup.ask_note", id=request.id),
             reply_markup=InlineKeyboardMarkup(
                 [[_b(context, "backup.btn_skip_note", "resskip", request.id)]]
             ),
@@ -297,7 +316,9 @@ async def _dispatch(
     if data.action == "cancel":
         request = await service.cancel(person, request_id)
         await _engine(context).stop(request)
-        await conversation.end(update, context)
+        talk = await conversation.current(update, context)
+        if talk is not None and talk.flow is Flow.BACKUP:  # a report draft stays
+            await conversation.end(update, context)
         await query.answer()
         await show(query, context.t("backup.cancelled", id=request.id))
         await notifier.edit_all(request, "backup.cancelled_by_requester", name=person.name)
@@ -351,28 +372,33 @@ async def on_message(update: Update, context: CustomContext, talk: Conversation)
     if message.location is None:
         await context.reply(update, "backup.location_needed")
         return
-    await _take_location(
-        update, context, person, message.location.latitude, message.location.longitude
-    )
     await conversation.end(update, context)
+    try:
+        await _take_location(update, context, person)
+    except DomainError as error:
+        await context.reply(update, error.message_key, **error.params)
 
 
-async def _take_location(
-    update: Update, context: CustomContext, person: Person, lat: float, lon: float
-) -> None:
-    request = await context.services.backup.locate(person, lat, lon)
+async def _take_location(update: Update, context: CustomContext, person: Person) -> None:
+    """A pin or a live location for the person's open request; everyone alerted so far gets
+    it (a live location is forwarded, so it keeps moving for them)."""
+    message = update.effective_message
+    assert message is not None and message.location is not None
+    location = message.location
+    service = context.services.backup
+    request = await service.locate(person, location.latitude, location.longitude)
+    if location.live_period:
+        await service.repo.set_live(request.id, message.chat.id, message.message_id)
+        request = await service.viewable(person, request.id)
     await context.reply(
         update,
         "backup.location_saved",
         id=request.id,
         reply_markup=main_keyboard(context.app.translator, context.locale, person),
     )
-    # Everyone alerted so far gets the pin too.
-    notes = await context.services.backup.repo.notifications(request.id)
+    notes = await service.repo.notifications(request.id)
     for chat_id in dict.fromkeys(n["chat_id"] for n in notes):
-        await context.services.outbox.send_location(
-            chat_id, lat, lon, urgent=True, ref=f"backup:{request.id}:location"
-        )
+        await _notifier(context).send_pin(chat_id, request, f"backup:{request.id}:location")
 
 
 async def live_location(update: Update, context: CustomContext) -> None:
@@ -403,9 +429,7 @@ async def location_outside_conversation(update: Update, context: CustomContext) 
             await context.reply(update, "error.backup_closed")
             return True
         return False
-    await _take_location(
-        update, context, person, message.location.latitude, message.location.longitude
-    )
+    await _take_location(update, context, person)
     return True
 
 

@@ -102,12 +102,21 @@ class BackupNotifier:
             await self.services.backup.repo.add_notification(
                 request.id, step_index, person_id, chat_id, outbox_id, now
             )
-            if request.latitude is not None and request.longitude is not None:
-                await self.services.outbox.send_location(
-                    chat_id, request.latitude, request.longitude, urgent=True, ref=ref
-                )
+            await self.send_pin(chat_id, request, ref)
             sent += 1
         return sent
+
+    async def send_pin(self, chat_id: int, request: BackupRequest, ref: str) -> None:
+        """The requester's live location (forwarded, so it keeps moving), else the pin."""
+        outbox = self.services.outbox
+        if request.live_chat_id is not None and request.live_message_id is not None:
+            await outbox.forward(
+                chat_id, request.live_chat_id, request.live_message_id, urgent=True, ref=ref
+            )
+        elif request.latitude is not None and request.longitude is not None:
+            await outbox.send_location(
+                chat_id, request.latitude, request.longitude, urgent=True, ref=ref
+            )
 
     async def edit_all(
         self, request: BackupRequest, key: str, except_chat: int | None = None, **params: Any

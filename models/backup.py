@@ -87,6 +87,8 @@ class BackupRequest(BaseModel):
     arrived_at: datetime | None = None
     resolved_at: datetime | None = None
     note: str | None = None
+    live_chat_id: int | None = None
+    live_message_id: int | None = None
 
     @property
     def steps(self) -> list[Step]:
@@ -108,6 +110,7 @@ class BackupEventKind(StrEnum):
     ARRIVED = "arrived"
     RESOLVED = "resolved"
     CANCELLED = "cancelled"
+    RETURNED = "returned"
 
 
 class BackupEvent(BaseModel):

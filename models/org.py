@@ -80,6 +80,7 @@ class Place(_Row):
     latitude: float | None = None
     longitude: float | None = None
     patrol_need: int = 1
+    shifts: tuple[int, ...] = (0,)
     active: bool = True
 
     def has_kind(self, kind: PlaceKind) -> bool:

@@ -24,6 +24,7 @@ class SettingType(StrEnum):
     TIME = "time"
     SECONDS_LIST = "seconds_list"
     BOOL = "bool"
+    SHIFTS = "shifts"
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,10 @@ class SettingSpec:
             return ",".join(str(v) for v in value)
         if self.type is SettingType.BOOL:
             return "on" if value else "off"
+        if self.type is SettingType.SHIFTS:
+            return ",".join(
+                f"{a.hour:02d}:{a.minute:02d}-{b.hour:02d}:{b.minute:02d}" for a, b in value
+            )
         return str(value)
 
 
@@ -101,11 +106,28 @@ def _parse_bool(text: str) -> bool:
     raise ValueError(text)
 
 
+def _parse_shifts(text: str) -> tuple[tuple[time, time], ...]:
+    """`08:00-11:00,14:00-17:00`: shift templates, in order, each ending after it starts."""
+    shifts = []
+    for part in [p for p in re.split(r"[,，\s]+", text) if p]:
+        start, sep, end = part.replace("～", "-").replace("~", "-").partition("-")
+        if not sep:
+            raise ValueError(text)
+        begin, finish = _parse_time(start), _parse_time(end)
+        if finish <= begin:
+            raise ValueError(text)
+        shifts.append((begin, finish))
+    if not shifts or len(shifts) > MAX_LIST:
+        raise ValueError(text)
+    return tuple(shifts)
+
+
 _PARSERS: dict[SettingType, Callable[[str], Any]] = {
     SettingType.INT: _parse_int,
     SettingType.TIME: _parse_time,
     SettingType.SECONDS_LIST: _parse_seconds_list,
     SettingType.BOOL: _parse_bool,
+    SettingType.SHIFTS: _parse_shifts,
 }
 
 SETTINGS: tuple[SettingSpec, ...] = (
@@ -170,6 +192,57 @@ SETTINGS += (
         default=lambda s: 120,
         minimum=5,
         maximum=1440,
+    ),
+)
+
+SETTINGS += (
+    SettingSpec(
+        "shifts",
+        SettingType.SHIFTS,
+        label="setting.shifts",
+        hint="setting.hint.shifts",
+        default=lambda s: ((time(8), time(11)), (time(14), time(17)), (time(19), time(21))),
+    ),
+    SettingSpec(
+        "plan_time",
+        SettingType.TIME,
+        label="setting.plan_time",
+        hint="setting.hint.time",
+        default=lambda s: time(20, 0),
+    ),
+    SettingSpec(
+        "publish_time",
+        SettingType.TIME,
+        label="setting.publish_time",
+        hint="setting.hint.time",
+        default=lambda s: time(7, 30),
+    ),
+    SettingSpec(
+        "shift_reminder_minutes",
+        SettingType.INT,
+        label="setting.shift_reminder_minutes",
+        hint="setting.hint.minutes",
+        default=lambda s: 30,
+        minimum=5,
+        maximum=180,
+    ),
+    SettingSpec(
+        "missed_checkin_minutes",
+        SettingType.INT,
+        label="setting.missed_checkin_minutes",
+        hint="setting.hint.minutes",
+        default=lambda s: 15,
+        minimum=5,
+        maximum=120,
+    ),
+    SettingSpec(
+        "checkin_autoclose_minutes",
+        SettingType.INT,
+        label="setting.checkin_autoclose_minutes",
+        hint="setting.hint.minutes",
+        default=lambda s: 120,
+        minimum=15,
+        maximum=720,
     ),
 )
 

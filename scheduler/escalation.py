@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from handlers.backup_notify import BackupNotifier
 from models.backup import BackupEventKind, BackupRequest, BackupStatus, StepKind
+from models.org import Person
 from models.services.timers import TimerKind
 from models.store.rails_repo import OutboxItem, Timer
 
@@ -74,6 +75,7 @@ class Escalation:
             step = steps[index]
             if step.kind is StepKind.FINAL:
                 await self.services.timers.cancel(timer_key(request.id))
+                await self.notifier.to_requester(request, "backup.final_to_requester")
             else:
                 await self.services.timers.schedule(
                     KIND,
@@ -116,4 +118,12 @@ def register(app: PatrolApplication) -> Escalation:
     engine = Escalation(app.services, BackupNotifier(app.services, app.translator))
     app.services.timers.register(TimerKind(KIND, engine.on_timer))
     app.services.outbox.failure_handlers["backup"] = engine.on_send_failed
+
+    async def owner_left(actor: Person, before: Person) -> None:
+        """The officer on the way was suspended or moved: the chain starts over."""
+        for request in await app.services.backup.owner_left(before):
+            await engine.notifier.to_requester(request, "backup.told_returned", name=before.name)
+            await engine.run_step(request.id, 0)
+
+    app.services.people.departure_hooks.append(owner_left)
     return engine

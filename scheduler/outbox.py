@@ -172,6 +172,13 @@ class OutboxSender:
                 caption=payload.get("caption"),
                 rate_limit_args=limits,
             )
+        if item.method == "forwardMessage":
+            return await self.bot.forward_message(
+                item.chat_id,
+                payload["from_chat_id"],
+                payload["message_id"],
+                rate_limit_args=limits,
+            )
         if item.method == "sendVoice":
             return await self.bot.send_voice(
                 item.chat_id, payload["voice"], rate_limit_args=limits

@@ -18,7 +18,14 @@ from urllib.parse import parse_qs
 
 BOT_ID = 7000000001
 BOT_USERNAME = "MulanPatrolBot"
-SEND_METHODS = {"sendMessage", "sendPhoto", "sendLocation", "sendDocument", "sendVoice"}
+SEND_METHODS = {
+    "sendMessage",
+    "sendPhoto",
+    "sendLocation",
+    "sendDocument",
+    "sendVoice",
+    "forwardMessage",
+}
 EDIT_METHODS = {"editMessageText", "editMessageReplyMarkup", "editMessageCaption"}
 
 

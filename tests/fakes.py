@@ -128,7 +128,14 @@ class FakeTelegram(BaseRequest):
             }
         if method == "getUpdates":
             return []
-        if method in ("sendMessage", "sendPhoto", "sendLocation", "sendDocument", "sendVoice"):
+        if method in (
+            "sendMessage",
+            "sendPhoto",
+            "sendLocation",
+            "sendDocument",
+            "sendVoice",
+            "forwardMessage",
+        ):
             return self._message(params)
         if method in ("editMessageText", "editMessageReplyMarkup", "editMessageCaption"):
             if "inline_message_id" in params:

@@ -76,22 +76,25 @@ class BackupService:
     async def recipients(self, request: BackupRequest, kind: StepKind) -> Recipients:
         """Who a step reaches; unavailable people (off duty, suspended) are skipped."""
         requester = request.requester_id
+        officers = [
+            p
+            for p in await self.people.in_office(request.office_id, active_only=True)
+            if p.role is Role.OFFICER and available(p) and p.id != requester
+        ]
         if kind is StepKind.PAIRED:
+            asker = await self.people.get(requester)
+            if asker is not None and asker.role is Role.OFFICER:
+                return Recipients(officers, [])  # an officer's call starts at the others
             paired = await self.people.officers_of(requester)
             return Recipients([p for p in paired if available(p) and p.id != requester], [])
         if kind is StepKind.OFFICE:
-            officers = [
-                p
-                for p in await self.people.in_office(request.office_id, active_only=True)
-                if p.role is Role.OFFICER and available(p) and p.id != requester
-            ]
             duty_people, groups = await self.duty_desk(request.station_id)
             return Recipients(officers + [p for p in duty_people if p.id != requester], groups)
         chiefs = [
             p for p in await self.people.with_role(Role.CHIEF, request.station_id) if p.active
         ]
         if kind is StepKind.CHIEF:
-            return Recipients(chiefs, [])
+            return Recipients([p for p in chiefs if available(p)], [])
         duty_people, groups = await self.duty_desk(request.station_id, only_available=False)
         operators = await self.people.with_role(Role.OPERATOR)
         seen: set[int] = set()
@@ -105,11 +108,14 @@ class BackupService:
     async def duty_desk(
         self, station_id: int, only_available: bool = True
     ) -> tuple[list[Person], list[Group]]:
+        """The duty desk: the station's staff groups when it has any, else its duty people."""
         groups = await self.groups.station_desks(station_id)
+        if groups:
+            return [], groups
         duty = await self.people.with_role(Role.DUTY, station_id)
         if only_available:
             duty = [p for p in duty if available(p)]
-        return duty, groups
+        return duty, []
 
     async def claim(self, person: Person, request_id: int) -> tuple[BackupRequest, bool]:
         """ "On my way": True when this press made `person` the owner."""
@@ -121,12 +127,17 @@ class BackupService:
                 await self.repo.add_event(request.id, BackupEventKind.CLAIMED, person.id, now)
             return await self._get(request.id), won
 
-    async def cannot_go(self, person: Person, request_id: int, chat_id: int) -> BackupRequest:
+    async def cannot_go(
+        self, person: Person, request_id: int, chat_id: int, personal: bool
+    ) -> BackupRequest:
+        """ "Cannot go". In a group it is one person's answer, not the whole desk's: it is
+        logged, but only a private alert counts as declined."""
         async with self.db.write():
             request = await self._claimable(person, request_id)
             if request.status is not BackupStatus.OPEN:
                 raise DomainError("backup_taken")
-            await self.repo.respond(request.id, request.step_index, chat_id, "cannot_go")
+            if personal:
+                await self.repo.respond(request.id, request.step_index, chat_id, "cannot_go")
             await self.repo.add_event(
                 request.id, BackupEventKind.CANNOT_GO, person.id, self.clock.now()
             )
@@ -183,6 +194,19 @@ class BackupService:
                     f"{latitude:.5f},{longitude:.5f}",
                 )
             return await self._get(request.id)
+
+    async def owner_left(self, person: Person) -> list[BackupRequest]:
+        """The claiming officer was suspended or moved: their requests are open again."""
+        reopened = []
+        for request in await self.repo.open_owned_by(person.id):
+            await self.repo.reopen(request.id)
+            await self.repo.add_event(
+                request.id, BackupEventKind.RETURNED, person.id, self.clock.now()
+            )
+            again = await self.repo.get(request.id)
+            assert again is not None
+            reopened.append(again)
+        return reopened
 
     async def viewable(self, person: Person, request_id: int) -> BackupRequest:
         request = await self.repo.get(request_id)

@@ -67,6 +67,19 @@ class Outbox:
     ) -> int:
         return await self._add(chat_id, "sendVoice", {"voice": voice}, urgent, ref)
 
+    async def forward(
+        self,
+        chat_id: int,
+        from_chat_id: int,
+        message_id: int,
+        *,
+        urgent: bool = False,
+        ref: str | None = None,
+    ) -> int:
+        """Forward a message (a forwarded live location keeps moving for the recipient)."""
+        payload = {"from_chat_id": from_chat_id, "message_id": message_id}
+        return await self._add(chat_id, "forwardMessage", payload, urgent, ref)
+
     async def edit(
         self,
         original: int,

@@ -74,6 +74,27 @@ class BackupRepository:
             (latitude, longitude, request_id),
         )
 
+    async def set_live(self, request_id: int, chat_id: int, message_id: int) -> None:
+        await self.db.execute(
+            "UPDATE backup_requests SET live_chat_id = ?, live_message_id = ? WHERE id = ?",
+            (chat_id, message_id, request_id),
+        )
+
+    async def reopen(self, request_id: int) -> None:
+        """The owner left: the request is open again and its chain starts over."""
+        await self.db.execute(
+            "UPDATE backup_requests SET status = 'open', owner_id = NULL, claimed_at = NULL,"
+            " arrived_at = NULL, step_index = -1 WHERE id = ?",
+            (request_id,),
+        )
+
+    async def open_owned_by(self, person_id: int) -> list[BackupRequest]:
+        rows = await self.db.fetch_all(
+            f"SELECT * FROM backup_requests WHERE owner_id = ? AND status IN {_OPEN}",
+            (person_id,),
+        )
+        return [_request(r) for r in rows]
+
     async def link_report(self, request_id: int, report_id: int) -> None:
         await self.db.execute(
             "UPDATE backup_requests SET report_id = ? WHERE id = ?", (report_id, request_id)
@@ -205,4 +226,6 @@ def _request(row: Row) -> BackupRequest:
         arrived_at=from_db(row["arrived_at"]) if row["arrived_at"] else None,
         resolved_at=from_db(row["resolved_at"]) if row["resolved_at"] else None,
         note=row["note"],
+        live_chat_id=row["live_chat_id"],
+        live_message_id=row["live_message_id"],
     )

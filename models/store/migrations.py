@@ -273,4 +273,74 @@ CREATE TABLE backup_events (
 CREATE INDEX backup_events_request ON backup_events(request_id, id)
 """
 
-MIGRATIONS: tuple[str, ...] = (V1_ORGANISATION, V2_RAILS, V3_REPORTS, V4_BACKUP)
+V5_PATROL = """
+ALTER TABLE backup_requests ADD COLUMN live_chat_id INTEGER;
+ALTER TABLE backup_requests ADD COLUMN live_message_id INTEGER;
+ALTER TABLE places ADD COLUMN shifts TEXT NOT NULL DEFAULT '0';
+CREATE TABLE leave (
+    id INTEGER PRIMARY KEY,
+    person_id INTEGER NOT NULL REFERENCES people(id),
+    start_day TEXT NOT NULL,
+    end_day TEXT NOT NULL,
+    reason TEXT,
+    status TEXT NOT NULL DEFAULT 'approved' CHECK (status IN ('approved', 'declined')),
+    created_at TEXT NOT NULL,
+    decided_by INTEGER REFERENCES people(id),
+    decided_at TEXT
+);
+CREATE INDEX leave_person ON leave(person_id, start_day);
+CREATE TABLE patrol_days (
+    office_id INTEGER NOT NULL REFERENCES offices(id),
+    day TEXT NOT NULL,
+    made_at TEXT NOT NULL,
+    published_at TEXT,
+    slots INTEGER NOT NULL,
+    available TEXT NOT NULL,
+    unfilled TEXT NOT NULL DEFAULT '[]',
+    PRIMARY KEY (office_id, day)
+);
+CREATE TABLE assignments (
+    id INTEGER PRIMARY KEY,
+    office_id INTEGER NOT NULL REFERENCES offices(id),
+    day TEXT NOT NULL,
+    member_id INTEGER NOT NULL REFERENCES people(id),
+    area_id INTEGER NOT NULL REFERENCES places(id),
+    shift INTEGER NOT NULL,
+    starts_at TEXT NOT NULL,
+    ends_at TEXT NOT NULL,
+    officer_id INTEGER REFERENCES people(id),
+    status TEXT NOT NULL DEFAULT 'planned' CHECK (status IN ('planned', 'cancelled')),
+    created_at TEXT NOT NULL
+);
+CREATE INDEX assignments_day ON assignments(office_id, day, status);
+CREATE UNIQUE INDEX assignments_one_a_day ON assignments(member_id, day) WHERE status = 'planned';
+CREATE TABLE checkins (
+    id INTEGER PRIMARY KEY,
+    person_id INTEGER NOT NULL REFERENCES people(id),
+    assignment_id INTEGER REFERENCES assignments(id),
+    office_id INTEGER REFERENCES offices(id),
+    started_at TEXT NOT NULL,
+    latitude REAL,
+    longitude REAL,
+    ended_at TEXT,
+    auto_closed INTEGER NOT NULL DEFAULT 0,
+    households INTEGER,
+    publicity INTEGER,
+    hazards INTEGER,
+    disputes INTEGER,
+    note TEXT
+);
+CREATE INDEX checkins_person ON checkins(person_id, started_at);
+CREATE TABLE swaps (
+    id INTEGER PRIMARY KEY,
+    assignment_id INTEGER NOT NULL REFERENCES assignments(id),
+    from_member INTEGER NOT NULL REFERENCES people(id),
+    to_member INTEGER NOT NULL REFERENCES people(id),
+    status TEXT NOT NULL DEFAULT 'pending'
+        CHECK (status IN ('pending', 'accepted', 'declined', 'vetoed', 'void')),
+    created_at TEXT NOT NULL,
+    decided_at TEXT
+)
+"""
+
+MIGRATIONS: tuple[str, ...] = (V1_ORGANISATION, V2_RAILS, V3_REPORTS, V4_BACKUP, V5_PATROL)

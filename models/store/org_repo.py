@@ -117,6 +117,12 @@ class OrgRepository:
             f"UPDATE places SET {column} = 1 - {column} WHERE id = ?", (place_id,)
         )
 
+    async def set_patrol(self, place_id: int, shifts: tuple[int, ...], need: int) -> None:
+        await self.db.execute(
+            "UPDATE places SET shifts = ?, patrol_need = ? WHERE id = ?",
+            (",".join(str(s) for s in sorted(set(shifts))), need, place_id),
+        )
+
     async def locate_place(self, place_id: int, latitude: float, longitude: float) -> None:
         await self.db.execute(
             "UPDATE places SET latitude = ?, longitude = ? WHERE id = ?",
@@ -154,5 +160,6 @@ def _place(row: Row) -> Place:
         latitude=row["latitude"],
         longitude=row["longitude"],
         patrol_need=row["patrol_need"],
+        shifts=tuple(int(x) for x in str(row["shifts"]).split(",") if x.strip().isdigit()),
         active=bool(row["active"]),
     )
