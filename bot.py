@@ -36,6 +36,7 @@ from handlers import (
     groups,
     invite,
     onboarding,
+    patrol,
     report_actions,
     report_draft,
     roster,
@@ -61,8 +62,8 @@ from models.config import (
 from models.services import Services
 from models.store.db import Database, SchemaTooNewError
 from models.store.lock import AlreadyRunningError, InstanceLock
-from scheduler import register_timer_kinds
 from scheduler.limits import PriorityRateLimiter
+from scheduler.registry import register_timer_kinds
 
 log = logging.getLogger("patrol")
 
@@ -120,12 +121,16 @@ def _register_handlers(app: PatrolApplication, translator: Translator) -> None:
             Flow.REPORT: report_draft.on_message,
             Flow.REPORT_INPUT: report_actions.on_message,
             Flow.BACKUP: backup.on_message,
+            Flow.PATROL: patrol.on_message,
         },
         fallback=backup.private_fallback,
     )
     keyboard: dict[str, Any] = {
         "kb.report": report_draft.report_command,
         "kb.backup": backup.backup_command,
+        "kb.today": patrol.today_command,
+        "kb.checkin": patrol.checkin_command,
+        "kb.checkout": patrol.checkout_command,
         "kb.help": common.help_command,
         "kb.language": common.language_command,
     }
@@ -150,6 +155,10 @@ def _register_handlers(app: PatrolApplication, translator: Translator) -> None:
         CommandHandler("reports", report_actions.reports_command, filters=private),
         CommandHandler("backup", backup.backup_command),
         CommandHandler("duty", backup.duty_command, filters=private),
+        CommandHandler("today", patrol.today_command, filters=private),
+        CommandHandler("checkin", patrol.checkin_command, filters=private),
+        CommandHandler("checkout", patrol.checkout_command, filters=private),
+        CommandHandler("leave", patrol.leave_command, filters=private),
         CallbackQueryHandler(onboarding.language_chosen, pattern=pattern(onboarding.FEATURE)),
         CallbackQueryHandler(common.language_chosen, pattern=pattern("lang")),
         CallbackQueryHandler(invite.invite_step, pattern=pattern(invite.FEATURE)),
@@ -162,6 +171,7 @@ def _register_handlers(app: PatrolApplication, translator: Translator) -> None:
         CallbackQueryHandler(report_draft.draft_press, pattern=pattern(report_draft.FEATURE)),
         CallbackQueryHandler(report_actions.report_press, pattern=pattern(report_actions.FEATURE)),
         CallbackQueryHandler(backup.backup_press, pattern=pattern("bk")),
+        CallbackQueryHandler(patrol.patrol_press, pattern=pattern("pt")),
         CallbackQueryHandler(common.stale_button),
         MessageHandler(filters.COMMAND, common.unknown_command),
         MessageHandler(filters.UpdateType.EDITED_MESSAGE & filters.LOCATION, backup.live_location),

@@ -178,6 +178,17 @@ async def _dispatch(context: CustomContext, person: Person, data: callbacks.Call
     if data.action == "kind":
         place = await org.toggle_place_kind(person, data.int_arg(0), PlaceKind(data.args[1]))
         return await _place_view(context, person, place.id)
+    if data.action == "shift":
+        place = await org.place_for(person, data.int_arg(0))
+        shift = data.int_arg(1)
+        shifts = set(place.shifts) ^ {shift}
+        place = await org.set_patrol(person, place.id, tuple(shifts), place.patrol_need)
+        return await _place_view(context, person, place.id)
+    if data.action == "need":
+        place = await org.place_for(person, data.int_arg(0))
+        need = place.patrol_need + (1 if data.args[1] == "+" else -1)
+        await org.set_patrol(person, place.id, place.shifts, need)
+        return await _place_view(context, person, place.id)
     if data.action == "rmpl":
         place = await org.place_for(person, data.int_arg(0))
         await org.remove_place(person, place.id)
@@ -273,12 +284,40 @@ async def _place_view(context: CustomContext, person: Person, place_id: int) -> 
         )
         for kind in PlaceKind
     ]
-    rows = [
-        kinds,
+    rows = [kinds]
+    text = context.t("areas.place_title", place=place.name)
+    if place.is_patrol_area:
+        office = await context.services.org.repo.office(place.office_id)
+        shifts = await context.services.patrol.shifts(office.station_id) if office else ()
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    ("✅ " if index in place.shifts else "▫️ ") + f"{a:%H:%M}–{b:%H:%M}",
+                    callback_data=callbacks.encode(FEATURE, "shift", place.id, index),
+                )
+                for index, (a, b) in enumerate(shifts)
+            ]
+        )
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    "➖", callback_data=callbacks.encode(FEATURE, "need", place.id, "-")
+                ),
+                InlineKeyboardButton(
+                    context.label("areas.need").format(need=place.patrol_need),
+                    callback_data=callbacks.encode(FEATURE, "pl", place.id),
+                ),
+                InlineKeyboardButton(
+                    "➕", callback_data=callbacks.encode(FEATURE, "need", place.id, "+")
+                ),
+            ]
+        )
+        text = Html(text + "\n" + context.t("areas.patrol_hint"))
+    rows.append(
         [
             _button(context, "areas.btn_locate", "locpl", place.id),
             _button(context, "areas.btn_remove", "rmpl", place.id),
-        ],
-        [_button(context, "areas.btn_back", "of", place.office_id)],
-    ]
-    return context.t("areas.place_title", place=place.name), InlineKeyboardMarkup(rows)
+        ]
+    )
+    rows.append([_button(context, "areas.btn_back", "of", place.office_id)])
+    return text, InlineKeyboardMarkup(rows)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ from scheduler.outbox import OutboxSender
 
 if TYPE_CHECKING:
     from scheduler.escalation import Escalation
+    from scheduler.patrol import PatrolJobs
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,10 @@ class PatrolApplication(Application[Any, Any, Any, Any, Any, Any]):
         self.inbox = Inbox(services.db, services.clock)
         self.sender = OutboxSender(self.bot, services.db, services.clock, services.outbox)
         self.update_failed = False
+        # Work the JobQueue runs every minute (and tests run with `tick`): e.g. making sure
+        # tomorrow's patrol plan and publishing are rows.
+        self.periodic: list[Callable[[], Awaitable[None]]] = []
+        self.patrol_jobs: PatrolJobs | None = None
         self.escalation: Escalation | None = None  # set when the timer kinds are registered
         queue = self.update_queue
         if isinstance(queue, DurableUpdateQueue):
@@ -82,10 +88,25 @@ class PatrolApplication(Application[Any, Any, Any, Any, Any, Any]):
     async def start(self) -> None:
         await super().start()
         if self.job_queue is not None:
+            await self.run_periodic()
             armed = await TimerJobs(self.services.timers, self.job_queue).start()
             log.info("%d timer(s) re-armed", armed)
+            self.job_queue.run_repeating(
+                self._periodic_job, interval=60, first=60, name="periodic"
+            )
         await self.sender.recover()
         self.sender.start()
+
+    async def run_periodic(self) -> None:
+        for task in self.periodic:
+            try:
+                await task()
+            except Exception:
+                log.exception("periodic task %s failed", getattr(task, "__qualname__", task))
+
+    async def _periodic_job(self, context: Any) -> None:
+        """The JobQueue's minute job."""
+        await self.run_periodic()
 
     async def stop(self) -> None:
         await super().stop()

@@ -25,6 +25,7 @@ class Flow(StrEnum):
     REPORT = "report"
     REPORT_INPUT = "report_input"
     BACKUP = "backup"
+    PATROL = "patrol"
 
 
 @dataclass

@@ -15,6 +15,9 @@ from models.org import Person, Role
 KEYBOARD_ACTIONS: tuple[str, ...] = (
     N_("kb.backup"),
     N_("kb.report"),
+    N_("kb.checkin"),
+    N_("kb.checkout"),
+    N_("kb.today"),
     N_("kb.help"),
     N_("kb.language"),
 )

@@ -24,6 +24,8 @@ _MANAGERS = frozenset({Role.OPERATOR, Role.CHIEF})
 _INVITERS = frozenset({Role.OPERATOR, Role.CHIEF, Role.OFFICER})
 _REPORTERS = frozenset({Role.MEMBER, Role.PARTNER, Role.OFFICER})
 _ON_CALL = frozenset({Role.OFFICER, Role.DUTY, Role.CHIEF})
+_PATROL = frozenset({Role.MEMBER, Role.OFFICER})
+_WALKERS = frozenset({Role.MEMBER, Role.PARTNER})
 
 # (command, description key, roles that see it in their private menu). Order is menu order.
 PRIVATE_COMMANDS: tuple[tuple[str, str, frozenset[Role]], ...] = (
@@ -35,6 +37,10 @@ PRIVATE_COMMANDS: tuple[tuple[str, str, frozenset[Role]], ...] = (
     ("backup", N_("cmd.backup"), _REPORTERS),
     ("reports", N_("cmd.reports"), _ALL),
     ("duty", N_("cmd.duty"), _ON_CALL),
+    ("today", N_("cmd.today"), _PATROL),
+    ("checkin", N_("cmd.checkin"), _WALKERS),
+    ("checkout", N_("cmd.checkout"), _WALKERS),
+    ("leave", N_("cmd.leave"), _PATROL),
     ("invite", N_("cmd.invite"), _INVITERS),
     ("roster", N_("cmd.roster"), _STAFF),
     ("areas", N_("cmd.areas"), _MANAGERS),

@@ -1,19 +1,2 @@
-"""What happens in time: job callbacks, timers kept as rows and re-armed at start."""
-
-from __future__ import annotations
-
-from typing import TYPE_CHECKING
-
-from scheduler.conversations import register as register_conversation_expiry
-from scheduler.escalation import register as register_escalation
-from scheduler.reports import register as register_reports
-
-if TYPE_CHECKING:
-    from handlers.context import PatrolApplication
-
-
-def register_timer_kinds(app: PatrolApplication) -> None:
-    """Every kind of timer row the bot knows, with what it does when due."""
-    register_conversation_expiry(app)
-    register_reports(app)
-    app.escalation = register_escalation(app)
+"""What happens in time: job callbacks, the escalation engine, the patrol planner, timers kept
+as rows and re-armed at start. (`scheduler.registry` wires every timer kind.)"""

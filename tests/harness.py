@@ -69,6 +69,7 @@ class Harness:
     async def tick(self) -> list[Call]:
         """Run what is due at the clock's time: timers, then the outbox."""
         before = len(self.tg.calls)
+        await self.app.run_periodic()
         await self.services.timers.sweep()
         await self.app.sender.drain()
         return self.tg.calls[before:]

@@ -11,6 +11,7 @@ from models.services.groups import GroupService
 from models.services.invitations import InvitationService
 from models.services.org import OrgService
 from models.services.outbox import Outbox
+from models.services.patrol import PatrolService
 from models.services.people import PeopleService
 from models.services.reports import ReportService
 from models.services.station_settings import StationSettingsService
@@ -36,6 +37,7 @@ class Services:
     timers: Timers
     reports: ReportService
     backup: BackupService
+    patrol: PatrolService
 
     @classmethod
     def create(cls, settings: Settings, db: Database, clock: Clock) -> Services:
@@ -55,5 +57,6 @@ class Services:
             outbox=Outbox(db, clock),
             timers=timers,
             reports=ReportService(db, clock, timers, station_settings, settings.zone),
-            backup=BackupService(db, clock, station_settings),
+            backup=BackupService(db, clock, station_settings, settings.zone),
+            patrol=PatrolService(db, clock, station_settings, settings.zone),
         )

@@ -4,6 +4,7 @@ each escalation step reaches. Each action is one transaction with its timeline e
 from __future__ import annotations
 
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from models.backup import (
     BackupEventKind,
@@ -23,6 +24,7 @@ from models.services.station_settings import StationSettingsService
 from models.store.backup_repo import BackupRepository
 from models.store.db import Database
 from models.store.misc_repo import GroupRepository
+from models.store.patrol_repo import PatrolRepository
 from models.store.people_repo import PeopleRepository
 
 MAX_NOTE = 500
@@ -39,8 +41,14 @@ class Recipients:
 
 class BackupService:
     def __init__(
-        self, db: Database, clock: Clock, station_settings: StationSettingsService
+        self,
+        db: Database,
+        clock: Clock,
+        station_settings: StationSettingsService,
+        zone: ZoneInfo,
     ) -> None:
+        self.zone = zone
+        self.leave = PatrolRepository(db)
         self.db = db
         self.clock = clock
         self.repo = BackupRepository(db)
@@ -76,17 +84,21 @@ class BackupService:
     async def recipients(self, request: BackupRequest, kind: StepKind) -> Recipients:
         """Who a step reaches; unavailable people (off duty, suspended) are skipped."""
         requester = request.requester_id
+        today = self.clock.now().astimezone(self.zone).date()
         officers = [
             p
             for p in await self.people.in_office(request.office_id, active_only=True)
             if p.role is Role.OFFICER and available(p) and p.id != requester
         ]
+        # officers on planned leave today are skipped like those off duty
+        away = await self.leave.on_leave([p.id for p in officers], today)
+        officers = [p for p in officers if p.id not in away]
         if kind is StepKind.PAIRED:
             asker = await self.people.get(requester)
             if asker is not None and asker.role is Role.OFFICER:
                 return Recipients(officers, [])  # an officer's call starts at the others
-            paired = await self.people.officers_of(requester)
-            return Recipients([p for p in paired if available(p) and p.id != requester], [])
+            paired = {p.id for p in await self.people.officers_of(requester)}
+            return Recipients([p for p in officers if p.id in paired], [])
         if kind is StepKind.OFFICE:
             duty_people, groups = await self.duty_desk(request.station_id)
             return Recipients(officers + [p for p in duty_people if p.id != requester], groups)

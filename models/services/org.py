@@ -134,6 +134,27 @@ class OrgService:
                 actor, "place:locate", "place", place_id, after={"lat": lat, "lon": lon}
             )
 
+    async def set_patrol(
+        self, actor: Person, place_id: int, shifts: tuple[int, ...], need: int
+    ) -> Place:
+        """Which shifts a patrol area is walked in, and by how many members."""
+        place = await self.place_for(actor, place_id)
+        if not 0 <= need <= 10:
+            raise DomainError("setting_out_of_range", minimum=0, maximum=10)
+        async with self.db.write():
+            await self.repo.set_patrol(place_id, shifts, need)
+            await self._audit(
+                actor,
+                "place:patrol",
+                "place",
+                place_id,
+                {"shifts": list(place.shifts), "need": place.patrol_need},
+                {"shifts": sorted(set(shifts)), "need": need},
+            )
+        updated = await self.repo.place(place_id)
+        assert updated is not None
+        return updated
+
     async def remove_place(self, actor: Person, place_id: int) -> None:
         place = await self.place_for(actor, place_id)
         async with self.db.write():

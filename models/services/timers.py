@@ -57,6 +57,16 @@ class Timers:
             await self.repo.put(kind, key, due_at, payload or {}, self.clock.now())
         self._to_arm[key] = due_at
 
+    async def ensure(
+        self, kind: str, key: str, due_at: datetime, payload: dict[str, Any] | None = None
+    ) -> bool:
+        """Create the timer `key` only if it has never existed (daily publishing etc.)."""
+        async with self.db.write():
+            created = await self.repo.ensure(kind, key, due_at, payload or {}, self.clock.now())
+        if created:
+            self._to_arm[key] = due_at
+        return created
+
     async def cancel(self, key: str) -> None:
         async with self.db.write():
             await self.repo.cancel(key, self.clock.now())

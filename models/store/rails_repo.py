@@ -205,6 +205,19 @@ class TimerRepository:
         assert row is not None
         return int(row["id"])
 
+    async def ensure(
+        self, kind: str, key: str, due_at: datetime, payload: dict[str, Any], at: datetime
+    ) -> bool:
+        """Create the timer unless one with this key exists (done or not): idempotent."""
+        return (
+            await self.db.execute_count(
+                "INSERT OR IGNORE INTO timers (kind, key, due_at, payload, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (kind, key, to_db(due_at), json.dumps(payload, ensure_ascii=False), to_db(at)),
+            )
+            > 0
+        )
+
     async def get(self, key: str) -> Timer | None:
         row = await self.db.fetch_one("SELECT * FROM timers WHERE key = ?", (key,))
         return _timer(row) if row else None

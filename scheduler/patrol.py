@@ -1,0 +1,189 @@
+"""Patrol timers: plan tomorrow (20:00), publish the day (07:30), and per assignment the
+shift reminder, the missed check-in alert and the automatic check-out. Every one is a row;
+the daily rows are ensured by a periodic job, so a bot that was down publishes once when it
+comes back (the same day), and a reminder for a shift that already started is not sent."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from handlers.patrol_notify import PatrolNotifier
+from models.org import Person
+from models.patrol import Assignment
+from models.services.timers import TimerKind
+from models.store.rails_repo import Timer
+
+if TYPE_CHECKING:
+    from handlers.context import PatrolApplication
+
+PLAN, PUBLISH = "patrol_plan", "patrol_publish"
+REMIND, MISSED, AUTOCLOSE = "shift_reminder", "missed_checkin", "checkin_autoclose"
+
+
+class PatrolJobs:
+    def __init__(self, app: PatrolApplication) -> None:
+        self.app = app
+        self.services = app.services
+        self.notifier = PatrolNotifier(app.services, app.translator)
+
+    def local(self, day: date, at: object) -> datetime:
+        zone = self.services.settings.zone
+        return datetime.combine(day, at, tzinfo=zone)  # type: ignore[arg-type]
+
+    async def ensure_calendar(self) -> None:
+        """For every station: tomorrow's plan and today's and tomorrow's publishing."""
+        patrol = self.services.patrol
+        today = patrol.today()
+        timers = self.services.timers
+        for station in await self.services.org.repo.stations():
+            plan_at = await self.services.station_settings.value(station.id, "plan_time")
+            publish_at = await self.services.station_settings.value(station.id, "publish_time")
+            tomorrow = today + timedelta(days=1)
+            await timers.ensure(
+                PLAN,
+                f"patrol:plan:{station.id}:{tomorrow}",
+                self.local(today, plan_at),
+                {"station": station.id, "day": tomorrow.isoformat()},
+            )
+            for day in (today, tomorrow):
+                await timers.ensure(
+                    PUBLISH,
+                    f"patrol:publish:{station.id}:{day}",
+                    self.local(day, publish_at),
+                    {"station": station.id, "day": day.isoformat()},
+                )
+
+    async def on_plan(self, timer: Timer) -> None:
+        """Make tomorrow's plan for each office; its officers may edit it before it goes out."""
+        day = date.fromisoformat(timer.payload["day"])
+        for office in await self.services.org.repo.offices(int(timer.payload["station"])):
+            if await self.services.patrol.plan(office.id, day) is not None:
+                await self.notifier.office_plan(office.id, day, draft=True)
+
+    async def on_publish(self, timer: Timer) -> None:
+        """The day goes out: each member her assignment, each officer the office plan."""
+        day = date.fromisoformat(timer.payload["day"])
+        patrol = self.services.patrol
+        for office in await self.services.org.repo.offices(int(timer.payload["station"])):
+            await patrol.plan(office.id, day)
+            if await patrol.repo.day(office.id, day) is None or not await patrol.publish(
+                office.id, day
+            ):
+                continue
+            assignments = await patrol.repo.assignments(office.id, day)
+            for a in assignments:
+                await self.notifier.member_day(a)
+                await self.schedule(a)
+            await self.notifier.office_plan(office.id, day, draft=False)
+
+    async def schedule(self, a: Assignment) -> None:
+        """Reminder before the shift, missed check-in after its start, auto check-out."""
+        office = await self.services.org.repo.office(a.office_id)
+        if office is None:
+            return
+        value = self.services.station_settings.value
+        lead = await value(office.station_id, "shift_reminder_minutes")
+        missed = await value(office.station_id, "missed_checkin_minutes")
+        close = await value(office.station_id, "checkin_autoclose_minutes")
+        timers = self.services.timers
+        payload = {"assignment": a.id}
+        await timers.schedule(
+            REMIND, f"shift:remind:{a.id}", a.starts_at - timedelta(minutes=lead), payload
+        )
+        await timers.schedule(
+            MISSED, f"shift:missed:{a.id}", a.starts_at + timedelta(minutes=missed), payload
+        )
+        await timers.schedule(
+            AUTOCLOSE, f"shift:close:{a.id}", a.ends_at + timedelta(minutes=close), payload
+        )
+
+    async def _assignment(self, timer: Timer) -> Assignment | None:
+        a = await self.services.patrol.repo.assignment(int(timer.payload["assignment"]))
+        return a if a is not None and a.status == "planned" else None
+
+    async def on_remind(self, timer: Timer) -> None:
+        a = await self._assignment(timer)
+        if a is None or self.services.clock.now() >= a.starts_at:
+            return  # the shift started: a late reminder helps nobody
+        member = await self.services.people.get(a.member_id)
+        if member is None or not member.active:
+            return
+        locale = self.notifier.locale(member)
+        _m, officer, area = await self.notifier.names(a)
+        text = self.app.translator.text(
+            locale, "patrol.reminder", area=area, hours=self.notifier.hhmm(a), officer=officer
+        )
+        keyboard = {
+            "inline_keyboard": [[self.notifier.button(locale, "patrol.btn_checkin", "in")]]
+        }
+        await self.services.outbox.send(
+            member.tg_user_id, text, reply_markup=keyboard, ref=f"patrol:{a.id}"
+        )
+
+    async def on_missed(self, timer: Timer) -> None:
+        a = await self._assignment(timer)
+        if a is None or await self.services.patrol.repo.checkin_for(a.id) is not None:
+            return
+        member, _officer, area = await self.notifier.names(a)
+        await self.notifier.to_person(
+            a.officer_id,
+            "patrol.missed_checkin",
+            name=member,
+            area=area,
+            hours=self.notifier.hhmm(a),
+        )
+
+    async def on_autoclose(self, timer: Timer) -> None:
+        a = await self._assignment(timer)
+        if a is None:
+            return
+        closed = await self.services.patrol.auto_close(a.id)
+        if closed is not None:
+            await self.notifier.to_person(
+                a.member_id, "patrol.auto_closed", hours=self.notifier.hhmm(a)
+            )
+
+
+def register(app: PatrolApplication) -> PatrolJobs:
+    jobs = PatrolJobs(app)
+    timers = app.services.timers
+    timers.register(TimerKind(PLAN, jobs.on_plan))
+    timers.register(TimerKind(PUBLISH, jobs.on_publish, max_lateness=timedelta(hours=12)))
+    timers.register(TimerKind(REMIND, jobs.on_remind))
+    timers.register(TimerKind(MISSED, jobs.on_missed, max_lateness=timedelta(hours=6)))
+    timers.register(TimerKind(AUTOCLOSE, jobs.on_autoclose))
+
+    async def member_left(actor: Person, before: Person) -> None:
+        """A suspended or moved member: her future slots go to others; people are told."""
+        for change in await app.services.patrol.member_left(before):
+            await after_change(jobs, change.old, change.new)
+
+    app.services.people.departure_hooks.append(member_left)
+    app.periodic.append(jobs.ensure_calendar)
+    return jobs
+
+
+async def after_change(jobs: PatrolJobs, old: Assignment, new: Assignment | None) -> None:
+    """Tell the people a re-planned slot affects (when the day is already out)."""
+    patrol = jobs.services.patrol
+    if not await patrol.is_published(old.office_id, old.day):
+        return
+    await jobs.notifier.change(old.member_id, "patrol.slot_removed", old)
+    if new is not None:
+        await jobs.schedule(new)
+        await jobs.notifier.change(new.member_id, "patrol.slot_given", new)
+        await jobs.notifier.to_person(
+            new.officer_id,
+            "patrol.slot_moved",
+            area=(await jobs.notifier.names(new))[2],
+            hours=jobs.notifier.hhmm(new),
+            member=(await jobs.notifier.names(new))[0],
+        )
+    else:
+        await jobs.notifier.to_person(
+            old.officer_id,
+            "patrol.slot_open",
+            area=(await jobs.notifier.names(old))[2],
+            hours=jobs.notifier.hhmm(old),
+        )

@@ -1,0 +1,21 @@
+"""Every kind of timer row the bot knows, registered with what it does when due."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from scheduler.conversations import register as register_conversation_expiry
+from scheduler.escalation import register as register_escalation
+from scheduler.patrol import register as register_patrol
+from scheduler.reports import register as register_reports
+
+if TYPE_CHECKING:
+    from handlers.context import PatrolApplication
+
+
+def register_timer_kinds(app: PatrolApplication) -> None:
+    """Every kind of timer row the bot knows, with what it does when due."""
+    register_conversation_expiry(app)
+    register_reports(app)
+    app.escalation = register_escalation(app)
+    app.patrol_jobs = register_patrol(app)
