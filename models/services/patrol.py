@@ -62,12 +62,19 @@ class PatrolService:
         if office is None:
             return []
         shifts = await self.shifts(office.station_id)
+        now = self.clock.now()
+        # a shift that is already over is not planned (a day planned late plans what is left)
+        open_shifts = {
+            index
+            for index, template in enumerate(shifts)
+            if shift_times(day, template, self.zone)[1] > now
+        }
         slots = []
         for place in await self.org.places(office_id):
             if not place.is_patrol_area or place.patrol_need <= 0:
                 continue
             for shift in place.shifts:
-                if shift < len(shifts):
+                if shift in open_shifts:
                     slots.append(Slot(place.id, shift, place.patrol_need, place.is_hot_spot))
         return slots
 
@@ -284,8 +291,7 @@ class PatrolService:
                 or first.id == second.id
             ):
                 raise DomainError("swap_other_office")
-            await self.repo.set_member_only(first.id, second.member_id)
-            await self.repo.set_member_only(second.id, first.member_id)
+            await self.repo.exchange_members(first.id, second.id)
             a = await self.repo.assignment(first.id)
             b = await self.repo.assignment(second.id)
             assert a is not None and b is not None
@@ -355,8 +361,9 @@ class PatrolService:
                     if a.member_id == person.id
                 ]
                 if mine:
-                    await self.repo.set_member_only(mine[0].id, swap["from_member"])
-                await self.repo.set_member_only(assignment.id, person.id)
+                    await self.repo.exchange_members(assignment.id, mine[0].id)
+                else:
+                    await self.repo.set_member_only(assignment.id, person.id)
             updated = await self.repo.assignment(assignment.id)
             assert updated is not None
             swap = await self.repo.swap(swap_id)
@@ -379,8 +386,9 @@ class PatrolService:
                 if a.member_id == swap["from_member"]
             ]
             if others:
-                await self.repo.set_member_only(others[0].id, swap["to_member"])
-            await self.repo.set_member_only(assignment.id, swap["from_member"])
+                await self.repo.exchange_members(assignment.id, others[0].id)
+            else:
+                await self.repo.set_member_only(assignment.id, swap["from_member"])
             restored = await self.repo.assignment(assignment.id)
             assert restored is not None
             return swap, restored

@@ -198,6 +198,24 @@ class PatrolRepository:
             (member_id, officer_id, assignment_id),
         )
 
+    async def exchange_members(self, first_id: int, second_id: int) -> None:
+        """Two slots trade members. One member a day is a partial unique index over planned
+        slots, so the first is set aside while the second changes hands."""
+        rows = await self.db.fetch_all(
+            "SELECT id, member_id FROM assignments WHERE id IN (?, ?)", (first_id, second_id)
+        )
+        members = {int(r["id"]): int(r["member_id"]) for r in rows}
+        await self.db.execute(
+            "UPDATE assignments SET status = 'cancelled' WHERE id = ?", (first_id,)
+        )
+        await self.db.execute(
+            "UPDATE assignments SET member_id = ? WHERE id = ?", (members[first_id], second_id)
+        )
+        await self.db.execute(
+            "UPDATE assignments SET member_id = ?, status = 'planned' WHERE id = ?",
+            (members[second_id], first_id),
+        )
+
     async def set_member_only(self, assignment_id: int, member_id: int) -> None:
         await self.db.execute(
             "UPDATE assignments SET member_id = ? WHERE id = ?", (member_id, assignment_id)

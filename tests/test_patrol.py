@@ -1,0 +1,235 @@
+"""The patrol day through the real application, with a clock the test moves: plan at 20:00
+(edited by the officer), published at 07:30 in each member's language, reminder, check-in,
+missed check-in, check-out with the log, leave and re-plan, swaps, and a late restart."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+from models.org import PlaceKind
+from tests import builders
+from tests.builders import User
+from tests.flows import invite, onboard
+from tests.harness import Harness, make_settings
+from tests.test_onboarding import CHIEF
+from tests.test_reports import LAT, LON, MEMBER, OFFICER, _person, team
+
+MEMBER2 = User(4002, "Amy", "en")
+MEMBER3 = User(4003, "Zhou", "zh-hans")
+EVE = datetime.fromisoformat("2026-12-01T19:00:00+08:00")
+DAY = date(2026, 12, 2)
+
+
+async def patrol_office(h: Harness) -> None:
+    """Three members; 东关村 walked in the morning, 集市街 morning and afternoon."""
+    await team(h)
+    await onboard(h, MEMBER2, await invite(h, CHIEF, "巡防队员", "东关警务室"), "Amy", "English")
+    await onboard(h, MEMBER3, await invite(h, CHIEF, "巡防队员", "东关警务室"), "周敏")
+    chief = await _person(h, CHIEF)
+    office = (await h.services.org.repo.offices(1))[0]
+    village = (await h.services.org.repo.places(office.id))[0]
+    await h.services.org.toggle_place_kind(chief, village.id, PlaceKind.PATROL_AREA)
+    market = await h.services.org.add_place(chief, office.id, "集市街", {PlaceKind.PATROL_AREA})
+    await h.services.org.set_patrol(chief, market.id, (0, 1), 1)
+    h.clock.set(EVE)
+    h.tg.clear()
+
+
+async def plan_and_publish(h: Harness) -> None:
+    h.clock.set(datetime.fromisoformat("2026-12-01T20:00:00+08:00"))
+    await h.tick()
+    h.clock.set(datetime.fromisoformat("2026-12-02T07:30:00+08:00"))
+    await h.tick()
+
+
+async def test_plan_edit_publish_remind_checkin_missed_checkout(harness: Harness) -> None:
+    h = harness
+    await patrol_office(h)
+    calls = await h.tick()
+    assert not any("排班" in c.text for c in calls)  # nothing before 20:00
+    h.clock.set(datetime.fromisoformat("2026-12-01T20:00:00+08:00"))
+    calls = await h.tick()
+    drafts = [c for c in calls if c.chat_id == OFFICER.id and "明日排班草稿" in c.text]
+    assert len(drafts) == 1 and "东关村" in drafts[0].text and "集市街" in drafts[0].text
+    assignments = await h.services.patrol.repo.assignments(1, DAY)
+    assert len(assignments) == 3 and len({a.member_id for a in assignments}) == 3
+    # the officer replaces one person with... nobody free: all three are planned
+    await h.press(OFFICER, f"pt:rep:{assignments[0].id}")
+    assert "没有空闲" in h.last_text(OFFICER.id)
+    # and exchanges two people instead
+    first, second = assignments[0], assignments[1]
+    await h.press(OFFICER, f"pt:ex:{first.id}")
+    await h.press(OFFICER, f"pt:exto:{first.id}:{second.id}")
+    swapped = await h.services.patrol.repo.assignment(first.id)
+    assert swapped is not None and swapped.member_id == second.member_id
+    # a member cannot edit the plan with a forged button
+    await h.press(MEMBER, f"pt:rep:{first.id}")
+    assert h.tg.alerts()[-1].startswith("⛔")
+
+    h.clock.set(datetime.fromisoformat("2026-12-02T07:30:00+08:00"))
+    calls = await h.tick()
+    days = {c.chat_id: c.text for c in calls if "巡逻任务" in c.text or "Patrol on" in c.text}
+    assert set(days) == {MEMBER.id, MEMBER2.id, MEMBER3.id}
+    assert "Patrol on 2026-12-02" in days[MEMBER2.id]  # in her language
+    assert any("今日排班已发布" in c.text for c in calls if c.chat_id == OFFICER.id)
+    calls = await h.tick()
+    assert not any("巡逻任务" in c.text for c in calls)  # once
+
+    # 07:30 is also 30 minutes before the 08:00 shift: the reminder with a check-in button
+    wang = await _person(h, MEMBER)
+    planned = await h.services.patrol.repo.assignments(1, DAY)
+    mine = next(a for a in planned if a.member_id == wang.id)
+    reminders = [c for c in h.tg.sent(MEMBER.id) if "即将开始" in c.text]
+    if mine.shift == 0:
+        assert reminders and "签到" in reminders[-1].buttons()[0][0]
+    h.clock.set(mine.starts_at)
+    await h.tick()
+    calls = await h.press(MEMBER, "pt:in")
+    assert any("已签到" in t for t in h.texts(calls))
+    await h.feed(builders.location(MEMBER, LAT, LON))
+    checkin = await h.services.patrol.repo.checkin_for(mine.id)
+    assert checkin is not None and checkin.latitude == LAT
+    calls = await h.send(MEMBER, "/checkin")
+    assert "已经签到" in h.texts(calls)[0]
+
+    # 15 minutes after the start, whoever has not checked in is reported to the officer, once
+    h.clock.set(datetime.fromisoformat("2026-12-02T08:16:00+08:00"))
+    calls = await h.tick()
+    missed = [c for c in calls if c.chat_id == OFFICER.id and "还没有签到" in c.text]
+    morning_others = [
+        a
+        for a in await h.services.patrol.repo.assignments(1, DAY)
+        if a.shift == 0 and a.member_id != wang.id
+    ]
+    assert len(missed) == len(morning_others)
+    assert not [c for c in await h.tick() if "还没有签到" in c.text]
+
+    # check-out and the patrol log
+    calls = await h.send(MEMBER, "/checkout")
+    assert "已签退" in h.texts(calls)[0]
+    await h.send(MEMBER, "12")
+    await h.send(MEMBER, "abc")
+    assert "0 到 999" in h.last_text(MEMBER.id)
+    await h.send(MEMBER, "2")
+    await h.press_label(MEMBER, "跳过")
+    await h.send(MEMBER, "1")
+    calls = await h.send(MEMBER, "集市门口劝和一起口角")
+    assert any("巡逻记录已保存" in t for t in h.texts(calls))
+    checkin = await h.services.patrol.repo.checkin_for(mine.id)
+    assert checkin is not None and checkin.ended_at is not None
+    assert (checkin.households, checkin.publicity, checkin.hazards, checkin.disputes) == (
+        12,
+        2,
+        None,
+        1,
+    )
+    assert checkin.note == "集市门口劝和一起口角"
+    calls = await h.send(MEMBER, "/checkout")
+    assert "还没有签到" in h.texts(calls)[0]
+    calls = await h.send(MEMBER, "/today")
+    assert "本月" in h.texts(calls)[0] and "签到 1 次" in h.texts(calls)[0]
+
+
+async def test_leave_today_after_publishing_replans_and_tells_people(harness: Harness) -> None:
+    h = harness
+    await patrol_office(h)
+    # a fourth member, free that day, to take the slot
+    spare = User(4004, "Qian")
+    await onboard(h, spare, await invite(h, CHIEF, "巡防队员", "东关警务室"), "钱芳")
+    await plan_and_publish(h)
+    planned = {a.member_id for a in await h.services.patrol.repo.assignments(1, DAY)}
+    wang = await _person(h, MEMBER)
+    qian = await _person(h, spare)
+    if wang.id not in planned:  # make sure 王芳 is the one planned, 钱芳 the spare
+        wang, qian = qian, wang
+        MEMBER_, SPARE_ = spare, MEMBER
+    else:
+        MEMBER_, SPARE_ = MEMBER, spare
+    await h.send(MEMBER_, "/leave")
+    calls = await h.send(MEMBER_, "2026-11-01")
+    assert "过去" in h.texts(calls)[0]
+    calls = await h.send(MEMBER_, "hello")
+    assert "看不懂" in h.texts(calls)[0]
+    await h.send(MEMBER_, "12-02")
+    calls = await h.press_label(MEMBER_, "跳过")
+    assert any("已登记请假" in t for t in h.texts(calls, MEMBER_.id))
+    assert any("任务已取消" in t for t in h.texts(calls, MEMBER_.id))
+    assert any("新任务" in t for t in h.texts(calls, SPARE_.id))
+    assert any("请假" in t for t in h.texts(calls, OFFICER.id))
+    after = {a.member_id for a in await h.services.patrol.repo.assignments(1, DAY)}
+    assert wang.id not in after and qian.id in after
+
+
+async def test_swap_accepted_and_vetoed(harness: Harness) -> None:
+    h = harness
+    await patrol_office(h)
+    await plan_and_publish(h)
+    wang = await _person(h, MEMBER)
+    amy = await _person(h, MEMBER2)
+    plan = await h.services.patrol.repo.assignments(1, DAY)
+    mine = next(a for a in plan if a.member_id == wang.id)
+    hers = next(a for a in plan if a.member_id == amy.id)
+    if mine.starts_at > hers.starts_at:
+        pass
+    await h.press(MEMBER, f"pt:swap:{mine.id}")
+    await h.press(MEMBER, f"pt:swapto:{mine.id}:{amy.id}")
+    assert any("asks to swap" in t for t in [c.text for c in h.tg.sent(MEMBER2.id)])
+    calls = await h.press_label(MEMBER2, "Accept")
+    assert any("同意了换班" in t for t in h.texts(calls, MEMBER.id))
+    assert (await h.services.patrol.repo.assignment(mine.id)).member_id == amy.id  # type: ignore[union-attr]
+    assert (await h.services.patrol.repo.assignment(hers.id)).member_id == wang.id  # type: ignore[union-attr]
+    officer_note = [c for c in h.tg.sent(OFFICER.id) if "换班" in c.text][-1]
+    assert "否决" in officer_note.buttons()[0][0]
+    await h.press_label(OFFICER, "否决换班")
+    assert (await h.services.patrol.repo.assignment(mine.id)).member_id == wang.id  # type: ignore[union-attr]
+
+
+async def test_checkin_without_assignment_is_an_unplanned_patrol(harness: Harness) -> None:
+    h = harness
+    await patrol_office(h)
+    calls = await h.send(MEMBER, "/checkin")
+    assert "计划外巡逻" in h.texts(calls, MEMBER.id)[0]
+    assert any("计划外巡逻" in t for t in h.texts(calls, OFFICER.id))
+
+
+async def test_swap_with_another_office_is_refused(harness: Harness) -> None:
+    h = harness
+    await patrol_office(h)
+    await h.send(CHIEF, "/areas")
+    await h.press_label(CHIEF, "➕ 警务室")
+    await h.send(CHIEF, "西山警务室")
+    other = User(4900, "Xi")
+    await onboard(h, other, await invite(h, CHIEF, "巡防队员", "西山警务室"), "西山队员")
+    await plan_and_publish(h)
+    wang = await _person(h, MEMBER)
+    mine = next(
+        a for a in await h.services.patrol.repo.assignments(1, DAY) if a.member_id == wang.id
+    )
+    xi = await _person(h, other)
+    await h.press(MEMBER, f"pt:swapto:{mine.id}:{xi.id}")
+    assert "本警务室" in h.tg.alerts()[-1]
+
+
+async def test_down_at_publish_time_publishes_once_after_restart(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "patrol.db")
+    first = Harness(settings)
+    await first.start()
+    await patrol_office(first)
+    first.clock.set(datetime.fromisoformat("2026-12-01T20:00:00+08:00"))
+    await first.tick()
+    await first.stop()  # down through the night and past 07:30
+
+    first.clock.set(datetime.fromisoformat("2026-12-02T08:10:00+08:00"))
+    second = Harness(settings, clock=first.clock)
+    await second.start()
+    try:
+        calls = await second.tick()
+        days = [c for c in calls if "巡逻任务" in c.text or "Patrol on" in c.text]
+        assert {c.chat_id for c in days} == {MEMBER.id, MEMBER2.id, MEMBER3.id}
+        # the 08:00 shift already started: no late reminder for it
+        assert not any("即将开始" in c.text for c in calls)
+        again = await second.tick()
+        assert not any("巡逻任务" in c.text or "Patrol on" in c.text for c in again)
+    finally:
+        await second.stop()
