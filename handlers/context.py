@@ -20,6 +20,7 @@ from scheduler.outbox import OutboxSender
 if TYPE_CHECKING:
     from scheduler.escalation import Escalation
     from scheduler.patrol import PatrolJobs
+    from scheduler.peaks import PeakJobs
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ class PatrolApplication(Application[Any, Any, Any, Any, Any, Any]):
         # tomorrow's patrol plan and publishing are rows.
         self.periodic: list[Callable[[], Awaitable[None]]] = []
         self.patrol_jobs: PatrolJobs | None = None
+        self.peak_jobs: PeakJobs | None = None
         self.escalation: Escalation | None = None  # set when the timer kinds are registered
         queue = self.update_queue
         if isinstance(queue, DurableUpdateQueue):

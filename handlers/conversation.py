@@ -26,6 +26,7 @@ class Flow(StrEnum):
     REPORT_INPUT = "report_input"
     BACKUP = "backup"
     PATROL = "patrol"
+    PEAKS = "peaks"
 
 
 @dataclass

@@ -41,6 +41,7 @@ PRIVATE_COMMANDS: tuple[tuple[str, str, frozenset[Role]], ...] = (
     ("checkin", N_("cmd.checkin"), _WALKERS),
     ("checkout", N_("cmd.checkout"), _WALKERS),
     ("leave", N_("cmd.leave"), _PATROL),
+    ("peaks", N_("cmd.peaks"), _STAFF),
     ("invite", N_("cmd.invite"), _INVITERS),
     ("roster", N_("cmd.roster"), _STAFF),
     ("areas", N_("cmd.areas"), _MANAGERS),

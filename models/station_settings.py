@@ -246,6 +246,50 @@ SETTINGS += (
     ),
 )
 
+SETTINGS += (
+    SettingSpec(
+        "peak_alert_days",
+        SettingType.INT,
+        label="setting.peak_alert_days",
+        hint="setting.hint.days",
+        default=lambda s: 3,
+        minimum=1,
+        maximum=30,
+    ),
+    SettingSpec(
+        "peak_alert_time",
+        SettingType.TIME,
+        label="setting.peak_alert_time",
+        hint="setting.hint.time",
+        default=lambda s: time(9, 0),
+    ),
+    SettingSpec(
+        "peak_eve_time",
+        SettingType.TIME,
+        label="setting.peak_eve_time",
+        hint="setting.hint.time",
+        default=lambda s: time(18, 0),
+    ),
+    SettingSpec(
+        "boost_busy",
+        SettingType.INT,
+        label="setting.boost_busy",
+        hint="setting.hint.factor",
+        default=lambda s: 2,
+        minimum=1,
+        maximum=5,
+    ),
+    SettingSpec(
+        "boost_very_busy",
+        SettingType.INT,
+        label="setting.boost_very_busy",
+        hint="setting.hint.factor",
+        default=lambda s: 3,
+        minimum=1,
+        maximum=6,
+    ),
+)
+
 SETTINGS_BY_KEY: dict[str, SettingSpec] = {spec.key: spec for spec in SETTINGS}
 
 

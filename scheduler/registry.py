@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from scheduler.conversations import register as register_conversation_expiry
 from scheduler.escalation import register as register_escalation
 from scheduler.patrol import register as register_patrol
+from scheduler.peaks import register as register_peaks
 from scheduler.reports import register as register_reports
 
 if TYPE_CHECKING:
@@ -19,3 +20,4 @@ def register_timer_kinds(app: PatrolApplication) -> None:
     register_reports(app)
     app.escalation = register_escalation(app)
     app.patrol_jobs = register_patrol(app)
+    app.peak_jobs = register_peaks(app)

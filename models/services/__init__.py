@@ -12,6 +12,7 @@ from models.services.invitations import InvitationService
 from models.services.org import OrgService
 from models.services.outbox import Outbox
 from models.services.patrol import PatrolService
+from models.services.peaks import PeakService
 from models.services.people import PeopleService
 from models.services.reports import ReportService
 from models.services.station_settings import StationSettingsService
@@ -38,12 +39,14 @@ class Services:
     reports: ReportService
     backup: BackupService
     patrol: PatrolService
+    peaks: PeakService
 
     @classmethod
     def create(cls, settings: Settings, db: Database, clock: Clock) -> Services:
         station_settings = StationSettingsService(db, clock, settings)
         people = PeopleService(db, clock)
         timers = Timers(db, clock)
+        peaks = PeakService(db, clock)
         return cls(
             settings=settings,
             db=db,
@@ -58,5 +61,6 @@ class Services:
             timers=timers,
             reports=ReportService(db, clock, timers, station_settings, settings.zone),
             backup=BackupService(db, clock, station_settings, settings.zone),
-            patrol=PatrolService(db, clock, station_settings, settings.zone),
+            patrol=PatrolService(db, clock, station_settings, settings.zone, peaks),
+            peaks=peaks,
         )

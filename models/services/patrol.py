@@ -11,11 +11,13 @@ from models.clock import Clock
 from models.errors import DomainError
 from models.org import Person, Role
 from models.patrol import Assignment, CheckIn, Leave, shift_times
+from models.services.peaks import PeakService
 from models.services.station_settings import StationSettingsService
 from models.store.db import Database
 from models.store.org_repo import OrgRepository
 from models.store.patrol_repo import PatrolRepository
 from models.store.people_repo import PeopleRepository
+from scheduler.calendar import Level, level_on
 from scheduler.planner import Assignment as Planned
 from scheduler.planner import DayPlan, History, Member, Slot, plan_day, record
 
@@ -38,7 +40,9 @@ class PatrolService:
         clock: Clock,
         station_settings: StationSettingsService,
         zone: ZoneInfo,
+        peaks: PeakService,
     ) -> None:
+        self.peaks = peaks
         self.db = db
         self.clock = clock
         self.station_settings = station_settings
@@ -69,13 +73,24 @@ class PatrolService:
             for index, template in enumerate(shifts)
             if shift_times(day, template, self.zone)[1] > now
         }
+        # on peak days a hot spot needs more people ("busy" x2, "very busy" x3 by default);
+        # the planner fills hot spots first, so the extra people come from other areas
+        peaks = await self.peaks.peaks(office.station_id, day, day)
+        boost = {
+            Level.BUSY: await self.station_settings.value(office.station_id, "boost_busy"),
+            Level.VERY_BUSY: await self.station_settings.value(
+                office.station_id, "boost_very_busy"
+            ),
+        }
         slots = []
         for place in await self.org.places(office_id):
             if not place.is_patrol_area or place.patrol_need <= 0:
                 continue
+            level = level_on(day, place.id, peaks) if place.is_hot_spot else None
+            need = place.patrol_need * (boost[level] if level else 1)
             for shift in place.shifts:
                 if shift in open_shifts:
-                    slots.append(Slot(place.id, shift, place.patrol_need, place.is_hot_spot))
+                    slots.append(Slot(place.id, shift, need, place.is_hot_spot))
         return slots
 
     async def members_for(self, office_id: int, day: date) -> list[Member]:

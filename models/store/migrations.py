@@ -343,4 +343,37 @@ CREATE TABLE swaps (
 )
 """
 
-MIGRATIONS: tuple[str, ...] = (V1_ORGANISATION, V2_RAILS, V3_REPORTS, V4_BACKUP, V5_PATROL)
+V6_PEAKS = """
+CREATE TABLE peak_periods (
+    id INTEGER PRIMARY KEY,
+    station_id INTEGER NOT NULL REFERENCES stations(id),
+    name TEXT NOT NULL,
+    start_day TEXT NOT NULL,
+    end_day TEXT NOT NULL,
+    level TEXT NOT NULL CHECK (level IN ('busy', 'very_busy')),
+    hot_spots TEXT NOT NULL,
+    active INTEGER NOT NULL DEFAULT 1,
+    created_by INTEGER REFERENCES people(id),
+    created_at TEXT NOT NULL
+);
+CREATE INDEX peak_periods_station ON peak_periods(station_id, start_day);
+CREATE TABLE official_holidays (
+    year INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    start_day TEXT NOT NULL,
+    end_day TEXT NOT NULL,
+    workdays TEXT NOT NULL DEFAULT '[]',
+    loaded_by INTEGER REFERENCES people(id),
+    loaded_at TEXT NOT NULL,
+    PRIMARY KEY (year, key)
+)
+"""
+
+MIGRATIONS: tuple[str, ...] = (
+    V1_ORGANISATION,
+    V2_RAILS,
+    V3_REPORTS,
+    V4_BACKUP,
+    V5_PATROL,
+    V6_PEAKS,
+)

@@ -1,0 +1,316 @@
+"""/peaks: the next 90 days of holidays and peak periods with their hot spots (provisional
+ones marked); chiefs add, re-date and remove their station's periods; operators load the
+official holiday schedule once the State Council publishes it."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from handlers import callbacks, conversation
+from handlers.common import refuse, show, stale_button
+from handlers.context import CustomContext
+from handlers.conversation import Conversation, Flow
+from handlers.keyboards import button_rows
+from locales import Html
+from models.errors import DomainError
+from models.org import Person, Role
+from models.patrol import parse_leave
+from models.rules import can_manage_station
+from models.services.org import clean_name
+from models.services.peaks import horizon
+from scheduler.calendar import Level
+from scheduler.peaks import LEVEL_NAME, PeakJobs
+
+FEATURE = "pk"
+
+
+class PeaksState(StrEnum):
+    NAME = "peaks:name"
+    DATES = "peaks:dates"
+    LEVEL = "peaks:level"
+    HOT_SPOTS = "peaks:hot_spots"
+    REDATE = "peaks:redate"
+    IMPORT = "peaks:import"
+
+
+def _jobs(context: CustomContext) -> PeakJobs:
+    jobs = context.app.peak_jobs
+    assert jobs is not None
+    return jobs
+
+
+def _b(context: CustomContext, key: str, action: str, *args: object) -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        context.label(key), callback_data=callbacks.encode(FEATURE, action, *args)
+    )
+
+
+async def peaks_command(update: Update, context: CustomContext) -> None:
+    """/peaks: the coming holidays and peak periods of the person's station."""
+    person = context.person
+    if person is None or not person.role.is_staff:
+        await refuse(update, context)
+        return
+    if person.role is Role.OPERATOR:
+        stations = await context.services.org.stations_for(person)
+        buttons = [
+            InlineKeyboardButton(s.name, callback_data=callbacks.encode(FEATURE, "st", s.id))
+            for s in stations
+        ]
+        rows = button_rows(buttons)
+        rows.append([_b(context, "peak.btn_import", "import")])
+        await context.reply(update, "peak.choose_station", reply_markup=InlineKeyboardMarkup(rows))
+        return
+    assert person.station_id is not None
+    text, markup = await _view(context, person, person.station_id)
+    await context.reply(update, "peak.wrap", body=text, reply_markup=markup)
+
+
+async def _view(
+    context: CustomContext, person: Person, station_id: int
+) -> tuple[Html, InlineKeyboardMarkup | None]:
+    today = context.services.patrol.today()
+    first, last = horizon(today)
+    peaks = await context.services.peaks.peaks(station_id, first, last)
+    jobs = _jobs(context)
+    lines = [context.t("peak.title")]
+    for peak in peaks:
+        lines.append(context.t("peak.line", **await jobs.describe(context.locale, peak)))
+    if not peaks:
+        lines.append(context.t("peak.none"))
+    rows: list[list[InlineKeyboardButton]] = []
+    if can_manage_station(person, station_id):
+        for peak in peaks:
+            if peak.period_id is None:
+                continue
+            rows.append(
+                [
+                    InlineKeyboardButton(
+                        f"✏️ {peak.name}",
+                        callback_data=callbacks.encode(FEATURE, "redate", peak.period_id),
+                    ),
+                    InlineKeyboardButton(
+                        f"🗑 {peak.name}",
+                        callback_data=callbacks.encode(FEATURE, "rm", peak.period_id),
+                    ),
+                ]
+            )
+        rows.append([_b(context, "peak.btn_add", "add", station_id)])
+    return Html("\n".join(lines)), InlineKeyboardMarkup(rows) if rows else None
+
+
+async def peaks_press(update: Update, context: CustomContext) -> None:
+    """Every /peaks button; rights checked again by the service."""
+    query = update.callback_query
+    person = context.person
+    data = callbacks.decode(query.data if query else None)
+    if query is None or person is None or data is None:
+        await stale_button(update, context)
+        return
+    try:
+        await _dispatch(update, context, person, data)
+    except (ValueError, IndexError, KeyError):
+        await stale_button(update, context)
+    except DomainError as error:
+        await refuse(update, context, error.message_key, **error.params)
+
+
+async def _dispatch(
+    update: Update, context: CustomContext, person: Person, data: callbacks.Callback
+) -> None:
+    query = update.callback_query
+    assert query is not None
+    peaks = context.services.peaks
+    action = data.action
+    if action == "st":
+        if person.role is not Role.OPERATOR:
+            raise DomainError("not_allowed")
+        text, markup = await _view(context, person, data.int_arg(0))
+        await query.answer()
+        await show(query, context.t("peak.wrap", body=text), markup)
+        return
+    if action == "import":
+        if person.role is not Role.OPERATOR:
+            raise DomainError("not_allowed")
+        await conversation.save(update, context, Flow.PEAKS, PeaksState.IMPORT, {})
+        await query.answer()
+        await context.reply(update, "peak.ask_import")
+        return
+    if action == "add":
+        station_id = data.int_arg(0)
+        if not can_manage_station(person, station_id):
+            raise DomainError("not_allowed")
+        if not await peaks.hot_spots(station_id):
+            raise DomainError("peak_no_hot_spot")
+        await conversation.save(
+            update, context, Flow.PEAKS, PeaksState.NAME, {"station": station_id}
+        )
+        await query.answer()
+        await context.reply(update, "peak.ask_name")
+        return
+    if action == "rm":
+        await peaks.remove(person, data.int_arg(0))
+        await query.answer()
+        await show(query, context.t("peak.removed"))
+        return
+    if action == "redate":
+        found = await peaks.repo.get(data.int_arg(0))
+        if found is None or not can_manage_station(person, found[0]):
+            raise DomainError("not_allowed")
+        await conversation.save(
+            update, context, Flow.PEAKS, PeaksState.REDATE, {"period": data.int_arg(0)}
+        )
+        await query.answer()
+        await context.reply(update, "peak.ask_dates")
+        return
+    talk = await conversation.current(update, context)
+    if talk is None or talk.flow is not Flow.PEAKS:
+        await stale_button(update, context)
+        return
+    if action == "lvl" and talk.state == PeaksState.LEVEL:
+        level = Level(data.args[0])
+        await conversation.save(
+            update,
+            context,
+            Flow.PEAKS,
+            PeaksState.HOT_SPOTS,
+            {**talk.data, "level": level.value, "spots": []},
+        )
+        await query.answer()
+        await show(query, context.t("peak.level_chosen", level=context.label(LEVEL_NAME[level])))
+        await _ask_spots(update, context, int(talk.data["station"]), [])
+        return
+    if action == "hs" and talk.state == PeaksState.HOT_SPOTS:
+        spots = set(talk.data.get("spots", [])) ^ {data.int_arg(0)}
+        await conversation.save(
+            update,
+            context,
+            Flow.PEAKS,
+            PeaksState.HOT_SPOTS,
+            {**talk.data, "spots": sorted(spots)},
+        )
+        await query.answer()
+        markup = await _spots_keyboard(context, int(talk.data["station"]), sorted(spots))
+        await show(query, context.t("peak.ask_hot_spots"), markup)
+        return
+    if action in ("hsdone", "keep") and talk.state == PeaksState.HOT_SPOTS:
+        await query.answer()
+        await _save_period(update, context, person, talk, allow_overlap=action == "keep")
+        return
+    raise KeyError(action)
+
+
+async def _ask_spots(
+    update: Update, context: CustomContext, station_id: int, chosen: list[int]
+) -> None:
+    markup = await _spots_keyboard(context, station_id, chosen)
+    await context.reply(update, "peak.ask_hot_spots", reply_markup=markup)
+
+
+async def _spots_keyboard(
+    context: CustomContext, station_id: int, chosen: list[int]
+) -> InlineKeyboardMarkup:
+    buttons = []
+    for place_id in await context.services.peaks.hot_spots(station_id):
+        place = await context.services.org.repo.place(place_id)
+        if place is None:
+            continue
+        mark = "✅ " if place_id in chosen else "▫️ "
+        buttons.append(
+            InlineKeyboardButton(
+                mark + place.name, callback_data=callbacks.encode(FEATURE, "hs", place_id)
+            )
+        )
+    rows = button_rows(buttons)
+    rows.append([_b(context, "peak.btn_done", "hsdone")])
+    return InlineKeyboardMarkup(rows)
+
+
+async def _save_period(
+    update: Update, context: CustomContext, person: Person, talk: Conversation, allow_overlap: bool
+) -> None:
+    data = talk.data
+    try:
+        await context.services.peaks.add_period(
+            person,
+            int(data["station"]),
+            str(data["name"]),
+            date.fromisoformat(data["start"]),
+            date.fromisoformat(data["end"]),
+            Level(data["level"]),
+            [int(s) for s in data.get("spots", [])],
+            context.services.patrol.today(),
+            allow_overlap=allow_overlap,
+        )
+    except DomainError as error:
+        if error.code == "peak_overlap":
+            await context.reply(
+                update,
+                "peak.overlap",
+                name=str(error.params.get("name", "")),
+                reply_markup=InlineKeyboardMarkup([[_b(context, "peak.btn_keep_both", "keep")]]),
+            )
+            return
+        if error.code in ("peak_no_hot_spot",):
+            await context.reply(update, error.message_key)
+            return
+        raise
+    await conversation.end(update, context)
+    await context.reply(update, "peak.saved", name=str(data["name"]))
+    await _jobs(context).ensure_alerts()  # a period added late is alerted at once
+
+
+async def on_message(update: Update, context: CustomContext, talk: Conversation) -> None:
+    """Name, dates, or the official schedule, typed."""
+    person = context.person
+    message = update.effective_message
+    assert person is not None and message is not None
+    if not message.text:
+        await context.reply(update, "peak.as_text")
+        return
+    state = PeaksState(talk.state)
+    peaks = context.services.peaks
+    today = context.services.patrol.today()
+    try:
+        if state is PeaksState.NAME:
+            name = clean_name(message.text)
+            await conversation.save(
+                update, context, Flow.PEAKS, PeaksState.DATES, {**talk.data, "name": name}
+            )
+            await context.reply(update, "peak.ask_dates")
+        elif state in (PeaksState.DATES, PeaksState.REDATE):
+            start, end = parse_leave(message.text, today)
+            if (end - start).days + 1 > 31:
+                raise DomainError("peak_too_long", limit=31)
+            if state is PeaksState.REDATE:
+                await peaks.change_dates(person, int(talk.data["period"]), start, end, today)
+                await conversation.end(update, context)
+                await context.reply(update, "peak.redated")
+                await _jobs(context).ensure_alerts()
+                return
+            await conversation.save(
+                update,
+                context,
+                Flow.PEAKS,
+                PeaksState.LEVEL,
+                {**talk.data, "start": start.isoformat(), "end": end.isoformat()},
+            )
+            buttons = [_b(context, LEVEL_NAME[level], "lvl", level.value) for level in Level]
+            await context.reply(
+                update, "peak.ask_level", reply_markup=InlineKeyboardMarkup([buttons])
+            )
+        elif state is PeaksState.IMPORT:
+            years = await peaks.load_official(person, message.text)
+            await conversation.end(update, context)
+            summary = ", ".join(f"{year}: {count}" for year, count in sorted(years.items()))
+            await context.reply(update, "peak.imported", summary=summary)
+            await _jobs(context).ensure_alerts()
+        else:
+            await context.reply(update, "report.use_buttons")
+    except DomainError as error:
+        if error.code == "not_allowed":
+            raise
+        await context.reply(update, error.message_key, **error.params)
