@@ -4,7 +4,7 @@ in the plan. Every button re-checks on the server who may press it."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 
 from telegram import (
@@ -25,7 +25,7 @@ from locales import Html
 from models.errors import DomainError
 from models.org import Person, Role
 from models.patrol import LOG_FIELDS, parse_leave, parse_log_number
-from scheduler.patrol import PatrolJobs, after_change
+from scheduler.patrol import UNPLANNED_CLOSE, UNPLANNED_HOURS, PatrolJobs, after_change
 
 
 class PatrolState(StrEnum):
@@ -124,7 +124,19 @@ async def checkin_command(update: Update, context: CustomContext) -> None:
     checkin, assignment = await context.services.patrol.checkin(person)
     notifier = _notifier(context)
     if assignment is None:
-        officers = await context.services.people.officers_of(person)
+        officers = [o for o in await context.services.people.officers_of(person) if o.active]
+        if not officers and person.office_id is not None:
+            officers = [
+                p
+                for p in await context.services.people.repo.in_office(person.office_id, True)
+                if p.role is Role.OFFICER
+            ]
+        await context.services.timers.schedule(
+            UNPLANNED_CLOSE,
+            f"checkin:close:{checkin.id}",
+            checkin.started_at + timedelta(hours=UNPLANNED_HOURS),
+            {"checkin": checkin.id},
+        )
         for officer in officers:
             await notifier.to_person(officer.id, "patrol.unplanned_to_officer", name=person.name)
         key = "patrol.checked_in_unplanned"
@@ -527,5 +539,6 @@ async def _dispatch(
         if await patrol.is_published(first.office_id, first.day):
             for a in (first, second):
                 await notifier.change(a.member_id, "patrol.slot_given", a)
+                await _jobs(context).schedule(a)  # the reminder goes to the new holder
         return
     raise KeyError(action)

@@ -77,9 +77,12 @@ def parse_day(text: str, today: date) -> date:
         if year:
             return date(int(year), int(month), int(day))
         candidate = date(today.year, int(month), int(day))
+        if candidate < today and (today - candidate).days > 183:
+            # "01-05" typed in December is next January; "11-30" typed on 12-01 is the past
+            candidate = date(today.year + 1, int(month), int(day))
     except ValueError:
         raise DomainError("leave_dates_invalid") from None
-    return candidate if candidate >= today else date(today.year + 1, int(month), int(day))
+    return candidate
 
 
 def parse_leave(text: str, today: date) -> tuple[date, date]:
@@ -88,7 +91,7 @@ def parse_leave(text: str, today: date) -> tuple[date, date]:
     if not parts or len(parts) > 2:
         raise DomainError("leave_dates_invalid")
     start = parse_day(parts[0], today)
-    end = parse_day(parts[1], today) if len(parts) == 2 else start
+    end = parse_day(parts[1], start) if len(parts) == 2 else start
     if start < today:
         raise DomainError("leave_in_past")
     if end < start:

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 PLAN, PUBLISH = "patrol_plan", "patrol_publish"
 REMIND, MISSED, AUTOCLOSE = "shift_reminder", "missed_checkin", "checkin_autoclose"
+UNPLANNED_CLOSE = "unplanned_autoclose"
+UNPLANNED_HOURS = 6
 
 
 class PatrolJobs:
@@ -91,9 +93,9 @@ class PatrolJobs:
         await timers.schedule(
             REMIND, f"shift:remind:{a.id}", a.starts_at - timedelta(minutes=lead), payload
         )
-        await timers.schedule(
-            MISSED, f"shift:missed:{a.id}", a.starts_at + timedelta(minutes=missed), payload
-        )
+        # never "missed" before she could have read her day
+        missed_at = max(a.starts_at, self.services.clock.now()) + timedelta(minutes=missed)
+        await timers.schedule(MISSED, f"shift:missed:{a.id}", missed_at, payload)
         await timers.schedule(
             AUTOCLOSE, f"shift:close:{a.id}", a.ends_at + timedelta(minutes=close), payload
         )
@@ -126,13 +128,31 @@ class PatrolJobs:
         if a is None or await self.services.patrol.repo.checkin_for(a.id) is not None:
             return
         member, _officer, area = await self.notifier.names(a)
-        await self.notifier.to_person(
-            a.officer_id,
-            "patrol.missed_checkin",
-            name=member,
-            area=area,
-            hours=self.notifier.hhmm(a),
+        officer = await self.services.people.get(a.officer_id) if a.officer_id else None
+        recipients = (
+            [officer.id]
+            if officer is not None and officer.active
+            else [
+                p.id
+                for p in await self.services.people.repo.in_office(a.office_id, active_only=True)
+                if p.role.value == "officer"
+            ]
         )
+        for person_id in recipients:
+            await self.notifier.to_person(
+                person_id,
+                "patrol.missed_checkin",
+                name=member,
+                area=area,
+                hours=self.notifier.hhmm(a),
+            )
+
+    async def on_unplanned_close(self, timer: Timer) -> None:
+        closed = await self.services.patrol.auto_close_unplanned(
+            int(timer.payload["checkin"]), UNPLANNED_HOURS
+        )
+        if closed is not None:
+            await self.notifier.to_person(closed.person_id, "patrol.auto_closed_unplanned")
 
     async def on_autoclose(self, timer: Timer) -> None:
         a = await self._assignment(timer)
@@ -153,9 +173,10 @@ def register(app: PatrolApplication) -> PatrolJobs:
     timers.register(TimerKind(REMIND, jobs.on_remind))
     timers.register(TimerKind(MISSED, jobs.on_missed, max_lateness=timedelta(hours=6)))
     timers.register(TimerKind(AUTOCLOSE, jobs.on_autoclose))
+    timers.register(TimerKind(UNPLANNED_CLOSE, jobs.on_unplanned_close))
 
     async def member_left(actor: Person, before: Person) -> None:
-        """A suspended or moved member: her future slots go to others; people are told."""
+        """A suspended or moved member or officer: future slots re-planned; people told."""
         for change in await app.services.patrol.member_left(before):
             await after_change(jobs, change.old, change.new)
 
@@ -168,6 +189,17 @@ async def after_change(jobs: PatrolJobs, old: Assignment, new: Assignment | None
     """Tell the people a re-planned slot affects (when the day is already out)."""
     patrol = jobs.services.patrol
     if not await patrol.is_published(old.office_id, old.day):
+        return
+    if new is not None and new.id == old.id:  # the same slot, another responsible officer
+        names = await jobs.notifier.names(new)
+        await jobs.notifier.change(new.member_id, "patrol.officer_changed", new)
+        await jobs.notifier.to_person(
+            new.officer_id,
+            "patrol.slot_moved",
+            area=names[2],
+            hours=jobs.notifier.hhmm(new),
+            member=names[0],
+        )
         return
     await jobs.notifier.change(old.member_id, "patrol.slot_removed", old)
     if new is not None:

@@ -213,22 +213,35 @@ class PatrolService:
             return declined
 
     async def replan_member(self, person: Person, first: date, last: date) -> list[Change]:
-        """Her planned slots in [first, last] (today on) go to others, or are reported open."""
+        """Her slots in [first, last] that have not started go to others, or are reported
+        open; an officer's slots get another responsible officer."""
         first = max(first, self.today())
+        now = self.clock.now()
         changes = []
         for old in await self.repo.of_member(person.id, first, last):
+            if old.starts_at <= now:
+                continue  # walked or under way: history, not plan
+            await self.repo.drop_available(old.office_id, old.day, person.id)
             changes.append(await self._refill(old))
-        if person.role is Role.OFFICER and person.office_id is not None:
-            for day_offset in range((last - first).days + 1):
-                d = first + timedelta(days=day_offset)
-                for a in await self.repo.assignments(person.office_id, d):
-                    if a.officer_id == person.id:
-                        others = [
-                            o for o in await self.officers_for(a.office_id, d) if o != person.id
-                        ]
-                        await self.repo.set_member(
-                            a.id, a.member_id, others[0] if others else None
-                        )
+        if person.role is Role.OFFICER:
+            changes += await self.officer_away(person, first, last)
+        return changes
+
+    async def officer_away(self, officer: Person, first: date, last: date) -> list[Change]:
+        """Slots this officer is responsible for go to another available officer."""
+        if officer.office_id is None:
+            return []
+        now = self.clock.now()
+        changes = []
+        for offset in range((last - first).days + 1):
+            day = first + timedelta(days=offset)
+            for a in await self.repo.assignments(officer.office_id, day):
+                if a.officer_id != officer.id or a.starts_at <= now:
+                    continue
+                others = [o for o in await self.officers_for(a.office_id, day) if o != officer.id]
+                await self.repo.set_member(a.id, a.member_id, others[0] if others else None)
+                new = await self.repo.assignment(a.id)
+                changes.append(Change(a, new))
         return changes
 
     async def _refill(self, old: Assignment) -> Change:
@@ -265,8 +278,8 @@ class PatrolService:
         return Change(old, new)
 
     async def member_left(self, person: Person) -> list[Change]:
-        """A suspended or moved member: her future slots are re-planned."""
-        if person.role is not Role.MEMBER:
+        """A suspended or moved member (or officer): future slots are re-planned."""
+        if person.role not in (Role.MEMBER, Role.OFFICER):
             return []
         return await self.replan_member(person, self.today(), self.today() + timedelta(days=60))
 
@@ -281,6 +294,8 @@ class PatrolService:
                 or member.office_id != old.office_id
             ):
                 raise DomainError("swap_other_office")
+            if not member.active:
+                raise DomainError("person_inactive")
             if member.id in await self.repo.on_leave([member.id], old.day):
                 raise DomainError("member_on_leave")
             if any(
@@ -350,6 +365,8 @@ class PatrolService:
                 raise DomainError("not_allowed")
             if other.office_id != member.office_id:
                 raise DomainError("swap_other_office")
+            if other.id in await self.repo.on_leave([other.id], assignment.day):
+                raise DomainError("member_on_leave")
             return await self.repo.add_swap(assignment.id, member.id, other.id, self.clock.now())
 
     async def answer_swap(
@@ -367,14 +384,21 @@ class PatrolService:
             ):
                 raise DomainError("stale")
             status = "accepted" if accept else "declined"
-            if not await self.repo.decide_swap(swap_id, status, "pending", self.clock.now()):
+            now = self.clock.now()
+            mine = [
+                a
+                for a in await self.repo.assignments(assignment.office_id, assignment.day)
+                if a.member_id == person.id
+            ]
+            if accept:
+                # both slots still ahead, and she is free that day
+                if assignment.starts_at <= now or any(a.starts_at <= now for a in mine):
+                    raise DomainError("assignment_past")
+                if person.id in await self.repo.on_leave([person.id], assignment.day):
+                    raise DomainError("member_on_leave")
+            if not await self.repo.decide_swap(swap_id, status, "pending", now):
                 raise DomainError("swap_decided")
             if accept:
-                mine = [
-                    a
-                    for a in await self.repo.assignments(assignment.office_id, assignment.day)
-                    if a.member_id == person.id
-                ]
                 if mine:
                     await self.repo.exchange_members(assignment.id, mine[0].id)
                 else:
@@ -393,6 +417,16 @@ class PatrolService:
             assignment = await self.repo.assignment(swap["assignment_id"])
             if assignment is None or not await self.may_manage(officer, assignment.office_id):
                 raise DomainError("not_allowed")
+            # only while both slots are planned and ahead: a veto never rewrites the past
+            mine = [
+                a
+                for a in await self.repo.assignments(assignment.office_id, assignment.day)
+                if a.member_id in (swap["from_member"], swap["to_member"])
+            ]
+            if assignment.status != "planned" or any(
+                a.starts_at <= self.clock.now() for a in [assignment, *mine]
+            ):
+                raise DomainError("assignment_past")
             if not await self.repo.decide_swap(swap_id, "vetoed", "accepted", self.clock.now()):
                 raise DomainError("swap_decided")
             others = [
@@ -419,10 +453,18 @@ class PatrolService:
                 raise DomainError("already_checked_in")
             now = self.clock.now()
             today = self.today()
+            lead = timedelta(minutes=60)
+            if person.station_id is not None:
+                minutes = await self.station_settings.value(
+                    person.station_id, "shift_reminder_minutes"
+                )
+                lead = timedelta(minutes=max(minutes, 30))
+            # a check-in belongs to a slot from its reminder on; earlier it is unplanned
             candidates = [
                 a
                 for a in await self.repo.of_member(person.id, today, today)
-                if a.ends_at > now and await self.repo.checkin_for(a.id) is None
+                if a.starts_at - lead <= now < a.ends_at
+                and await self.repo.checkin_for(a.id) is None
             ]
             assignment = min(candidates, key=lambda a: a.starts_at) if candidates else None
             checkin_id = await self.repo.add_checkin(
@@ -459,10 +501,24 @@ class PatrolService:
             await self.repo.set_log(checkin.id, field, value)
 
     async def auto_close(self, assignment_id: int) -> CheckIn | None:
+        """A check-in left open: closed at the shift's end (hours count to the end only)."""
         checkin = await self.repo.checkin_for(assignment_id)
+        assignment = await self.repo.assignment(assignment_id)
+        if checkin is None or checkin.ended_at is not None or assignment is None:
+            return None
+        await self.repo.end_checkin(
+            checkin.id, max(assignment.ends_at, checkin.started_at), auto=True
+        )
+        return await self.repo.checkin(checkin.id)
+
+    async def auto_close_unplanned(self, checkin_id: int, hours: int) -> CheckIn | None:
+        """An unplanned patrol left open is closed after `hours`."""
+        checkin = await self.repo.checkin(checkin_id)
         if checkin is None or checkin.ended_at is not None:
             return None
-        await self.repo.end_checkin(checkin.id, self.clock.now(), auto=True)
+        await self.repo.end_checkin(
+            checkin.id, checkin.started_at + timedelta(hours=hours), auto=True
+        )
         return await self.repo.checkin(checkin.id)
 
     async def month_record(self, person: Person) -> tuple[int, float, int]:

@@ -96,6 +96,18 @@ class PatrolRepository:
             ),
         )
 
+    async def drop_available(self, office_id: int, day: date, member_id: int) -> None:
+        """She turned out not to be available that day (leave after planning): the fairness
+        record must not credit her with the day."""
+        stored = await self.day(office_id, day)
+        if stored is None or member_id not in stored["available"]:
+            return
+        available = [m for m in stored["available"] if m != member_id]
+        await self.db.execute(
+            "UPDATE patrol_days SET available = ? WHERE office_id = ? AND day = ?",
+            (json.dumps(available), office_id, day.isoformat()),
+        )
+
     async def set_unfilled(
         self, office_id: int, day: date, unfilled: list[dict[str, int]]
     ) -> None:
@@ -202,9 +214,11 @@ class PatrolRepository:
         """Two slots trade members. One member a day is a partial unique index over planned
         slots, so the first is set aside while the second changes hands."""
         rows = await self.db.fetch_all(
-            "SELECT id, member_id FROM assignments WHERE id IN (?, ?)", (first_id, second_id)
+            "SELECT id, member_id, status FROM assignments WHERE id IN (?, ?)",
+            (first_id, second_id),
         )
         members = {int(r["id"]): int(r["member_id"]) for r in rows}
+        status = {int(r["id"]): str(r["status"]) for r in rows}
         await self.db.execute(
             "UPDATE assignments SET status = 'cancelled' WHERE id = ?", (first_id,)
         )
@@ -212,8 +226,8 @@ class PatrolRepository:
             "UPDATE assignments SET member_id = ? WHERE id = ?", (members[first_id], second_id)
         )
         await self.db.execute(
-            "UPDATE assignments SET member_id = ?, status = 'planned' WHERE id = ?",
-            (members[second_id], first_id),
+            "UPDATE assignments SET member_id = ?, status = ? WHERE id = ?",
+            (members[second_id], status[first_id], first_id),
         )
 
     async def set_member_only(self, assignment_id: int, member_id: int) -> None:
