@@ -369,6 +369,59 @@ CREATE TABLE official_holidays (
 )
 """
 
+V7_FRAUD = """
+ALTER TABLE chat_groups ADD COLUMN tips_paused INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE chat_groups ADD COLUMN tips_opt_in INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE tips (
+    id INTEGER PRIMARY KEY,
+    key TEXT UNIQUE,
+    scam_type TEXT,
+    zh_text TEXT NOT NULL,
+    en_text TEXT NOT NULL,
+    picture TEXT,
+    enabled INTEGER NOT NULL DEFAULT 1,
+    updated_by INTEGER REFERENCES people(id),
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE group_tips (
+    chat_id INTEGER NOT NULL,
+    week TEXT NOT NULL,
+    tip_id INTEGER NOT NULL REFERENCES tips(id),
+    outbox_id INTEGER REFERENCES outbox(id),
+    sent_at TEXT NOT NULL,
+    PRIMARY KEY (chat_id, week)
+);
+CREATE TABLE broadcasts (
+    id INTEGER PRIMARY KEY,
+    station_id INTEGER REFERENCES stations(id),
+    office_id INTEGER REFERENCES offices(id),
+    author_id INTEGER NOT NULL REFERENCES people(id),
+    audience TEXT NOT NULL,
+    text TEXT NOT NULL,
+    text_locale TEXT NOT NULL,
+    other_text TEXT,
+    picture TEXT,
+    urgent INTEGER NOT NULL DEFAULT 0,
+    status TEXT NOT NULL DEFAULT 'sending',
+    progress_outbox_id INTEGER REFERENCES outbox(id),
+    created_at TEXT NOT NULL,
+    done_at TEXT
+);
+CREATE TABLE broadcast_recipients (
+    broadcast_id INTEGER NOT NULL REFERENCES broadcasts(id),
+    chat_id INTEGER NOT NULL,
+    outbox_id INTEGER NOT NULL REFERENCES outbox(id),
+    PRIMARY KEY (broadcast_id, chat_id)
+);
+CREATE TABLE scam_checks (
+    id INTEGER PRIMARY KEY,
+    tg_user_id INTEGER NOT NULL,
+    person_id INTEGER REFERENCES people(id),
+    scam_type TEXT,
+    at TEXT NOT NULL
+)
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     V1_ORGANISATION,
     V2_RAILS,
@@ -376,4 +429,5 @@ MIGRATIONS: tuple[str, ...] = (
     V4_BACKUP,
     V5_PATROL,
     V6_PEAKS,
+    V7_FRAUD,
 )
