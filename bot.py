@@ -32,7 +32,9 @@ from telegram.request import BaseRequest
 from handlers import (
     areas,
     backup,
+    broadcast,
     common,
+    fraud,
     groups,
     invite,
     onboarding,
@@ -124,6 +126,8 @@ def _register_handlers(app: PatrolApplication, translator: Translator) -> None:
             Flow.BACKUP: backup.on_message,
             Flow.PATROL: patrol.on_message,
             Flow.PEAKS: peaks.on_message,
+            Flow.CHECK: fraud.on_message,
+            Flow.BROADCAST: broadcast.on_message,
         },
         fallback=backup.private_fallback,
     )
@@ -162,6 +166,9 @@ def _register_handlers(app: PatrolApplication, translator: Translator) -> None:
         CommandHandler("checkout", patrol.checkout_command, filters=private),
         CommandHandler("leave", patrol.leave_command, filters=private),
         CommandHandler("peaks", peaks.peaks_command, filters=private),
+        CommandHandler("check", fraud.check_command),
+        CommandHandler("tips", fraud.tips_command),
+        CommandHandler("broadcast", broadcast.broadcast_command, filters=private),
         CallbackQueryHandler(onboarding.language_chosen, pattern=pattern(onboarding.FEATURE)),
         CallbackQueryHandler(common.language_chosen, pattern=pattern("lang")),
         CallbackQueryHandler(invite.invite_step, pattern=pattern(invite.FEATURE)),
@@ -176,9 +183,13 @@ def _register_handlers(app: PatrolApplication, translator: Translator) -> None:
         CallbackQueryHandler(backup.backup_press, pattern=pattern("bk")),
         CallbackQueryHandler(patrol.patrol_press, pattern=pattern("pt")),
         CallbackQueryHandler(peaks.peaks_press, pattern=pattern(peaks.FEATURE)),
+        CallbackQueryHandler(fraud.fraud_press, pattern=pattern(fraud.FEATURE)),
+        CallbackQueryHandler(broadcast.broadcast_press, pattern=pattern(broadcast.FEATURE)),
         CallbackQueryHandler(common.stale_button),
         MessageHandler(filters.COMMAND, common.unknown_command),
         MessageHandler(filters.UpdateType.EDITED_MESSAGE & filters.LOCATION, backup.live_location),
+        # a message forwarded to the bot in private is a scam check, whoever sends it
+        MessageHandler(private & filters.FORWARDED, fraud.forwarded),
     ]
     for key, callback in keyboard.items():
         table.append(
@@ -193,6 +204,7 @@ async def _on_start(app: Any) -> None:
     """Open the database, queue the updates left from the last run, publish the menus."""
     assert isinstance(app, PatrolApplication)
     await app.services.db.open()
+    await app.services.fraud.sync_shipped()
     pending = await app.queue_pending_updates()
     if pending:
         log.info("%d stored update(s) from the last run will be processed first", pending)

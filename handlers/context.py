@@ -19,6 +19,7 @@ from scheduler.outbox import OutboxSender
 
 if TYPE_CHECKING:
     from scheduler.escalation import Escalation
+    from scheduler.fraud import FraudJobs
     from scheduler.patrol import PatrolJobs
     from scheduler.peaks import PeakJobs
 
@@ -42,6 +43,7 @@ class PatrolApplication(Application[Any, Any, Any, Any, Any, Any]):
         self.periodic: list[Callable[[], Awaitable[None]]] = []
         self.patrol_jobs: PatrolJobs | None = None
         self.peak_jobs: PeakJobs | None = None
+        self.fraud_jobs: FraudJobs | None = None
         self.escalation: Escalation | None = None  # set when the timer kinds are registered
         queue = self.update_queue
         if isinstance(queue, DurableUpdateQueue):

@@ -27,6 +27,8 @@ class Flow(StrEnum):
     BACKUP = "backup"
     PATROL = "patrol"
     PEAKS = "peaks"
+    CHECK = "check"
+    BROADCAST = "broadcast"
 
 
 @dataclass

@@ -14,8 +14,10 @@ from locales import pick_locale
 from models.org import Person
 
 # Commands and buttons an unregistered person may use in private.
-PUBLIC_COMMANDS = frozenset({"start", "help", "language"})
+PUBLIC_COMMANDS = frozenset({"start", "help", "language", "check"})
 PUBLIC_CALLBACK_FEATURES = frozenset({"onb", "lang"})
+# in a group, a resident's /tips gets a short refusal rather than silence
+GROUP_COMMANDS_FOR_ANYONE = frozenset({"tips"})
 
 
 def command_of(update: Update, bot_username: str) -> str | None:
@@ -71,8 +73,15 @@ async def _private(update: Update, context: CustomContext, person: Person | None
     query = update.callback_query
     if query is not None and (query.data or "").split(":", 1)[0] in PUBLIC_CALLBACK_FEATURES:
         return
+    message = update.effective_message
+    if message is not None and message.forward_origin is not None:
+        return  # anyone may ask whether a forwarded message is a scam
     talk = await conversation.current(update, context)
-    if talk is not None and talk.flow is Flow.ONBOARDING and command in (None, "cancel"):
+    if (
+        talk is not None
+        and talk.flow in (Flow.ONBOARDING, Flow.CHECK)
+        and command in (None, "cancel")
+    ):
         return
     if query is not None:
         await query.answer(context.label("gate.invitation_needed_short"), show_alert=True)
@@ -91,7 +100,10 @@ async def _group(update: Update, context: CustomContext, person: Person | None) 
     context.group = group
     if person is None and group.locale:
         context.locale = group.locale
-    addressed = command_of(update, context.bot.username) is not None
+    command = command_of(update, context.bot.username)
+    addressed = command is not None
+    if person is None and command in GROUP_COMMANDS_FOR_ANYONE and group.registered:
+        return
     if update.callback_query is not None:
         if person is None or not person.active:
             await update.callback_query.answer(context.label("error.not_allowed"), show_alert=True)

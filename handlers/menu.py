@@ -42,6 +42,9 @@ PRIVATE_COMMANDS: tuple[tuple[str, str, frozenset[Role]], ...] = (
     ("checkout", N_("cmd.checkout"), _WALKERS),
     ("leave", N_("cmd.leave"), _PATROL),
     ("peaks", N_("cmd.peaks"), _STAFF),
+    ("check", N_("cmd.check"), _ALL),
+    ("tips", N_("cmd.tips"), _MANAGERS),
+    ("broadcast", N_("cmd.broadcast"), _INVITERS),
     ("invite", N_("cmd.invite"), _INVITERS),
     ("roster", N_("cmd.roster"), _STAFF),
     ("areas", N_("cmd.areas"), _MANAGERS),
@@ -50,9 +53,10 @@ PRIVATE_COMMANDS: tuple[tuple[str, str, frozenset[Role]], ...] = (
 GROUP_COMMANDS: tuple[tuple[str, str], ...] = (
     ("help", N_("cmd.help")),
     ("report", N_("cmd.report")),
+    ("tips", N_("cmd.tips")),
     ("register", N_("cmd.register")),
 )
-PUBLIC_COMMANDS = ("start", "help", "language")
+PUBLIC_COMMANDS = ("start", "help", "language", "check")
 
 TELEGRAM_LANGUAGE = {"zh_CN": "zh", "en": "en"}
 

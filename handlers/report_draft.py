@@ -135,6 +135,21 @@ async def _redirect_to_private(update: Update, context: CustomContext) -> None:
     )
 
 
+async def begin_prefilled(update: Update, context: CustomContext, draft: ReportDraft) -> None:
+    """A report started from elsewhere (a scam check): category and text already there."""
+    person = context.person
+    if person is None or not may_report(person):
+        await refuse(update, context)
+        return
+    await _save(update, context, ReportState.DANGER, draft)
+    await context.reply(
+        update,
+        "report.prefilled",
+        category=context.t(views.CATEGORY[draft.category or Category.OTHER]),
+    )
+    await _ask(update, context, ReportState.DANGER, draft)
+
+
 async def _begin(update: Update, context: CustomContext) -> None:
     await _save(update, context, ReportState.CATEGORY, ReportDraft())
     await _ask(update, context, ReportState.CATEGORY, ReportDraft())
@@ -253,7 +268,15 @@ async def _where(context: CustomContext, draft: ReportDraft) -> str:
 
 
 def _after(state: ReportState, draft: ReportDraft, editing: bool) -> ReportState:
-    """The step after `state` (back to the summary when a single field was being edited)."""
+    """The step after `state` (back to the summary when a single field was being edited;
+    past the description when it came with the report, e.g. from a scam check)."""
+    nxt = _after_step(state, draft, editing)
+    if nxt is ReportState.DESCRIBE and draft.description and not editing:
+        return ReportState.LOCATION
+    return nxt
+
+
+def _after_step(state: ReportState, draft: ReportDraft, editing: bool) -> ReportState:
     is_fraud = draft.category is Category.FRAUD
     if state is ReportState.CATEGORY:
         if editing:

@@ -30,7 +30,7 @@ class ScamMatch:
     hits: tuple[str, ...]
 
 
-def shipped_tips(path: Path = DATA / "tips.json") -> list[ShippedTip]:
+def shipped_tips(path: Path = DATA / "library.json") -> list[ShippedTip]:
     raw: list[dict[str, str]] = json.loads(path.read_text(encoding="utf-8"))
     return [ShippedTip(t["key"], t["type"], t["zh"], t["en"]) for t in raw]
 

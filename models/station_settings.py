@@ -290,6 +290,25 @@ SETTINGS += (
     ),
 )
 
+SETTINGS += (
+    SettingSpec(
+        "tip_weekday",
+        SettingType.INT,
+        label="setting.tip_weekday",
+        hint="setting.hint.weekday",
+        default=lambda s: 1,
+        minimum=1,
+        maximum=7,
+    ),
+    SettingSpec(
+        "tip_time",
+        SettingType.TIME,
+        label="setting.tip_time",
+        hint="setting.hint.time",
+        default=lambda s: time(10, 0),
+    ),
+)
+
 SETTINGS_BY_KEY: dict[str, SettingSpec] = {spec.key: spec for spec in SETTINGS}
 
 

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from scheduler.conversations import register as register_conversation_expiry
 from scheduler.escalation import register as register_escalation
+from scheduler.fraud import register as register_fraud
 from scheduler.patrol import register as register_patrol
 from scheduler.peaks import register as register_peaks
 from scheduler.reports import register as register_reports
@@ -21,3 +22,4 @@ def register_timer_kinds(app: PatrolApplication) -> None:
     app.escalation = register_escalation(app)
     app.patrol_jobs = register_patrol(app)
     app.peak_jobs = register_peaks(app)
+    app.fraud_jobs = register_fraud(app)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from models.clock import Clock
 from models.config import Settings
 from models.services.backup import BackupService
+from models.services.fraud import FraudService
 from models.services.groups import GroupService
 from models.services.invitations import InvitationService
 from models.services.org import OrgService
@@ -40,6 +41,7 @@ class Services:
     backup: BackupService
     patrol: PatrolService
     peaks: PeakService
+    fraud: FraudService
 
     @classmethod
     def create(cls, settings: Settings, db: Database, clock: Clock) -> Services:
@@ -63,4 +65,7 @@ class Services:
             backup=BackupService(db, clock, station_settings, settings.zone),
             patrol=PatrolService(db, clock, station_settings, settings.zone, peaks),
             peaks=peaks,
+            fraud=FraudService(
+                db, clock, station_settings, settings.zone, settings.default_locale
+            ),
         )

@@ -4,6 +4,7 @@ change that caused them, and sent after it commits (see scheduler/outbox.py)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from models.clock import Clock
@@ -29,12 +30,14 @@ class Outbox:
         urgent: bool = False,
         reply_markup: dict[str, Any] | None = None,
         ref: str | None = None,
+        not_before: datetime | None = None,
     ) -> int:
-        """Queue a message; returns the outbox id (an edit of it can be queued at once)."""
+        """Queue a message; returns the outbox id (an edit of it can be queued at once).
+        `not_before` holds a bulk message back (quiet hours)."""
         payload: dict[str, Any] = {"text": text}
         if reply_markup is not None:
             payload["reply_markup"] = reply_markup
-        return await self._add(chat_id, "sendMessage", payload, urgent, ref)
+        return await self._add(chat_id, "sendMessage", payload, urgent, ref, not_before)
 
     async def send_location(
         self,
@@ -56,11 +59,12 @@ class Outbox:
         *,
         urgent: bool = False,
         ref: str | None = None,
+        not_before: datetime | None = None,
     ) -> int:
         payload: dict[str, Any] = {"photo": photo}
         if caption:
             payload["caption"] = caption
-        return await self._add(chat_id, "sendPhoto", payload, urgent, ref)
+        return await self._add(chat_id, "sendPhoto", payload, urgent, ref, not_before)
 
     async def send_voice(
         self, chat_id: int, voice: str, *, urgent: bool = False, ref: str | None = None
@@ -107,14 +111,22 @@ class Outbox:
             )
 
     async def _add(
-        self, chat_id: int, method: str, payload: dict[str, Any], urgent: bool, ref: str | None
+        self,
+        chat_id: int,
+        method: str,
+        payload: dict[str, Any],
+        urgent: bool,
+        ref: str | None,
+        not_before: datetime | None = None,
     ) -> int:
+        now = self.clock.now()
         async with self.db.write():
             return await self.repo.add(
                 chat_id=chat_id,
                 method=method,
                 payload=payload,
                 urgent=urgent,
-                at=self.clock.now(),
+                at=now,
                 ref=ref,
+                due=max(now, not_before) if not_before else None,
             )

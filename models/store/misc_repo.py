@@ -122,6 +122,14 @@ class GroupRepository:
             ),
         )
 
+    async def registered(self, station_id: int) -> list[Group]:
+        rows = await self.db.fetch_all(
+            "SELECT * FROM chat_groups WHERE station_id = ? AND kind IS NOT NULL AND active = 1"
+            " ORDER BY chat_id",
+            (station_id,),
+        )
+        return [_group(r) for r in rows]
+
     async def office_staff_groups(self, office_id: int) -> list[Group]:
         rows = await self.db.fetch_all(
             "SELECT * FROM chat_groups WHERE office_id = ? AND kind = 'staff' AND active = 1"

@@ -77,6 +77,15 @@ class PeopleRepository:
         )
         return [_person(r) for r in rows]
 
+    async def reachable_in_station(self, station_id: int) -> list[Person]:
+        """Active people of a station who have not blocked the bot."""
+        rows = await self.db.fetch_all(
+            "SELECT * FROM people WHERE station_id = ? AND active = 1 AND unreachable_at IS NULL"
+            " ORDER BY id",
+            (station_id,),
+        )
+        return [_person(r) for r in rows]
+
     async def with_role(self, role: Role, station_id: int | None = None) -> list[Person]:
         """Active people holding `role` (in `station_id` when given)."""
         if station_id is None:

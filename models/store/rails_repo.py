@@ -87,6 +87,7 @@ class OutboxRepository:
         at: datetime,
         edit_of: int | None = None,
         ref: str | None = None,
+        due: datetime | None = None,
     ) -> int:
         return await self.db.execute(
             "INSERT INTO outbox (chat_id, method, payload, urgent, edit_of, ref, next_attempt_at,"
@@ -98,7 +99,7 @@ class OutboxRepository:
                 int(urgent),
                 edit_of,
                 ref,
-                to_db(at),
+                to_db(due or at),
                 to_db(at),
             ),
         )

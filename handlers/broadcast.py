@@ -1,0 +1,374 @@
+"""/broadcast: a chief (station), an operator (any station) or an officer (their office)
+writes a message, optionally a version in the other language and a picture, chooses the
+audience, sees a preview with the recipient count, and sends it through the outbox's bulk
+lane (held back in quiet hours unless urgent). Progress is one message edited in place."""
+
+from __future__ import annotations
+
+import html
+from enum import StrEnum
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from handlers import callbacks, conversation
+from handlers.common import refuse, show, stale_button
+from handlers.context import CustomContext
+from handlers.conversation import Conversation, Flow
+from handlers.keyboards import button_rows
+from locales import LOCALES, N_, NATIVE_NAMES
+from models.clock import to_db
+from models.errors import DomainError
+from models.fraud import TELEGRAM_LIMIT
+from models.org import Person, Role
+from models.services.fraud import Audience, audiences_for, check_broadcast_text
+
+FEATURE = "bc"
+AUDIENCE = {
+    Audience.GROUPS: N_("broadcast.aud.groups"),
+    Audience.OFFICE_GROUPS: N_("broadcast.aud.office_groups"),
+    Audience.MEMBERS: N_("broadcast.aud.members"),
+    Audience.OFFICERS: N_("broadcast.aud.officers"),
+    Audience.EVERYONE: N_("broadcast.aud.everyone"),
+}
+CAPTION_LIMIT = 1024
+
+
+class BroadcastState(StrEnum):
+    AUDIENCE = "broadcast:audience"
+    TEXT = "broadcast:text"
+    OTHER = "broadcast:other"
+    PICTURE = "broadcast:picture"
+    URGENCY = "broadcast:urgency"
+    PREVIEW = "broadcast:preview"
+
+
+def _b(context: CustomContext, key: str, action: str, *args: object) -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        context.label(key), callback_data=callbacks.encode(FEATURE, action, *args)
+    )
+
+
+async def broadcast_command(update: Update, context: CustomContext) -> None:
+    """/broadcast: start with the station (operators) or the audience."""
+    person = context.person
+    if person is None or not audiences_for(person):
+        await refuse(update, context)
+        return
+    if person.role is Role.OPERATOR:
+        stations = await context.services.org.stations_for(person)
+        buttons = [
+            InlineKeyboardButton(s.name, callback_data=callbacks.encode(FEATURE, "st", s.id))
+            for s in stations
+        ]
+        await context.reply(
+            update,
+            "broadcast.choose_station",
+            reply_markup=InlineKeyboardMarkup(button_rows(buttons)),
+        )
+        return
+    assert person.station_id is not None
+    await _ask_audience(update, context, person, person.station_id)
+
+
+async def _ask_audience(
+    update: Update, context: CustomContext, person: Person, station_id: int
+) -> None:
+    await conversation.save(
+        update, context, Flow.BROADCAST, BroadcastState.AUDIENCE, {"station": station_id}
+    )
+    buttons = [_b(context, AUDIENCE[a], "aud", a) for a in audiences_for(person)]
+    await context.reply(
+        update,
+        "broadcast.choose_audience",
+        reply_markup=InlineKeyboardMarkup(button_rows(buttons)),
+    )
+
+
+async def broadcast_press(update: Update, context: CustomContext) -> None:
+    """Buttons of the broadcast dialog."""
+    query = update.callback_query
+    person = context.person
+    data = callbacks.decode(query.data if query else None)
+    if query is None or person is None or data is None:
+        await stale_button(update, context)
+        return
+    try:
+        await _dispatch(update, context, person, data)
+    except (ValueError, IndexError, KeyError):
+        await stale_button(update, context)
+    except DomainError as error:
+        await refuse(update, context, error.message_key, **error.params)
+
+
+async def _dispatch(
+    update: Update, context: CustomContext, person: Person, data: callbacks.Callback
+) -> None:
+    query = update.callback_query
+    assert query is not None
+    if data.action == "st":
+        if person.role is not Role.OPERATOR:
+            raise DomainError("not_allowed")
+        await query.answer()
+        await _ask_audience(update, context, person, data.int_arg(0))
+        return
+    talk = await conversation.current(update, context)
+    if talk is None or talk.flow is not Flow.BROADCAST:
+        await stale_button(update, context)
+        return
+    state = BroadcastState(talk.state)
+    if data.action == "aud" and state is BroadcastState.AUDIENCE:
+        audience = data.args[0]
+        if audience not in audiences_for(person):
+            raise DomainError("not_allowed")
+        if audience == Audience.OFFICE_GROUPS and person.role is not Role.OFFICER:
+            offices = await context.services.org.repo.offices(int(talk.data["station"]))
+            buttons = [
+                InlineKeyboardButton(o.name, callback_data=callbacks.encode(FEATURE, "off", o.id))
+                for o in offices
+            ]
+            await conversation.save(
+                update, context, Flow.BROADCAST, state, {**talk.data, "audience": audience}
+            )
+            await query.answer()
+            await show(
+                query,
+                context.t("broadcast.choose_office"),
+                InlineKeyboardMarkup(button_rows(buttons)),
+            )
+            return
+        await _to_text(update, context, talk, {"audience": audience})
+        return
+    if data.action == "off" and state is BroadcastState.AUDIENCE:
+        office = await context.services.org.repo.office(data.int_arg(0))
+        if office is None or office.station_id != int(talk.data["station"]):
+            raise DomainError("not_allowed")
+        await _to_text(update, context, talk, {"office": office.id})
+        return
+    if data.action == "skipother" and state is BroadcastState.OTHER:
+        await query.answer()
+        await _to_picture(update, context, talk, {})
+        return
+    if data.action == "nopic" and state is BroadcastState.PICTURE:
+        await query.answer()
+        await _to_urgency(update, context, talk, {})
+        return
+    if data.action == "urg" and state is BroadcastState.URGENCY:
+        await query.answer()
+        await _preview(update, context, person, talk, {"urgent": data.args[0] == "1"})
+        return
+    if data.action == "send" and state is BroadcastState.PREVIEW:
+        await query.answer()
+        await show(query, context.t("broadcast.sending"))
+        await _send(update, context, person, talk)
+        return
+    if data.action == "cancel":
+        await conversation.end(update, context)
+        await query.answer()
+        await show(query, context.t("broadcast.cancelled"))
+        return
+    raise KeyError(data.action)
+
+
+async def _to_text(
+    update: Update, context: CustomContext, talk: Conversation, extra: dict[str, object]
+) -> None:
+    await conversation.save(
+        update, context, Flow.BROADCAST, BroadcastState.TEXT, {**talk.data, **extra}
+    )
+    query = update.callback_query
+    if query is not None:
+        await query.answer()
+    await context.reply(update, "broadcast.ask_text", limit=TELEGRAM_LIMIT)
+
+
+async def _to_picture(
+    update: Update, context: CustomContext, talk: Conversation, extra: dict[str, object]
+) -> None:
+    await conversation.save(
+        update, context, Flow.BROADCAST, BroadcastState.PICTURE, {**talk.data, **extra}
+    )
+    await context.reply(
+        update,
+        "broadcast.ask_picture",
+        reply_markup=InlineKeyboardMarkup([[_b(context, "broadcast.btn_no_picture", "nopic")]]),
+    )
+
+
+async def _to_urgency(
+    update: Update, context: CustomContext, talk: Conversation, extra: dict[str, object]
+) -> None:
+    await conversation.save(
+        update, context, Flow.BROADCAST, BroadcastState.URGENCY, {**talk.data, **extra}
+    )
+    await context.reply(
+        update,
+        "broadcast.ask_urgency",
+        reply_markup=InlineKeyboardMarkup(
+            [
+                [
+                    _b(context, "broadcast.btn_normal", "urg", 0),
+                    _b(context, "broadcast.btn_urgent", "urg", 1),
+                ]
+            ]
+        ),
+    )
+
+
+async def on_message(update: Update, context: CustomContext, talk: Conversation) -> None:
+    """The text, the other-language text, or the picture."""
+    message = update.effective_message
+    assert message is not None
+    state = BroadcastState(talk.state)
+    try:
+        if state is BroadcastState.TEXT:
+            if not message.text:
+                await context.reply(update, "broadcast.text_expected")
+                return
+            text = check_broadcast_text(message.text)
+            await conversation.save(
+                update,
+                context,
+                Flow.BROADCAST,
+                BroadcastState.OTHER,
+                {**talk.data, "text": text, "locale": context.locale},
+            )
+            other = next(code for code in LOCALES if code != context.locale)
+            await context.reply(
+                update,
+                "broadcast.ask_other",
+                language=NATIVE_NAMES[other],
+                reply_markup=InlineKeyboardMarkup(
+                    [[_b(context, "broadcast.btn_skip", "skipother")]]
+                ),
+            )
+        elif state is BroadcastState.OTHER:
+            if not message.text:
+                await context.reply(update, "broadcast.text_expected")
+                return
+            await _to_picture(update, context, talk, {"other": check_broadcast_text(message.text)})
+        elif state is BroadcastState.PICTURE:
+            if not message.photo:
+                await context.reply(update, "broadcast.picture_expected")
+                return
+            longest = max(
+                len(str(talk.data.get("text", ""))), len(str(talk.data.get("other") or ""))
+            )
+            if longest > CAPTION_LIMIT:
+                raise DomainError("broadcast_caption_too_long", limit=CAPTION_LIMIT)
+            await _to_urgency(update, context, talk, {"picture": message.photo[-1].file_id})
+        else:
+            await context.reply(update, "report.use_buttons")
+    except DomainError as error:
+        if error.code == "not_allowed":
+            raise
+        await context.reply(update, error.message_key, **error.params)
+
+
+async def _recipients(context: CustomContext, person: Person, talk: Conversation):  # type: ignore[no-untyped-def]
+    office = talk.data.get("office")
+    return await context.services.fraud.recipients(
+        person,
+        str(talk.data["audience"]),
+        int(talk.data["station"]),
+        int(office) if office is not None else None,
+    )
+
+
+async def _preview(
+    update: Update,
+    context: CustomContext,
+    person: Person,
+    talk: Conversation,
+    extra: dict[str, object],
+) -> None:
+    data = {**talk.data, **extra}
+    await conversation.save(update, context, Flow.BROADCAST, BroadcastState.PREVIEW, data)
+    talk = Conversation(talk.chat_id, talk.user_id, talk.flow, BroadcastState.PREVIEW, data)
+    count = len(await _recipients(context, person, talk))
+    await context.reply(
+        update,
+        "broadcast.preview",
+        audience=context.t(AUDIENCE[str(data["audience"])]),
+        count=count,
+        urgent=context.t("broadcast.urgent_yes" if data.get("urgent") else "broadcast.urgent_no"),
+        text=str(data["text"]),
+        other=str(data.get("other") or "—"),
+        reply_markup=InlineKeyboardMarkup(
+            [
+                [
+                    _b(context, "broadcast.btn_send", "send"),
+                    _b(context, "broadcast.btn_cancel", "cancel"),
+                ]
+            ]
+        ),
+    )
+
+
+async def _send(
+    update: Update, context: CustomContext, person: Person, talk: Conversation
+) -> None:
+    """Every recipient's message is a row, written with the broadcast in one transaction."""
+    services = context.services
+    data = talk.data
+    recipients = await _recipients(context, person, talk)
+    if not recipients:
+        await conversation.end(update, context)
+        await context.reply(update, "broadcast.nobody")
+        return
+    urgent = bool(data.get("urgent"))
+    station_id = int(data["station"])
+    hold = None if urgent else await services.fraud.quiet_until(station_id)
+    now = services.clock.now()
+    async with services.db.write():
+        broadcast_id = await services.fraud.repo.add_broadcast(
+            {
+                "station_id": station_id,
+                "office_id": data.get("office"),
+                "author_id": person.id,
+                "audience": data["audience"],
+                "text": data["text"],
+                "text_locale": data["locale"],
+                "other_text": data.get("other"),
+                "picture": data.get("picture"),
+                "urgent": int(urgent),
+                "created_at": to_db(now),
+            }
+        )
+        ref = f"broadcast:{broadcast_id}"
+        for r in recipients:
+            chosen = (
+                data.get("other")
+                if r.locale != data["locale"] and data.get("other")
+                else data["text"]
+            )
+            body = html.escape(str(chosen), quote=False)
+            if data.get("picture"):
+                outbox_id = await services.outbox.send_photo(
+                    r.chat_id, str(data["picture"]), body, urgent=urgent, ref=ref, not_before=hold
+                )
+            else:
+                outbox_id = await services.outbox.send(
+                    r.chat_id, body, urgent=urgent, ref=ref, not_before=hold
+                )
+            await services.fraud.repo.add_recipient(broadcast_id, r.chat_id, outbox_id)
+        progress = await services.outbox.send(
+            person.tg_user_id,
+            context.t(
+                "broadcast.progress",
+                id=broadcast_id,
+                sent=0,
+                failed=0,
+                left=len(recipients),
+                eta=max(1, round(len(recipients) / 25)),
+            ),
+            urgent=True,
+            ref=f"broadcast:{broadcast_id}:progress",
+        )
+        await services.fraud.repo.set_progress(broadcast_id, progress)
+        await conversation.end(update, context)
+    if hold is not None:
+        await context.reply(
+            update,
+            "broadcast.held",
+            until=hold.astimezone(services.settings.zone).strftime("%H:%M"),
+        )

@@ -1,0 +1,344 @@
+"""Anti-fraud from the chat: "is this a scam?" (/check or a forwarded message, for anyone),
+and /tips (pause the weekly tip in a group; chiefs and operators keep the library)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatType
+
+from handlers import callbacks, conversation, report_draft
+from handlers.common import refuse, show, stale_button
+from handlers.context import CustomContext
+from handlers.conversation import Conversation, Flow
+from locales import N_, Html
+from models.errors import DomainError
+from models.org import Person, Role
+from models.reports import Category, ReportDraft
+from models.services.fraud import clean_tip, may_manage_group
+
+FEATURE = "fr"
+PAGE = 8
+SCAM_NAME = {
+    "fake_police": N_("scam.fake_police"),
+    "order_brushing": N_("scam.order_brushing"),
+    "fake_refund": N_("scam.fake_refund"),
+    "fake_loan": N_("scam.fake_loan"),
+    "investment": N_("scam.investment"),
+    "romance": N_("scam.romance"),
+    "impersonation": N_("scam.impersonation"),
+    "game_ticket": N_("scam.game_ticket"),
+    "elderly": N_("scam.elderly"),
+    "link_sharing": N_("scam.link_sharing"),
+}
+
+
+class FraudState(StrEnum):
+    CHECK = "fraud:check"
+    CHECKED = "fraud:checked"
+    TIP_ZH = "fraud:tip_zh"
+    TIP_EN = "fraud:tip_en"
+    TIP_PICTURE = "fraud:tip_picture"
+    TIP_EDIT = "fraud:tip_edit"
+
+
+def _b(context: CustomContext, key: str, action: str, *args: object) -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        context.label(key), callback_data=callbacks.encode(FEATURE, action, *args)
+    )
+
+
+async def check_command(update: Update, context: CustomContext) -> None:
+    """/check [text]: look a suspicious message over; anyone may, registered or not."""
+    chat = update.effective_chat
+    if chat is None or chat.type != ChatType.PRIVATE:
+        await context.reply(update, "check.in_private")
+        return
+    if context.args:
+        await _answer(update, context, " ".join(context.args))
+        return
+    await conversation.save(update, context, Flow.CHECK, FraudState.CHECK, {})
+    await context.reply(update, "check.ask")
+
+
+async def forwarded(update: Update, context: CustomContext) -> None:
+    """A message forwarded to the bot in private is a scam check, from anyone."""
+    message = update.effective_message
+    assert message is not None
+    text = message.text or message.caption
+    if not text:
+        await context.reply(update, "check.nothing_to_check")
+        return
+    await _answer(update, context, text)
+
+
+async def on_message(update: Update, context: CustomContext, talk: Conversation) -> None:
+    """The text to check (after /check), or a tip being written."""
+    message = update.effective_message
+    person = context.person
+    assert message is not None
+    state = FraudState(talk.state)
+    text = message.text or message.caption
+    if state in (FraudState.CHECK, FraudState.CHECKED):
+        if not text:
+            await context.reply(update, "check.nothing_to_check")
+            return
+        await _answer(update, context, text)
+        return
+    assert person is not None
+    fraud = context.services.fraud
+    if state is FraudState.TIP_PICTURE:
+        picture = message.photo[-1].file_id if message.photo else None
+        if picture is None:
+            await context.reply(update, "tips.picture_expected")
+            return
+        await _save_tip(update, context, person, talk, picture)
+        return
+    if not text:
+        await context.reply(update, "tips.as_text")
+        return
+    try:
+        if state is FraudState.TIP_ZH:
+            await conversation.save(
+                update, context, Flow.CHECK, FraudState.TIP_EN, {"zh": text.strip()}
+            )
+            await context.reply(update, "tips.ask_en")
+        elif state is FraudState.TIP_EN:
+            en = clean_tip(text)
+            await conversation.save(
+                update, context, Flow.CHECK, FraudState.TIP_PICTURE, {**talk.data, "en": en}
+            )
+            await context.reply(
+                update,
+                "tips.ask_picture",
+                reply_markup=InlineKeyboardMarkup([[_b(context, "tips.btn_no_picture", "nopic")]]),
+            )
+        elif state is FraudState.TIP_EDIT:
+            await fraud.edit_tip(person, int(talk.data["tip"]), str(talk.data["locale"]), text)
+            await conversation.end(update, context)
+            await context.reply(update, "tips.saved")
+    except DomainError as error:
+        if error.code == "not_allowed":
+            raise
+        await context.reply(update, error.message_key, **error.params)
+
+
+async def _answer(update: Update, context: CustomContext, text: str) -> None:
+    """The likely scam type and its tip, never certainty; members may file a report."""
+    user = update.effective_user
+    assert user is not None
+    fraud = context.services.fraud
+    found = fraud.matcher.match(text)
+    await fraud.record_check(user.id, context.person, found)
+    person = context.person
+    markup = None
+    if person is not None and person.role in (Role.MEMBER, Role.PARTNER) and person.active:
+        await conversation.save(
+            update, context, Flow.CHECK, FraudState.CHECKED, {"text": text[:1900]}
+        )
+        markup = InlineKeyboardMarkup([[_b(context, "check.btn_report", "report")]])
+    else:
+        talk = await conversation.current(update, context)
+        if talk is not None and talk.flow is Flow.CHECK:
+            await conversation.end(update, context)
+    if found is None:
+        await context.reply(update, "check.no_pattern", reply_markup=markup)
+        return
+    tip = await fraud.repo.tip_by_key(found.tip_key)
+    body = await fraud.tip_text(tip, context.locale) if tip else ""
+    await context.reply(
+        update,
+        "check.likely",
+        kind=context.t(SCAM_NAME[found.scam_type]),
+        hits="、".join(found.hits[:5]),
+        tip=body,
+        reply_markup=markup,
+    )
+
+
+async def fraud_press(update: Update, context: CustomContext) -> None:
+    """The check's report button, the /tips buttons."""
+    query = update.callback_query
+    data = callbacks.decode(query.data if query else None)
+    if query is None or data is None:
+        await stale_button(update, context)
+        return
+    try:
+        await _dispatch(update, context, data)
+    except (ValueError, IndexError, KeyError):
+        await stale_button(update, context)
+    except DomainError as error:
+        await refuse(update, context, error.message_key, **error.params)
+
+
+async def _dispatch(update: Update, context: CustomContext, data: callbacks.Callback) -> None:
+    query = update.callback_query
+    chat = update.effective_chat
+    assert query is not None and chat is not None
+    person = context.person
+    if person is None:
+        raise DomainError("not_allowed")
+    fraud = context.services.fraud
+    action = data.action
+    if action == "report":
+        talk = await conversation.current(update, context)
+        if talk is None or talk.state != FraudState.CHECKED:
+            await stale_button(update, context)
+            return
+        await query.answer()
+        draft = ReportDraft(category=Category.FRAUD, description=str(talk.data["text"]))
+        await report_draft.begin_prefilled(update, context, draft)
+        return
+    if action in ("pause", "resume", "optin", "optout"):
+        if action in ("pause", "resume"):
+            await fraud.set_paused(person, chat.id, action == "pause")
+        else:
+            await fraud.set_opt_in(person, chat.id, action == "optin")
+        await query.answer()
+        text, markup = await _group_view(context, chat.id)
+        await show(query, text, markup)
+        return
+    if action == "page":
+        text, markup = await _library(context, person, data.int_arg(0))
+        await query.answer()
+        await show(query, text, markup)
+        return
+    if action == "tog":
+        await fraud.toggle_tip(person, data.int_arg(0))
+        text, markup = await _library(context, person, data.int_arg(1))
+        await query.answer()
+        await show(query, text, markup)
+        return
+    if action == "add":
+        _editor(person)
+        await conversation.save(update, context, Flow.CHECK, FraudState.TIP_ZH, {})
+        await query.answer()
+        await context.reply(update, "tips.ask_zh")
+        return
+    if action == "edit":
+        _editor(person)
+        await conversation.save(
+            update,
+            context,
+            Flow.CHECK,
+            FraudState.TIP_EDIT,
+            {"tip": data.int_arg(0), "locale": data.args[1]},
+        )
+        await query.answer()
+        await context.reply(update, "tips.ask_edit")
+        return
+    if action == "nopic":
+        talk = await conversation.current(update, context)
+        if talk is None or talk.state != FraudState.TIP_PICTURE:
+            await stale_button(update, context)
+            return
+        await query.answer()
+        await _save_tip(update, context, person, talk, None)
+        return
+    raise KeyError(action)
+
+
+def _editor(person: Person) -> None:
+    if person.role not in (Role.CHIEF, Role.OPERATOR) or not person.active:
+        raise DomainError("not_allowed")
+
+
+async def _save_tip(
+    update: Update, context: CustomContext, person: Person, talk: Conversation, picture: str | None
+) -> None:
+    await context.services.fraud.add_tip(
+        person, str(talk.data["zh"]), str(talk.data["en"]), picture
+    )
+    await conversation.end(update, context)
+    await context.reply(update, "tips.saved")
+
+
+async def tips_command(update: Update, context: CustomContext) -> None:
+    """/tips: in a group, pause or resume its weekly tip; in private, the library."""
+    chat = update.effective_chat
+    person = context.person
+    assert chat is not None
+    if chat.type != ChatType.PRIVATE:
+        group = context.group
+        if (
+            person is None
+            or group is None
+            or not group.registered
+            or not may_manage_group(person, group)
+        ):
+            await context.reply(update, "tips.not_allowed_group")
+            return
+        text, markup = await _group_view(context, chat.id)
+        await context.reply(update, "tips.wrap", body=text, reply_markup=markup)
+        return
+    if person is None or person.role not in (Role.CHIEF, Role.OPERATOR):
+        await refuse(update, context)
+        return
+    text, markup = await _library(context, person, 0)
+    await context.reply(update, "tips.wrap", body=text, reply_markup=markup)
+
+
+async def _group_view(context: CustomContext, chat_id: int) -> tuple[Html, InlineKeyboardMarkup]:
+    flags = await context.services.fraud.repo.group_flags(chat_id) or {}
+    group = await context.services.groups.get(chat_id)
+    paused = bool(flags.get("tips_paused"))
+    key = "tips.group_paused" if paused else "tips.group_active"
+    row = [
+        _b(
+            context,
+            "tips.btn_resume" if paused else "tips.btn_pause",
+            "resume" if paused else "pause",
+        )
+    ]
+    if group is not None and group.kind is not None and group.kind.value == "staff":
+        opted = bool(flags.get("tips_opt_in"))
+        row.append(
+            _b(
+                context,
+                "tips.btn_opt_out" if opted else "tips.btn_opt_in",
+                "optout" if opted else "optin",
+            )
+        )
+    return context.t(key), InlineKeyboardMarkup([row])
+
+
+async def _library(
+    context: CustomContext, person: Person, page: int
+) -> tuple[Html, InlineKeyboardMarkup]:
+    _editor(person)
+    tips = await context.services.fraud.repo.tips()
+    page = max(0, min(page, (len(tips) - 1) // PAGE if tips else 0))
+    shown = tips[page * PAGE : (page + 1) * PAGE]
+    lines = [context.t("tips.library_title", count=len(tips))]
+    rows = []
+    for tip in shown:
+        text = str(tip["zh_text"] if context.locale == "zh_CN" else tip["en_text"])
+        first = text.split("\n", 1)[0][:40]
+        mark = "✅" if tip["enabled"] else "⏸"
+        lines.append(context.t("tips.library_line", id=tip["id"], mark=mark, text=first))
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    f"{mark} #{tip['id']}",
+                    callback_data=callbacks.encode(FEATURE, "tog", tip["id"], page),
+                ),
+                InlineKeyboardButton(
+                    f"✏️ 中文 #{tip['id']}",
+                    callback_data=callbacks.encode(FEATURE, "edit", tip["id"], "zh_CN"),
+                ),
+                InlineKeyboardButton(
+                    f"✏️ EN #{tip['id']}",
+                    callback_data=callbacks.encode(FEATURE, "edit", tip["id"], "en"),
+                ),
+            ]
+        )
+    nav = []
+    if page > 0:
+        nav.append(_b(context, "report.btn_prev", "page", page - 1))
+    if (page + 1) * PAGE < len(tips):
+        nav.append(_b(context, "report.btn_next", "page", page + 1))
+    if nav:
+        rows.append(nav)
+    rows.append([_b(context, "tips.btn_add", "add")])
+    return Html("\n".join(lines)), InlineKeyboardMarkup(rows)
