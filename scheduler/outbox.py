@@ -83,10 +83,11 @@ class OutboxSender:
             return 5.0
         return min(5.0, max(0.05, (upcoming - self.clock.now()).total_seconds()))
 
-    async def pump(self) -> int:
-        """Start sending every item that is due now (as far as the in-flight limit allows)."""
+    async def pump(self, limit: int | None = None) -> int:
+        """Start sending every item that is due now (as far as the in-flight limit allows);
+        `limit` stops after that many (tests interrupt a broadcast halfway with it)."""
         started = 0
-        while True:
+        while limit is None or started < limit:
             await self._slots.acquire()
             item = await self._claim_next()
             if item is None:
@@ -97,6 +98,7 @@ class OutboxSender:
             task = asyncio.create_task(self._deliver(item), name=f"outbox:{item.id}")
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+        return started
 
     async def drain(self) -> None:
         """Send until nothing more is due (tests and shutdown)."""

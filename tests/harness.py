@@ -56,14 +56,15 @@ class Harness:
         await self.app.post_shutdown(self.app)
         await self.app.shutdown()
 
-    async def feed(self, payload: dict[str, Any]) -> list[Call]:
+    async def feed(self, payload: dict[str, Any], deliver: bool = True) -> list[Call]:
         """Receive one update as polling would (inbox, then processing), deliver what it put
         in the outbox; return the Bot API calls it caused."""
         before = len(self.tg.calls)
         update = Update.de_json(payload, self.app.bot)
         assert update is not None
         await self.app.receive(update)
-        await self.app.sender.drain()
+        if deliver:
+            await self.app.sender.drain()
         return self.tg.calls[before:]
 
     async def tick(self) -> list[Call]:
@@ -74,13 +75,20 @@ class Harness:
         await self.app.sender.drain()
         return self.tg.calls[before:]
 
-    async def send(self, user: User, body: str, chat: Chat | None = None) -> list[Call]:
-        return await self.feed(builders.text(user, body, chat))
+    async def send(
+        self, user: User, body: str, chat: Chat | None = None, deliver: bool = True
+    ) -> list[Call]:
+        return await self.feed(builders.text(user, body, chat), deliver)
 
     async def press(
-        self, user: User, data: str, chat: Chat | None = None, message_id: int = 1
+        self,
+        user: User,
+        data: str,
+        chat: Chat | None = None,
+        message_id: int = 1,
+        deliver: bool = True,
     ) -> list[Call]:
-        return await self.feed(builders.press(user, data, chat, message_id))
+        return await self.feed(builders.press(user, data, chat, message_id), deliver)
 
     async def press_label(self, user: User, label: str, chat: Chat | None = None) -> list[Call]:
         """Press the newest inline button in the chat whose label contains `label`."""
