@@ -17,7 +17,7 @@ from telegram.constants import ChatType
 
 from handlers import callbacks, conversation, report_draft
 from handlers.backup_notify import FEATURE, REASON, STEP, BackupNotifier
-from handlers.common import not_understood, refuse, show, stale_button
+from handlers.common import not_understood, press_handler, refuse, show, stale_button
 from handlers.context import CustomContext
 from handlers.conversation import Conversation, Flow
 from handlers.keyboards import button_rows, main_keyboard
@@ -165,25 +165,10 @@ async def create(
     return request
 
 
-async def backup_press(update: Update, context: CustomContext) -> None:
-    """Every backup button; each checks on the server who may press it."""
-    query = update.callback_query
-    person = context.person
-    data = callbacks.decode(query.data if query else None)
-    if query is None or person is None or data is None:
-        await stale_button(update, context)
-        return
-    try:
-        await _dispatch(update, context, person, data)
-    except (ValueError, IndexError, KeyError):
-        await stale_button(update, context)
-    except DomainError as error:
-        await refuse(update, context, error.message_key, **error.params)
-
-
 async def _dispatch(
     update: Update, context: CustomContext, person: Person, data: callbacks.Callback
 ) -> None:
+    """Every backup button; each checks on the server who may press it."""
     query = update.callback_query
     chat = update.effective_chat
     assert query is not None and chat is not None
@@ -489,3 +474,6 @@ async def _show_detail(update: Update, context: CustomContext, person: Person, t
             )
         )
     await context.reply(update, "backup.wrap", body=Html("\n".join(lines)))
+
+
+backup_press = press_handler(_dispatch)

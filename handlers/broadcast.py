@@ -11,7 +11,7 @@ from enum import StrEnum
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from handlers import callbacks, conversation
-from handlers.common import refuse, show, stale_button
+from handlers.common import press_handler, refuse, show, stale_button
 from handlers.context import CustomContext
 from handlers.conversation import Conversation, Flow
 from handlers.keyboards import button_rows
@@ -84,25 +84,10 @@ async def _ask_audience(
     )
 
 
-async def broadcast_press(update: Update, context: CustomContext) -> None:
-    """Buttons of the broadcast dialog."""
-    query = update.callback_query
-    person = context.person
-    data = callbacks.decode(query.data if query else None)
-    if query is None or person is None or data is None:
-        await stale_button(update, context)
-        return
-    try:
-        await _dispatch(update, context, person, data)
-    except (ValueError, IndexError, KeyError):
-        await stale_button(update, context)
-    except DomainError as error:
-        await refuse(update, context, error.message_key, **error.params)
-
-
 async def _dispatch(
     update: Update, context: CustomContext, person: Person, data: callbacks.Callback
 ) -> None:
+    """Buttons of the broadcast dialog."""
     query = update.callback_query
     assert query is not None
     if data.action == "st":
@@ -372,3 +357,6 @@ async def _send(
             "broadcast.held",
             until=hold.astimezone(services.settings.zone).strftime("%H:%M"),
         )
+
+
+broadcast_press = press_handler(_dispatch)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import html
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
@@ -14,6 +16,8 @@ from handlers.context import CustomContext
 from handlers.keyboards import language_keyboard, main_keyboard
 from handlers.menu import PRIVATE_COMMANDS, publish_person_commands
 from locales import LOCALES, N_, NATIVE_NAMES
+from models.errors import DomainError
+from models.org import Person
 
 PRIVATE_COMMAND_NAMES = frozenset(name for name, _, _ in PRIVATE_COMMANDS)
 
@@ -115,6 +119,33 @@ async def stale_button(update: Update, context: CustomContext) -> None:
     if isinstance(message, Message) and isinstance(message.reply_markup, InlineKeyboardMarkup):
         with contextlib.suppress(BadRequest):
             await query.edit_message_reply_markup(None)
+
+
+Dispatch = Callable[[Update, CustomContext, Person, callbacks.Callback], Awaitable[None]]
+
+
+def press_handler(
+    dispatch: Dispatch,
+) -> Callable[[Update, CustomContext], Coroutine[Any, Any, None]]:
+    """A feature's button handler: decode the data, require a known person, dispatch; junk
+    or stale data gets "no longer valid", a rule's refusal its own clear answer."""
+
+    async def handle(update: Update, context: CustomContext) -> None:
+        query = update.callback_query
+        person = context.person
+        data = callbacks.decode(query.data if query else None)
+        if query is None or person is None or data is None:
+            await stale_button(update, context)
+            return
+        try:
+            await dispatch(update, context, person, data)
+        except (ValueError, IndexError, KeyError):
+            await stale_button(update, context)
+        except DomainError as error:
+            await refuse(update, context, error.message_key, **error.params)
+
+    handle.__doc__ = dispatch.__doc__
+    return handle
 
 
 async def show(

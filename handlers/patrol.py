@@ -16,7 +16,7 @@ from telegram import (
 )
 
 from handlers import callbacks, conversation, report_draft
-from handlers.common import refuse, show, stale_button
+from handlers.common import press_handler, refuse, show, stale_button
 from handlers.context import CustomContext
 from handlers.conversation import Conversation, Flow
 from handlers.keyboards import button_rows, main_keyboard
@@ -330,25 +330,10 @@ async def _save_leave(
         await after_change(_jobs(context), change.old, change.new)
 
 
-async def patrol_press(update: Update, context: CustomContext) -> None:
-    """Every patrol button."""
-    query = update.callback_query
-    person = context.person
-    data = callbacks.decode(query.data if query else None)
-    if query is None or person is None or data is None:
-        await stale_button(update, context)
-        return
-    try:
-        await _dispatch(update, context, person, data)
-    except (ValueError, IndexError, KeyError):
-        await stale_button(update, context)
-    except DomainError as error:
-        await refuse(update, context, error.message_key, **error.params)
-
-
 async def _dispatch(
     update: Update, context: CustomContext, person: Person, data: callbacks.Callback
 ) -> None:
+    """Every patrol button."""
     query = update.callback_query
     assert query is not None
     patrol = context.services.patrol
@@ -542,3 +527,6 @@ async def _dispatch(
                 await _jobs(context).schedule(a)  # the reminder goes to the new holder
         return
     raise KeyError(action)
+
+
+patrol_press = press_handler(_dispatch)

@@ -10,7 +10,7 @@ from enum import StrEnum
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from handlers import callbacks, conversation
-from handlers.common import refuse, show, stale_button
+from handlers.common import press_handler, refuse, show, stale_button
 from handlers.context import CustomContext
 from handlers.conversation import Conversation, Flow
 from handlers.keyboards import button_rows
@@ -102,25 +102,10 @@ async def _view(
     return Html("\n".join(lines)), InlineKeyboardMarkup(rows) if rows else None
 
 
-async def peaks_press(update: Update, context: CustomContext) -> None:
-    """Every /peaks button; rights checked again by the service."""
-    query = update.callback_query
-    person = context.person
-    data = callbacks.decode(query.data if query else None)
-    if query is None or person is None or data is None:
-        await stale_button(update, context)
-        return
-    try:
-        await _dispatch(update, context, person, data)
-    except (ValueError, IndexError, KeyError):
-        await stale_button(update, context)
-    except DomainError as error:
-        await refuse(update, context, error.message_key, **error.params)
-
-
 async def _dispatch(
     update: Update, context: CustomContext, person: Person, data: callbacks.Callback
 ) -> None:
+    """Every /peaks button; rights checked again by the service."""
     query = update.callback_query
     assert query is not None
     peaks = context.services.peaks
@@ -314,3 +299,6 @@ async def on_message(update: Update, context: CustomContext, talk: Conversation)
         if error.code == "not_allowed":
             raise
         await context.reply(update, error.message_key, **error.params)
+
+
+peaks_press = press_handler(_dispatch)

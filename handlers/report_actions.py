@@ -11,7 +11,7 @@ from telegram.constants import ChatType
 
 from handlers import callbacks, conversation
 from handlers import report_views as views
-from handlers.common import refuse, show, stale_button
+from handlers.common import press_handler, refuse, show, stale_button
 from handlers.context import CustomContext
 from handlers.conversation import Conversation, Flow
 from handlers.keyboards import button_rows
@@ -66,25 +66,10 @@ def _b(context: CustomContext, key: str, action: str, *args: object) -> InlineKe
     )
 
 
-async def report_press(update: Update, context: CustomContext) -> None:
-    """Every button on a submitted report (`rp:action:report[:arg]`)."""
-    query = update.callback_query
-    person = context.person
-    data = callbacks.decode(query.data if query else None)
-    if query is None or person is None or data is None:
-        await stale_button(update, context)
-        return
-    try:
-        await _dispatch(update, context, person, data)
-    except (ValueError, IndexError, KeyError):
-        await stale_button(update, context)
-    except DomainError as error:
-        await refuse(update, context, error.message_key, **error.params)
-
-
 async def _dispatch(
     update: Update, context: CustomContext, person: Person, data: callbacks.Callback
 ) -> None:
+    """Every button on a submitted report (`rp:action:report[:arg]`)."""
     query = update.callback_query
     chat = update.effective_chat
     assert query is not None and chat is not None
@@ -463,3 +448,6 @@ async def _list_view(
             [_b(context, FILTERS[name], "list", name, 0) for name in filters if name != which]
         )
     return Html("\n".join(lines)), InlineKeyboardMarkup(rows) if rows else None
+
+
+report_press = press_handler(_dispatch)
