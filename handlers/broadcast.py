@@ -163,7 +163,12 @@ async def _to_text(
     query = update.callback_query
     if query is not None:
         await query.answer()
-    await context.reply(update, "broadcast.ask_text", limit=TELEGRAM_LIMIT)
+    await context.reply(
+        update,
+        "broadcast.ask_text",
+        limit=TELEGRAM_LIMIT,
+        language=NATIVE_NAMES.get(context.locale, context.locale),
+    )
 
 
 async def _to_picture(

@@ -15,6 +15,7 @@ from locales import Html, Translator
 from models.org import Group, Person
 from models.services import Services
 from scheduler.jobs import TimerJobs
+from scheduler.limits import PriorityRateLimiter
 from scheduler.outbox import OutboxSender
 
 if TYPE_CHECKING:
@@ -113,8 +114,11 @@ class PatrolApplication(Application[Any, Any, Any, Any, Any, Any]):
         await self.run_periodic()
 
     async def stop(self) -> None:
+        limiter = self.bot.rate_limiter
+        if isinstance(limiter, PriorityRateLimiter):
+            limiter.stopping = True  # finish the update in hand quickly
         await super().stop()
-        await self.sender.stop()
+        await self.sender.stop(grace=2.0)
 
 
 class CustomContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

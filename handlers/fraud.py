@@ -36,7 +36,6 @@ SCAM_NAME = {
 
 class FraudState(StrEnum):
     CHECK = "fraud:check"
-    CHECKED = "fraud:checked"
     TIP_ZH = "fraud:tip_zh"
     TIP_EN = "fraud:tip_en"
     TIP_PICTURE = "fraud:tip_picture"
@@ -80,7 +79,7 @@ async def on_message(update: Update, context: CustomContext, talk: Conversation)
     assert message is not None
     state = FraudState(talk.state)
     text = message.text or message.caption
-    if state in (FraudState.CHECK, FraudState.CHECKED):
+    if state is FraudState.CHECK:
         if not text:
             await context.reply(update, "check.nothing_to_check")
             return
@@ -125,23 +124,23 @@ async def on_message(update: Update, context: CustomContext, talk: Conversation)
 
 
 async def _answer(update: Update, context: CustomContext, text: str) -> None:
-    """The likely scam type and its tip, never certainty; members may file a report."""
+    """The likely scam type and its tip, never certainty; members may file a report. The
+    check is a row, so the report button works without disturbing any open conversation."""
     user = update.effective_user
     assert user is not None
     fraud = context.services.fraud
     found = fraud.matcher.match(text)
-    await fraud.record_check(user.id, context.person, found)
     person = context.person
-    markup = None
-    if person is not None and person.role in (Role.MEMBER, Role.PARTNER) and person.active:
-        await conversation.save(
-            update, context, Flow.CHECK, FraudState.CHECKED, {"text": text[:1900]}
-        )
-        markup = InlineKeyboardMarkup([[_b(context, "check.btn_report", "report")]])
-    else:
-        talk = await conversation.current(update, context)
-        if talk is not None and talk.flow is Flow.CHECK:
-            await conversation.end(update, context)
+    may_file = person is not None and person.role in (Role.MEMBER, Role.PARTNER) and person.active
+    check_id = await fraud.record_check(user.id, person, found, text[:1900] if may_file else None)
+    talk = await conversation.current(update, context)
+    if talk is not None and talk.flow is Flow.CHECK:
+        await conversation.end(update, context)
+    markup = (
+        InlineKeyboardMarkup([[_b(context, "check.btn_report", "report", check_id)]])
+        if may_file
+        else None
+    )
     if found is None:
         await context.reply(update, "check.no_pattern", reply_markup=markup)
         return
@@ -182,12 +181,15 @@ async def _dispatch(update: Update, context: CustomContext, data: callbacks.Call
     fraud = context.services.fraud
     action = data.action
     if action == "report":
-        talk = await conversation.current(update, context)
-        if talk is None or talk.state != FraudState.CHECKED:
+        text = await fraud.repo.check_text(data.int_arg(0), person.tg_user_id)
+        if text is None:
             await stale_button(update, context)
             return
+        talk = await conversation.current(update, context)
+        if talk is not None and talk.flow in (Flow.REPORT, Flow.BACKUP):
+            raise DomainError("finish_draft_first")
         await query.answer()
-        draft = ReportDraft(category=Category.FRAUD, description=str(talk.data["text"]))
+        draft = ReportDraft(category=Category.FRAUD, description=text)
         await report_draft.begin_prefilled(update, context, draft)
         return
     if action in ("pause", "resume", "optin", "optout"):

@@ -16,12 +16,14 @@ if TYPE_CHECKING:
     from handlers.context import PatrolApplication
 
 TIP = "weekly_tip"
+CAPTION_LIMIT = 1024
 
 
 class FraudJobs:
     def __init__(self, app: PatrolApplication) -> None:
         self.app = app
         self.services = app.services
+        self._shown: dict[int, tuple[int, int, int]] = {}  # broadcast -> last counts shown
 
     async def ensure_weeks(self) -> None:
         """This week's tip row for every station (due on its tip day and time)."""
@@ -59,10 +61,16 @@ class FraudJobs:
             locale = group["locale"] or self.services.settings.default_locale
             body = html.escape(await fraud.tip_text(tip, locale), quote=False)
             text = self.app.translator.text(locale, "tips.weekly_header") + "\n" + body
-            if tip["picture"]:
+            if tip["picture"] and len(text) <= CAPTION_LIMIT:
                 outbox_id = await self.services.outbox.send_photo(
                     chat_id, str(tip["picture"]), text, ref=f"tip:{week}"
                 )
+            elif tip["picture"]:
+                # a caption holds 1,024 characters: the picture, then the tip as a message
+                await self.services.outbox.send_photo(
+                    chat_id, str(tip["picture"]), ref=f"tip:{week}"
+                )
+                outbox_id = await self.services.outbox.send(chat_id, text, ref=f"tip:{week}")
             else:
                 outbox_id = await self.services.outbox.send(chat_id, text, ref=f"tip:{week}")
             await fraud.repo.record_tip(
@@ -85,6 +93,9 @@ class FraudJobs:
         t = self.app.translator.text
         progress_id = broadcast["progress_outbox_id"]
         if left:
+            if self._shown.get(int(broadcast["id"])) == (sent, failed, left):
+                return  # nothing moved (e.g. held in quiet hours): no edit
+            self._shown[int(broadcast["id"])] = (sent, failed, left)
             seconds = max(1, round(left / 25))  # the bulk lane's share of Telegram's limit
             text = t(
                 locale,

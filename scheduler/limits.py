@@ -92,6 +92,9 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
 
     def __init__(self, max_retries: int = 3) -> None:
         self.max_retries = max_retries
+        # set while the bot stops: the update in hand must finish within the stop deadline,
+        # so sends no longer wait for their share (a 429 is still honoured by the outbox)
+        self.stopping = False
         self.overall = TokenBucket(OVERALL_RATE, OVERALL_RATE)
         self.bulk = TokenBucket(BULK_RATE, BULK_RATE)
         self.chats: dict[int, TokenBucket] = {}
@@ -132,7 +135,7 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
         if rate_limit_args and "retries" in rate_limit_args:
             retries = int(rate_limit_args["retries"])
         for attempt in range(retries + 1):
-            if chat_id is not None:
+            if chat_id is not None and not self.stopping:
                 buckets = [self.overall, self._chat_bucket(chat_id)]
                 if bulk:
                     buckets.append(self.bulk)

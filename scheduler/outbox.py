@@ -11,12 +11,21 @@ from typing import Any
 
 import httpx
 from telegram import Message
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import ExtBot
 
 from models.clock import Clock, to_db
 from models.services.outbox import Outbox
 from models.store.db import Database
+from models.store.misc_repo import GroupRepository
 from models.store.rails_repo import OutboxItem
 from scheduler.limits import retry_seconds
 
@@ -140,6 +149,10 @@ class OutboxSender:
             # A transport error may strike after Telegram got the message: outcome unknown.
             unknown = isinstance(exc.__cause__, httpx.HTTPError)
             await self._retry(item, f"network: {exc.message}", duplicate=unknown)
+        except ChatMigrated as exc:
+            # a group became a supergroup: everything queued for it follows the new id
+            await self._migrated(item.chat_id, exc.new_chat_id)
+            await self._retry(item, "chat migrated", delay=timedelta(0))
         except TelegramError as exc:
             await self._retry(item, f"telegram: {exc.message}", duplicate=False)
         except Exception:
@@ -228,6 +241,11 @@ class OutboxSender:
             handler = self.outbox.failure_handlers.get((item.ref or "").split(":", 1)[0])
             if handler is not None:
                 await handler(item, error)
+
+    async def _migrated(self, old_chat_id: int, new_chat_id: int) -> None:
+        async with self.db.write():
+            await GroupRepository(self.db).migrate(old_chat_id, new_chat_id, self.clock.now())
+            await self.repo.move_chat(old_chat_id, new_chat_id)
 
     async def _mark_unreachable(self, chat_id: int) -> None:
         now = to_db(self.clock.now())

@@ -177,13 +177,14 @@ class FraudService:
         return found
 
     async def record_check(
-        self, tg_user_id: int, person: Person | None, found: ScamMatch | None
-    ) -> None:
+        self, tg_user_id: int, person: Person | None, found: ScamMatch | None, text: str | None
+    ) -> int:
         async with self.db.write():
-            await self.repo.record_check(
+            return await self.repo.record_check(
                 tg_user_id,
                 person.id if person else None,
                 found.scam_type if found else None,
+                text,
                 self.clock.now(),
             )
 

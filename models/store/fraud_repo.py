@@ -155,9 +155,22 @@ class FraudRepository:
 
     # scam checks
     async def record_check(
-        self, tg_user_id: int, person_id: int | None, scam_type: str | None, at: datetime
-    ) -> None:
-        await self.db.execute(
-            "INSERT INTO scam_checks (tg_user_id, person_id, scam_type, at) VALUES (?, ?, ?, ?)",
-            (tg_user_id, person_id, scam_type, to_db(at)),
+        self,
+        tg_user_id: int,
+        person_id: int | None,
+        scam_type: str | None,
+        text: str | None,
+        at: datetime,
+    ) -> int:
+        """A check, with the text when a member may file it as a report afterwards."""
+        return await self.db.execute(
+            "INSERT INTO scam_checks (tg_user_id, person_id, scam_type, text, at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (tg_user_id, person_id, scam_type, text, to_db(at)),
         )
+
+    async def check_text(self, check_id: int, tg_user_id: int) -> str | None:
+        row = await self.db.fetch_one(
+            "SELECT text FROM scam_checks WHERE id = ? AND tg_user_id = ?", (check_id, tg_user_id)
+        )
+        return str(row["text"]) if row and row["text"] else None

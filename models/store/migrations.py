@@ -422,6 +422,10 @@ CREATE TABLE scam_checks (
 )
 """
 
+V8_CHECK_TEXT = """
+ALTER TABLE scam_checks ADD COLUMN text TEXT
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     V1_ORGANISATION,
     V2_RAILS,
@@ -430,4 +434,5 @@ MIGRATIONS: tuple[str, ...] = (
     V5_PATROL,
     V6_PEAKS,
     V7_FRAUD,
+    V8_CHECK_TEXT,
 )

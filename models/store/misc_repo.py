@@ -166,6 +166,13 @@ class GroupRepository:
                     new_chat_id,
                 ),
             )
+            await self.db.execute(
+                "UPDATE chat_groups SET tips_paused = (SELECT tips_paused FROM chat_groups"
+                " WHERE chat_id = ?), tips_opt_in = (SELECT tips_opt_in FROM chat_groups"
+                " WHERE chat_id = ?) WHERE chat_id = ?",
+                (old_chat_id, old_chat_id, new_chat_id),
+            )
+            await self._move_history(old_chat_id, new_chat_id)
             await self.db.execute("DELETE FROM chat_groups WHERE chat_id = ?", (old_chat_id,))
             return True
         changed = await self.db.execute_count(
@@ -173,7 +180,15 @@ class GroupRepository:
             " WHERE chat_id = ?",
             (new_chat_id, to_db(at), old_chat_id),
         )
+        await self._move_history(old_chat_id, new_chat_id)
         return changed > 0
+
+    async def _move_history(self, old_chat_id: int, new_chat_id: int) -> None:
+        """The weekly-tip history follows the group, so its rotation goes on."""
+        await self.db.execute(
+            "UPDATE OR IGNORE group_tips SET chat_id = ? WHERE chat_id = ?",
+            (new_chat_id, old_chat_id),
+        )
 
 
 class AuditRepository:

@@ -155,6 +155,12 @@ class OutboxRepository:
             "UPDATE outbox SET status = 'failed', error = ? WHERE id = ?", (error, item_id)
         )
 
+    async def move_chat(self, old_chat_id: int, new_chat_id: int) -> None:
+        await self.db.execute(
+            "UPDATE outbox SET chat_id = ? WHERE chat_id = ? AND status IN ('pending', 'sending')",
+            (new_chat_id, old_chat_id),
+        )
+
     async def recover_in_flight(self) -> int:
         """After a crash, sends in flight have an unknown outcome: send again, flagged."""
         return await self.db.execute_count(
