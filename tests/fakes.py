@@ -56,6 +56,7 @@ class FakeTelegram(BaseRequest):
     fail_methods: dict[str, int] = field(default_factory=dict)
     retry_after: dict[str, int] = field(default_factory=dict)
     timeouts: dict[str, int] = field(default_factory=dict)
+    migrated: dict[int, int] = field(default_factory=dict)  # old chat id -> supergroup id
     _next_message_id: int = 100
     _date: int = 1_790_000_000
 
@@ -104,6 +105,15 @@ class FakeTelegram(BaseRequest):
             self.timeouts[api_method] -= 1
             call.result = self._answer(api_method, params)
             raise TimedOut("fake timeout")
+        if chat_id is not None and int(chat_id) in self.migrated:
+            return 400, json.dumps(
+                {
+                    "ok": False,
+                    "error_code": 400,
+                    "description": "Bad Request: group chat was upgraded to a supergroup chat",
+                    "parameters": {"migrate_to_chat_id": self.migrated[int(chat_id)]},
+                }
+            ).encode()
         if chat_id is not None and int(chat_id) in self.blocked:
             return 403, json.dumps(
                 {
