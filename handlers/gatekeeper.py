@@ -80,6 +80,7 @@ async def _private(update: Update, context: CustomContext, person: Person | None
     if (
         talk is not None
         and talk.flow in (Flow.ONBOARDING, Flow.CHECK)
+        and query is None  # their messages only; their buttons are the public ones above
         and command in (None, "cancel")
     ):
         return
