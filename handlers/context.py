@@ -118,7 +118,10 @@ class PatrolApplication(Application[Any, Any, Any, Any, Any, Any]):
         if isinstance(limiter, PriorityRateLimiter):
             limiter.stopping = True  # finish the update in hand quickly
         await super().stop()
-        await self.sender.stop(grace=2.0)
+        try:
+            await self.sender.stop(grace=2.0)
+        except Exception:  # never keep the process from closing the database and exiting
+            log.exception("the outbox sender did not stop cleanly")
 
 
 class CustomContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

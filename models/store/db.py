@@ -97,11 +97,20 @@ class Database:
             return
         async with self._write_lock:
             self._writer = task
-            await self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                if self.conn.in_transaction:
+                    # a writer cancelled between BEGIN and its first await left it open
+                    log.warning("rolling back a transaction left open by a cancelled task")
+                    await self.conn.execute("ROLLBACK")
+                await self.conn.execute("BEGIN IMMEDIATE")
+            except BaseException:
+                self._writer = None
+                raise
             try:
                 yield self.conn
             except BaseException:
-                await self.conn.execute("ROLLBACK")
+                if self.conn.in_transaction:
+                    await self.conn.execute("ROLLBACK")
                 raise
             else:
                 await self.conn.execute("COMMIT")
