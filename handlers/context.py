@@ -39,6 +39,7 @@ class PatrolApplication(Application[Any, Any, Any, Any, Any, Any]):
         self.inbox = Inbox(services.db, services.clock)
         self.sender = OutboxSender(self.bot, services.db, services.clock, services.outbox)
         self.update_failed = False
+        self.stopping = False
         # Work the JobQueue runs every minute (and tests run with `tick`): e.g. making sure
         # tomorrow's patrol plan and publishing are rows.
         self.periodic: list[Callable[[], Awaitable[None]]] = []
@@ -91,16 +92,22 @@ class PatrolApplication(Application[Any, Any, Any, Any, Any, Any]):
         return len(pending)
 
     async def start(self) -> None:
+        """PTB's start, then the rails: overdue work, timer jobs, the outbox sender. A stop
+        signal can arrive while this runs; then nothing more is started."""
+        self.stopping = False
         await super().start()
-        if self.job_queue is not None:
+        if self.job_queue is not None and not self.stopping:
             await self.run_periodic()
+        if self.job_queue is not None and not self.stopping:
             armed = await TimerJobs(self.services.timers, self.job_queue).start()
             log.info("%d timer(s) re-armed", armed)
             self.job_queue.run_repeating(
                 self._periodic_job, interval=60, first=60, name="periodic"
             )
-        await self.sender.recover()
-        self.sender.start()
+        if not self.stopping:
+            await self.sender.recover()
+        if not self.stopping:  # checked again: the stop may have come during recover
+            self.sender.start()
 
     async def run_periodic(self) -> None:
         for task in self.periodic:
@@ -114,6 +121,7 @@ class PatrolApplication(Application[Any, Any, Any, Any, Any, Any]):
         await self.run_periodic()
 
     async def stop(self) -> None:
+        self.stopping = True
         limiter = self.bot.rate_limiter
         if isinstance(limiter, PriorityRateLimiter):
             limiter.stopping = True  # finish the update in hand quickly

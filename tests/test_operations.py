@@ -101,7 +101,16 @@ def test_sigterm_finishes_and_closes_the_database_cleanly(tmp_path: Path, api: F
     done = query(db_path, "SELECT done_at IS NOT NULL FROM inbox WHERE update_id = ?", (last,))
     if done != [(1,)]:
         bot.start()
-        api.wait_for(lambda: api.confirmed_offset > last, 30, "the kept update")
+        api.wait_for(
+            lambda: (
+                query(
+                    db_path, "SELECT done_at IS NOT NULL FROM inbox WHERE update_id = ?", (last,)
+                )
+                == [(1,)]
+            ),
+            60,
+            "the kept update processed",
+        )
         bot.terminate()
     assert query(db_path, "SELECT COUNT(*) FROM inbox WHERE done_at IS NULL") == [(0,)]
 
