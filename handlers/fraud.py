@@ -12,7 +12,7 @@ from handlers import callbacks, conversation, report_draft
 from handlers.common import refuse, show, stale_button
 from handlers.context import CustomContext
 from handlers.conversation import Conversation, Flow
-from locales import N_, Html
+from locales import N_, NATIVE_NAMES, Html
 from models.errors import DomainError
 from models.org import Person, Role
 from models.reports import Category, ReportDraft
@@ -326,11 +326,11 @@ async def _library(
                     callback_data=callbacks.encode(FEATURE, "tog", tip["id"], page),
                 ),
                 InlineKeyboardButton(
-                    f"✏️ 中文 #{tip['id']}",
+                    f"✏️ {NATIVE_NAMES['zh_CN']} #{tip['id']}",
                     callback_data=callbacks.encode(FEATURE, "edit", tip["id"], "zh_CN"),
                 ),
                 InlineKeyboardButton(
-                    f"✏️ EN #{tip['id']}",
+                    f"✏️ {NATIVE_NAMES['en']} #{tip['id']}",
                     callback_data=callbacks.encode(FEATURE, "edit", tip["id"], "en"),
                 ),
             ]

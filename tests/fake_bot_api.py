@@ -16,8 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
-BOT_ID = 7000000001
-BOT_USERNAME = "MulanPatrolBot"
+from tests.fakes import BOT_ID, BOT_ME
+
 SEND_METHODS = {
     "sendMessage",
     "sendPhoto",
@@ -255,15 +255,7 @@ class FakeBotAPI:
 
     def _result(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":
-            return {
-                "id": BOT_ID,
-                "is_bot": True,
-                "first_name": "木兰巡防",
-                "username": BOT_USERNAME,
-                "can_join_groups": True,
-                "can_read_all_group_messages": False,
-                "supports_inline_queries": False,
-            }
+            return dict(BOT_ME)
         if method == "setWebhook":
             self.webhook = params
             return True

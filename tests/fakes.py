@@ -11,6 +11,16 @@ from telegram.request import BaseRequest, RequestData
 
 BOT_ID = 7000000001
 BOT_USERNAME = "MulanPatrolBot"
+# what getMe answers, for both fakes (the request seam and the HTTP server)
+BOT_ME = {
+    "id": BOT_ID,
+    "is_bot": True,
+    "first_name": "木兰巡防",
+    "username": BOT_USERNAME,
+    "can_join_groups": True,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
 TOKEN = "7000000001:AAF4k3-t0k3n-f0r-t3sts-0nly-xxxxxxxx"
 
 
@@ -127,15 +137,7 @@ class FakeTelegram(BaseRequest):
 
     def _answer(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":
-            return {
-                "id": BOT_ID,
-                "is_bot": True,
-                "first_name": "木兰巡防",
-                "username": BOT_USERNAME,
-                "can_join_groups": True,
-                "can_read_all_group_messages": False,
-                "supports_inline_queries": False,
-            }
+            return dict(BOT_ME)
         if method == "getUpdates":
             return []
         if method in (
