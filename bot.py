@@ -44,6 +44,7 @@ from handlers import (
     report_draft,
     roster,
     station_settings,
+    stats,
 )
 from handlers.callbacks import pattern
 from handlers.context import CustomContext, PatrolApplication
@@ -128,6 +129,7 @@ def _register_handlers(app: PatrolApplication, translator: Translator) -> None:
             Flow.PEAKS: peaks.on_message,
             Flow.CHECK: fraud.on_message,
             Flow.BROADCAST: broadcast.on_message,
+            Flow.STATS: stats.on_message,
         },
         fallback=backup.private_fallback,
     )
@@ -169,6 +171,8 @@ def _register_handlers(app: PatrolApplication, translator: Translator) -> None:
         CommandHandler("check", fraud.check_command),
         CommandHandler("tips", fraud.tips_command),
         CommandHandler("broadcast", broadcast.broadcast_command, filters=private),
+        CommandHandler("stats", stats.stats_command, filters=private),
+        CommandHandler("export", stats.export_command, filters=private),
         CallbackQueryHandler(onboarding.language_chosen, pattern=pattern(onboarding.FEATURE)),
         CallbackQueryHandler(common.language_chosen, pattern=pattern("lang")),
         CallbackQueryHandler(invite.invite_step, pattern=pattern(invite.FEATURE)),
@@ -185,6 +189,7 @@ def _register_handlers(app: PatrolApplication, translator: Translator) -> None:
         CallbackQueryHandler(peaks.peaks_press, pattern=pattern(peaks.FEATURE)),
         CallbackQueryHandler(fraud.fraud_press, pattern=pattern(fraud.FEATURE)),
         CallbackQueryHandler(broadcast.broadcast_press, pattern=pattern(broadcast.FEATURE)),
+        CallbackQueryHandler(stats.on_press, pattern=pattern(stats.FEATURE)),
         CallbackQueryHandler(common.stale_button),
         MessageHandler(filters.COMMAND, common.unknown_command),
         MessageHandler(filters.UpdateType.EDITED_MESSAGE & filters.LOCATION, backup.live_location),

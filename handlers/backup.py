@@ -33,7 +33,7 @@ from models.errors import DomainError
 from models.org import Person, Role
 from scheduler.escalation import Escalation
 
-_STATUS = {
+STATUS = {
     BackupStatus.OPEN: N_("backup.status.open"),
     BackupStatus.CLAIMED: N_("backup.status.claimed"),
     BackupStatus.ARRIVED: N_("backup.status.arrived"),
@@ -453,7 +453,7 @@ async def _show_detail(update: Update, context: CustomContext, person: Person, t
             "backup.detail_title",
             id=request.id,
             reason=context.t(REASON[request.reason]),
-            status=context.t(_STATUS[request.status]),
+            status=context.t(STATUS[request.status]),
         )
     ]
     for event in events:

@@ -19,6 +19,7 @@ from scheduler.limits import PriorityRateLimiter
 from scheduler.outbox import OutboxSender
 
 if TYPE_CHECKING:
+    from handlers.stats_views import StatsViews
     from scheduler.escalation import Escalation
     from scheduler.fraud import FraudJobs
     from scheduler.patrol import PatrolJobs
@@ -46,6 +47,7 @@ class PatrolApplication(Application[Any, Any, Any, Any, Any, Any]):
         self.patrol_jobs: PatrolJobs | None = None
         self.peak_jobs: PeakJobs | None = None
         self.fraud_jobs: FraudJobs | None = None
+        self.stats_views: StatsViews | None = None
         self.escalation: Escalation | None = None  # set when the timer kinds are registered
         queue = self.update_queue
         if isinstance(queue, DurableUpdateQueue):

@@ -29,6 +29,7 @@ class Flow(StrEnum):
     PEAKS = "peaks"
     CHECK = "check"
     BROADCAST = "broadcast"
+    STATS = "stats"
 
 
 @dataclass

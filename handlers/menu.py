@@ -44,6 +44,8 @@ PRIVATE_COMMANDS: tuple[tuple[str, str, frozenset[Role]], ...] = (
     ("peaks", N_("cmd.peaks"), _STAFF),
     ("check", N_("cmd.check"), _ALL),
     ("tips", N_("cmd.tips"), _MANAGERS),
+    ("stats", N_("cmd.stats"), _STAFF),
+    ("export", N_("cmd.export"), _STAFF),
     ("broadcast", N_("cmd.broadcast"), _INVITERS),
     ("invite", N_("cmd.invite"), _INVITERS),
     ("roster", N_("cmd.roster"), _STAFF),

@@ -9,9 +9,12 @@ from __future__ import annotations
 import html
 import string
 from collections.abc import Iterable, Mapping
+from datetime import date
 from pathlib import Path
 
+from babel.dates import format_skeleton
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 
 LOCALES: tuple[str, ...] = ("zh_CN", "en")
 NATIVE_NAMES: Mapping[str, str] = {"zh_CN": "中文", "en": "English"}
@@ -84,6 +87,15 @@ class Translator:
     def all_labels(self, key: str) -> set[str]:
         """Every locale's text for `key`: how reply-keyboard presses are recognised."""
         return {self.plain(locale, key) for locale in LOCALES}
+
+    def day(self, locale: str, day: date, with_year: bool = False) -> str:
+        """A date as people write it: `11月23日` / `Nov 23` (with the year if asked)."""
+        return str(format_skeleton("yMMMd" if with_year else "MMMd", day, locale=locale))
+
+    def number(self, locale: str, value: float, decimals: int = 0) -> str:
+        """A number with the locale's grouping, and up to `decimals` decimals."""
+        pattern = "#,##0" + ("." + "#" * decimals if decimals else "")
+        return str(format_decimal(round(value, decimals), format=pattern, locale=locale))
 
     def keys(self) -> Iterable[str]:
         return self.catalogs[self.default].keys()

@@ -63,8 +63,11 @@ class CheckIn(BaseModel):
     note: str | None = None
 
 
-_DAY = re.compile(r"^(?:(\d{4})[-/.年])?(\d{1,2})[-/.月](\d{1,2})日?$")
-_RANGE = re.compile(r"\s*(?:\.\.|—|–|~|～|至|到|-\s|\s-|\s+to\s+)\s*")
+# a day (`2026-12-05`, `12-05`, `12月5日`) and what separates two days of a range
+DAY_PATTERN = r"^(?:(\d{4})[-/.年])?(\d{1,2})[-/.月](\d{1,2})日?$"
+RANGE_SEPARATOR = r"\s*(?:\.\.|—|–|~|～|至|到|-\s|\s-|\s+to\s+)\s*"
+_DAY = re.compile(DAY_PATTERN)
+_RANGE = re.compile(RANGE_SEPARATOR)
 
 
 def parse_day(text: str, today: date) -> date:

@@ -307,6 +307,13 @@ SETTINGS += (
         hint="setting.hint.time",
         default=lambda s: time(10, 0),
     ),
+    SettingSpec(
+        "report_time",
+        SettingType.TIME,
+        label="setting.report_time",
+        hint="setting.hint.time",
+        default=lambda s: time(8, 0),
+    ),
 )
 
 SETTINGS_BY_KEY: dict[str, SettingSpec] = {spec.key: spec for spec in SETTINGS}

@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from telegram import Message
+from telegram import InputFile, Message
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -194,6 +194,16 @@ class OutboxSender:
                 payload["message_id"],
                 rate_limit_args=limits,
             )
+        if "render" in payload:
+            upload = InputFile(await self._render(item), filename=payload["filename"])
+            caption = payload.get("caption")
+            if item.method == "sendPhoto":
+                return await self.bot.send_photo(
+                    item.chat_id, upload, caption=caption, rate_limit_args=limits
+                )
+            return await self.bot.send_document(
+                item.chat_id, upload, caption=caption, rate_limit_args=limits
+            )
         if item.method == "sendVoice":
             return await self.bot.send_voice(
                 item.chat_id, payload["voice"], rate_limit_args=limits
@@ -211,6 +221,19 @@ class OutboxSender:
             )
             return result
         raise BadRequest(f"unknown outbox method {item.method}")
+
+    async def _render(self, item: OutboxItem) -> bytes:
+        """Draw a generated file (a chart, a workbook) from the spec kept in the row: in a
+        worker thread, so neither the event loop nor the database waits for it. A spec that
+        cannot be drawn fails for good rather than being retried forever."""
+        renderer = self.outbox.renderers.get(str(item.payload["render"]))
+        if renderer is None:
+            raise BadRequest(f"unknown renderer {item.payload['render']}")
+        try:
+            return await asyncio.to_thread(renderer, item.payload["spec"])
+        except Exception as exc:
+            log.exception("outbox item %s could not be drawn", item.id)
+            raise BadRequest(f"could not draw the file: {exc}") from exc
 
     def _backoff(self, item: OutboxItem) -> timedelta:
         return min(MAX_BACKOFF, timedelta(seconds=2 ** min(item.attempts, 10)))

@@ -29,6 +29,8 @@ class Call:
     method: str
     params: dict[str, Any]
     result: Any = None
+    # uploaded files: field name -> (file name, content)
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
 
     @property
     def chat_id(self) -> int | None:
@@ -93,6 +95,9 @@ class FakeTelegram(BaseRequest):
         api_method = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
         call = Call(api_method, params)
+        if request_data and request_data.contains_files:
+            for name, value in request_data.multipart_data.items():
+                call.files[name] = (str(value[0]), bytes(value[1]))
         self.calls.append(call)
         if self.fail_methods.get(api_method):
             self.fail_methods[api_method] -= 1

@@ -17,6 +17,7 @@ from models.services.peaks import PeakService
 from models.services.people import PeopleService
 from models.services.reports import ReportService
 from models.services.station_settings import StationSettingsService
+from models.services.stats import StatsService
 from models.services.timers import Timers
 from models.store.db import Database
 from models.store.misc_repo import ConversationRepository
@@ -42,6 +43,7 @@ class Services:
     patrol: PatrolService
     peaks: PeakService
     fraud: FraudService
+    stats: StatsService
 
     @classmethod
     def create(cls, settings: Settings, db: Database, clock: Clock) -> Services:
@@ -68,4 +70,5 @@ class Services:
             fraud=FraudService(
                 db, clock, station_settings, settings.zone, settings.default_locale
             ),
+            stats=StatsService(db, clock, settings.zone),
         )

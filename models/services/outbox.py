@@ -12,6 +12,8 @@ from models.store.db import Database
 from models.store.rails_repo import OutboxItem, OutboxRepository
 
 FailureHandler = Callable[[OutboxItem, str], Awaitable[None]]
+# draws a file from the JSON-able spec kept in an outbox row (a chart PNG, a workbook)
+Renderer = Callable[[dict[str, Any]], bytes]
 
 
 class Outbox:
@@ -21,6 +23,8 @@ class Outbox:
         self.repo = OutboxRepository(db)
         # ref prefix ("backup", "report"...) -> what the feature does when a send fails for good
         self.failure_handlers: dict[str, FailureHandler] = {}
+        # name -> renderer, for files drawn when they are sent (see `send_file`)
+        self.renderers: dict[str, Renderer] = {}
 
     async def send(
         self,
@@ -65,6 +69,26 @@ class Outbox:
         if caption:
             payload["caption"] = caption
         return await self._add(chat_id, "sendPhoto", payload, urgent, ref, not_before)
+
+    async def send_file(
+        self,
+        chat_id: int,
+        renderer: str,
+        spec: dict[str, Any],
+        filename: str,
+        *,
+        caption: str | None = None,
+        as_photo: bool = False,
+        urgent: bool = False,
+        ref: str | None = None,
+    ) -> int:
+        """Queue a generated file: the row keeps the spec and the sender draws it, so the
+        file survives a restart and nobody waits for the drawing."""
+        payload: dict[str, Any] = {"render": renderer, "spec": spec, "filename": filename}
+        if caption:
+            payload["caption"] = caption
+        method = "sendPhoto" if as_photo else "sendDocument"
+        return await self._add(chat_id, method, payload, urgent, ref)
 
     async def send_voice(
         self, chat_id: int, voice: str, *, urgent: bool = False, ref: str | None = None

@@ -426,6 +426,25 @@ V8_CHECK_TEXT = """
 ALTER TABLE scam_checks ADD COLUMN text TEXT
 """
 
+V9_STATS = """
+CREATE TABLE five_zeros (
+    station_id INTEGER NOT NULL REFERENCES stations(id),
+    month TEXT NOT NULL,
+    item TEXT NOT NULL CHECK (item IN
+        ('criminal', 'disputes_upward', 'fraud', 'drug_growth', 'safety')),
+    count INTEGER NOT NULL CHECK (count >= 0),
+    note TEXT,
+    updated_by INTEGER REFERENCES people(id),
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (station_id, month, item)
+);
+CREATE INDEX reports_created ON reports(station_id, created_at);
+CREATE INDEX backup_created ON backup_requests(station_id, created_at);
+CREATE INDEX checkins_started ON checkins(started_at);
+CREATE INDEX assignments_by_day ON assignments(day, status);
+CREATE INDEX scam_checks_at ON scam_checks(at)
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     V1_ORGANISATION,
     V2_RAILS,
@@ -435,4 +454,5 @@ MIGRATIONS: tuple[str, ...] = (
     V6_PEAKS,
     V7_FRAUD,
     V8_CHECK_TEXT,
+    V9_STATS,
 )

@@ -1,0 +1,512 @@
+"""What statistics look like to a person: the text of a period's figures, the spec of its
+picture, the five-zeros lines and the export workbook, each in the reader's language; and
+queuing them (used by /stats, /export and the weekly and monthly reports)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from handlers.backup import STATUS as BACKUP_STATUS
+from handlers.backup_notify import REASON
+from handlers.report_views import CATEGORY, OUTCOME, STATUS
+from locales import N_, Html
+from models.backup import BackupReason, BackupStatus
+from models.clock import from_db
+from models.reports import Category, Outcome, ReportStatus
+from models.services.stats import ZeroEntry
+from models.stats import Figures, FiveZero
+from models.store.stats_repo import Scope
+
+if TYPE_CHECKING:
+    from handlers.context import PatrolApplication
+
+CHART, WORKBOOK = "chart", "workbook"
+WEEKLY_BUCKETS_AFTER = 62  # longer ranges are drawn by week, not by day
+
+ZERO_NAME = {
+    FiveZero.CRIMINAL: N_("zero.criminal"),
+    FiveZero.DISPUTES_UPWARD: N_("zero.disputes_upward"),
+    FiveZero.FRAUD: N_("zero.fraud"),
+    FiveZero.DRUG_GROWTH: N_("zero.drug_growth"),
+    FiveZero.SAFETY: N_("zero.safety"),
+}
+
+
+def render_chart(spec: dict[str, Any]) -> bytes:
+    from models import chart  # matplotlib loads only when a picture is first drawn
+
+    return chart.render(spec)
+
+
+def render_workbook(spec: dict[str, Any]) -> bytes:
+    from models import workbook
+
+    return workbook.render(spec)
+
+
+def _cell_time(moment: str | None, zone: Any) -> dict[str, str] | None:
+    """A stored UTC time as a local date-time cell of the workbook."""
+    if not moment:
+        return None
+    return {"dt": from_db(moment).astimezone(zone).replace(tzinfo=None).isoformat()}
+
+
+class StatsViews:
+    def __init__(self, app: PatrolApplication) -> None:
+        self.app = app
+        self.services = app.services
+        self.translator = app.translator
+
+    def t(self, locale: str, key: str, /, **params: object) -> Html:
+        return self.translator.text(locale, key, **params)
+
+    def plain(self, locale: str, key: str) -> str:
+        return self.translator.plain(locale, key)
+
+    def duration(self, locale: str, seconds: float | None) -> str:
+        """`8 分钟`, `2.5 小时`, `1.2 天`; a dash when there is nothing to measure."""
+        if seconds is None:
+            return self.plain(locale, "stats.none")
+        minutes = seconds / 60
+        number = self.translator.number
+        if minutes < 90:
+            return str(self.t(locale, "stats.minutes", n=number(locale, minutes, 1)))
+        if minutes < 36 * 60:
+            return str(self.t(locale, "stats.hours", n=number(locale, minutes / 60, 1)))
+        return str(self.t(locale, "stats.days", n=number(locale, minutes / 1440, 1)))
+
+    def days(self, locale: str, first: date, last: date) -> str:
+        day = self.translator.day
+        with_year = first.year != last.year or first.year != self.services.stats.today().year
+        if first == last:
+            return day(locale, first, with_year)
+        return str(
+            self.t(
+                locale,
+                "stats.range",
+                first=day(locale, first, with_year),
+                last=day(locale, last, with_year),
+            )
+        )
+
+    async def scope_title(self, locale: str, scope: Scope) -> str:
+        name = await self.services.stats.scope_name(scope)
+        return name if name is not None else self.plain(locale, "stats.county")
+
+    # the figures as text
+    def text(self, locale: str, title: str, figures: Figures) -> Html:
+        t = self.translator
+        n = t.number
+
+        def t_(key: str, **params: object) -> str:
+            return str(self.t(locale, key, **params))
+
+        lines = [
+            t_("stats.title", scope=title, days=self.days(locale, figures.first, figures.last)),
+            "",
+            t_("stats.reports", count=n(locale, figures.reports)),
+        ]
+        if figures.by_category:
+            ordered = sorted(figures.by_category.items(), key=lambda item: (-item[1], item[0]))
+            lines.append(
+                t_(
+                    "stats.by_category",
+                    items=" · ".join(
+                        f"{t.plain(locale, CATEGORY[Category(c)])} {n(locale, k)}"
+                        for c, k in ordered
+                    ),
+                )
+            )
+        if figures.by_status:
+            lines.append(
+                t_(
+                    "stats.by_status",
+                    items=" · ".join(
+                        f"{t.plain(locale, STATUS[s])} {n(locale, figures.by_status[s.value])}"
+                        for s in ReportStatus
+                        if figures.by_status.get(s.value)
+                    ),
+                )
+            )
+        if figures.reports:
+            lines.append(
+                t_(
+                    "stats.ack",
+                    median=self.duration(locale, figures.ack_median),
+                    p90=self.duration(locale, figures.ack_p90),
+                )
+            )
+            lines.append(
+                t_(
+                    "stats.resolve",
+                    median=self.duration(locale, figures.resolve_median),
+                    p90=self.duration(locale, figures.resolve_p90),
+                )
+            )
+        lines.append(t_("stats.backup", count=n(locale, figures.backup)))
+        if figures.backup:
+            lines.append(
+                t_(
+                    "stats.backup_times",
+                    claim=self.duration(locale, figures.claim_median),
+                    arrival=self.duration(locale, figures.arrival_median),
+                )
+            )
+            lines.append(
+                t_(
+                    "stats.backup_steps",
+                    step2=n(locale, figures.reached_step2),
+                    step3=n(locale, figures.reached_step3),
+                )
+            )
+        lines.append(
+            t_(
+                "stats.patrol",
+                planned=n(locale, figures.slots_planned),
+                checked=n(locale, figures.slots_checked_in),
+                missed=n(locale, figures.slots_missed),
+            )
+        )
+        lines.append(
+            t_(
+                "stats.patrol_logs",
+                hours=n(locale, figures.patrol_seconds / 3600, 1),
+                households=n(locale, figures.households),
+                publicity=n(locale, figures.publicity),
+                hazards=n(locale, figures.hazards),
+                disputes=n(locale, figures.disputes),
+            )
+        )
+        lines.append(
+            t_(
+                "stats.outreach",
+                tips=n(locale, figures.tips),
+                broadcasts=n(locale, figures.broadcasts),
+                checks=n(locale, figures.scam_checks),
+            )
+        )
+        return Html("\n".join(lines))
+
+    # the picture
+    def chart_spec(self, locale: str, title: str, figures: Figures) -> dict[str, Any]:
+        days = [
+            figures.first + timedelta(days=i)
+            for i in range((figures.last - figures.first).days + 1)
+        ]
+        weekly = len(days) > WEEKLY_BUCKETS_AFTER
+        buckets: list[date] = sorted(
+            {d - timedelta(days=d.weekday()) for d in days} if weekly else set(days)
+        )
+        index = {b: i for i, b in enumerate(buckets)}
+        series = []
+        for category in Category:
+            values = [0] * len(buckets)
+            for day_text, counts in figures.daily.items():
+                day = date.fromisoformat(day_text)
+                bucket = day - timedelta(days=day.weekday()) if weekly else day
+                values[index[bucket]] += counts.get(category.value, 0)
+            if any(values):
+                series.append(
+                    {
+                        "category": category.value,
+                        "label": self.plain(locale, CATEGORY[category]),
+                        "values": values,
+                    }
+                )
+        return {
+            "title": f"{title} · {self.days(locale, figures.first, figures.last)}",
+            "buckets": [self.translator.day(locale, b) for b in buckets],
+            "series": series,
+            "daily_title": self.plain(
+                locale, "stats.chart.weekly" if weekly else "stats.chart.daily"
+            ),
+            "daily_axis": self.plain(locale, "stats.chart.reports_axis"),
+            "units": [u.name for u in figures.units],
+            "ack_minutes": [
+                None if u.ack_median is None else round(u.ack_median / 60, 1)
+                for u in figures.units
+            ],
+            "ack_text": [self.duration(locale, u.ack_median) for u in figures.units],
+            "units_title": self.plain(locale, "stats.chart.ack_title"),
+            "units_axis": self.plain(locale, "stats.chart.minutes_axis"),
+        }
+
+    async def send_figures(
+        self,
+        chat_id: int,
+        locale: str,
+        scope: Scope,
+        first: date,
+        last: date,
+        *,
+        urgent: bool,
+        ref: str,
+        extra: list[str] | None = None,
+        always: bool = False,
+    ) -> bool:
+        """Queue the text (and the picture, when there are reports to draw); False when the
+        range holds nothing at all (then nothing is queued unless `always`)."""
+        figures = await self.services.stats.figures(scope, first, last)
+        if figures.empty and not always:
+            return False
+        title = await self.scope_title(locale, scope)
+        text = self.text(locale, title, figures)
+        if extra:
+            text = Html(text + "\n\n" + "\n".join(extra))
+        outbox = self.services.outbox
+        await outbox.send(chat_id, text, urgent=urgent, ref=ref)
+        if figures.has_chart:
+            await outbox.send_file(
+                chat_id,
+                CHART,
+                self.chart_spec(locale, title, figures),
+                f"stats-{first:%Y%m%d}-{last:%Y%m%d}.png",
+                caption=f"{title} · {self.days(locale, first, last)}",
+                as_photo=True,
+                urgent=urgent,
+                ref=ref,
+            )
+        return True
+
+    # five zeros
+    def zero_value(self, locale: str, entry: ZeroEntry) -> str:
+        if entry.count is not None:
+            mark = "✅" if entry.count == 0 else "⚠️"
+            return f"{mark} {self.translator.number(locale, entry.count)}"
+        if entry.known is not None:
+            return str(self.t(locale, "zero.known", n=entry.known))
+        return self.plain(locale, "zero.not_recorded")
+
+    def zeros_month(self, locale: str, month: str, entries: dict[str, ZeroEntry]) -> list[str]:
+        """Each zero of one month on a line, with its note."""
+        lines = []
+        for item in FiveZero:
+            entry = entries[item.value]
+            line = str(
+                self.t(
+                    locale,
+                    "zero.line",
+                    name=self.plain(locale, ZERO_NAME[item]),
+                    value=self.zero_value(locale, entry),
+                )
+            )
+            if entry.note:
+                line += str(self.t(locale, "zero.note", note=entry.note))
+            lines.append(line)
+        return lines
+
+    def zeros_summary(self, locale: str, month: str, entries: dict[str, ZeroEntry]) -> str:
+        """One line for a month: how many of the five held, and which did not."""
+        recorded = [z for z in FiveZero if entries[z.value].recorded]
+        held = [z for z in recorded if entries[z.value].count == 0]
+        missed = [
+            f"{self.plain(locale, ZERO_NAME[z])} {entries[z.value].count}"
+            for z in recorded
+            if entries[z.value].count
+        ]
+        first = date.fromisoformat(f"{month}-01")
+        label = str(self.t(locale, "zero.month", month=self.month_name(locale, first)))
+        if not recorded:
+            return label + self.plain(locale, "zero.month_empty")
+        text = str(self.t(locale, "zero.month_held", held=len(held), recorded=len(recorded)))
+        if missed:
+            text += str(self.t(locale, "zero.month_missed", items="、".join(missed)))
+        return label + text
+
+    def month_name(self, locale: str, first: date) -> str:
+        from babel.dates import format_skeleton
+
+        return str(format_skeleton("yMMM", first, locale=locale))
+
+    # the workbook
+    def workbook_spec(
+        self, locale: str, title: str, rows: dict[str, list[dict[str, Any]]], phones: bool
+    ) -> dict[str, Any]:
+        zone = self.services.settings.zone
+        plain = self.translator.plain
+
+        def label(table: dict[Any, str], value: Any, kind: type[Any]) -> str:
+            try:
+                return plain(locale, table[kind(value)])
+            except (ValueError, KeyError):
+                return str(value or "")
+
+        yes, no = plain(locale, "export.yes"), plain(locale, "export.no")
+        report_headers = [
+            "export.number",
+            "export.created",
+            "export.office",
+            "export.category",
+            "export.urgent",
+            "export.status",
+            "export.reporter",
+            *(["export.phone"] if phones else []),
+            "export.place",
+            "export.description",
+            "export.acknowledged",
+            "export.resolved",
+            "export.outcome",
+            "export.officer",
+        ]
+        report_rows = []
+        for r in rows["reports"]:
+            report_rows.append(
+                [
+                    f"#{r['year']}-{r['seq']:04d}",
+                    _cell_time(r["created_at"], zone),
+                    r["office_name"],
+                    label(CATEGORY, r["category"], Category),
+                    yes if r["urgent"] else no,
+                    label(STATUS, r["status"], ReportStatus),
+                    r["reporter_name"],
+                    *([r["reporter_phone"]] if phones else []),
+                    r["place_name"] or r["address"] or "",
+                    r["description"],
+                    _cell_time(r["acknowledged_at"], zone),
+                    _cell_time(r["resolved_at"], zone),
+                    label(OUTCOME, r["outcome"], Outcome) if r["outcome"] else "",
+                    r["owner_name"] or "",
+                ]
+            )
+        backup_headers = [
+            "export.backup_id",
+            "export.created",
+            "export.office",
+            "export.reason",
+            "export.status",
+            "export.requester",
+            *(["export.phone"] if phones else []),
+            "export.officer",
+            "export.claimed",
+            "export.arrived",
+            "export.resolved",
+            "export.step",
+        ]
+        backup_rows = [
+            [
+                b["id"],
+                _cell_time(b["created_at"], zone),
+                b["office_name"],
+                label(REASON, b["reason"], BackupReason),
+                label(BACKUP_STATUS, b["status"], BackupStatus),
+                b["requester_name"],
+                *([b["requester_phone"]] if phones else []),
+                b["owner_name"] or "",
+                _cell_time(b["claimed_at"], zone),
+                _cell_time(b["arrived_at"], zone),
+                _cell_time(b["resolved_at"], zone),
+                max(1, int(b["step_index"]) + 1),
+            ]
+            for b in rows["backup"]
+        ]
+        patrol_headers = [
+            "export.day",
+            "export.office",
+            "export.area",
+            "export.shift",
+            "export.member",
+            *(["export.phone"] if phones else []),
+            "export.patrol_status",
+            "export.checked_in",
+            "export.checked_out",
+            "export.hours",
+            "export.households",
+            "export.publicity",
+            "export.hazards",
+            "export.disputes",
+            "export.note",
+        ]
+        now = self.services.clock.now()
+        patrol_rows = []
+        for s in rows["patrols"] + rows["checkins"]:
+            planned = "area_name" in s
+            started, ended = s.get("started_at"), s.get("ended_at")
+            if not planned:
+                status = "export.unplanned"
+            elif s["checkin_id"] is not None:
+                status = "export.checked"
+            elif from_db(s["ends_at"]) <= now:
+                status = "export.missed"
+            else:
+                status = "export.upcoming"
+            hours = None
+            if started and ended:
+                hours = round((from_db(ended) - from_db(started)).total_seconds() / 3600, 2)
+            shift = ""
+            if planned:
+                shift = (
+                    f"{from_db(s['starts_at']).astimezone(zone):%H:%M}–"
+                    f"{from_db(s['ends_at']).astimezone(zone):%H:%M}"
+                )
+            day = s["day"] if planned else f"{from_db(str(started)).astimezone(zone):%Y-%m-%d}"
+            patrol_rows.append(
+                [
+                    day,
+                    s.get("office_name") or "",
+                    s.get("area_name") or "",
+                    shift,
+                    s["member_name"],
+                    *([s["member_phone"]] if phones else []),
+                    plain(locale, status),
+                    _cell_time(started, zone),
+                    _cell_time(ended, zone),
+                    hours,
+                    s.get("households"),
+                    s.get("publicity"),
+                    s.get("hazards"),
+                    s.get("disputes"),
+                    s.get("note") or "",
+                ]
+            )
+        patrol_rows.sort(key=lambda row: (str(row[0]), str(row[1]), str(row[4])))
+        return {
+            "title": title,
+            "sheets": [
+                {
+                    "title": plain(locale, "export.sheet.reports"),
+                    "headers": [plain(locale, h) for h in report_headers],
+                    "rows": report_rows,
+                },
+                {
+                    "title": plain(locale, "export.sheet.backup"),
+                    "headers": [plain(locale, h) for h in backup_headers],
+                    "rows": backup_rows,
+                },
+                {
+                    "title": plain(locale, "export.sheet.patrols"),
+                    "headers": [plain(locale, h) for h in patrol_headers],
+                    "rows": patrol_rows,
+                },
+            ],
+        }
+
+    async def send_workbook(
+        self,
+        chat_id: int,
+        locale: str,
+        scope: Scope,
+        first: date,
+        last: date,
+        *,
+        phones: bool,
+        ref: str,
+        urgent: bool,
+    ) -> dict[str, int] | None:
+        """Queue the export of a range as a workbook; the row counts, or None if empty."""
+        rows = await self.services.stats.export_rows(scope, first, last)
+        if not any(rows.values()):
+            return None
+        title = await self.scope_title(locale, scope)
+        days = self.days(locale, first, last)
+        spec = self.workbook_spec(locale, f"{title} {days}", rows, phones)
+        await self.services.outbox.send_file(
+            chat_id,
+            WORKBOOK,
+            spec,
+            f"mulan-{first:%Y%m%d}-{last:%Y%m%d}.xlsx",
+            caption=str(self.t(locale, "export.caption", scope=title, days=days)),
+            urgent=urgent,
+            ref=ref,
+        )
+        return {name: len(found) for name, found in rows.items()}
