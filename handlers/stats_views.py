@@ -4,6 +4,7 @@ queuing them (used by /stats, /export and the weekly and monthly reports)."""
 
 from __future__ import annotations
 
+import html
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -242,6 +243,7 @@ class StatsViews:
         *,
         urgent: bool,
         ref: str,
+        header: str | None = None,
         extra: list[str] | None = None,
         always: bool = False,
     ) -> bool:
@@ -252,6 +254,8 @@ class StatsViews:
             return False
         title = await self.scope_title(locale, scope)
         text = self.text(locale, title, figures)
+        if header:
+            text = Html(header + "\n" + text)
         if extra:
             text = Html(text + "\n\n" + "\n".join(extra))
         outbox = self.services.outbox
@@ -262,7 +266,7 @@ class StatsViews:
                 CHART,
                 self.chart_spec(locale, title, figures),
                 f"stats-{first:%Y%m%d}-{last:%Y%m%d}.png",
-                caption=f"{title} · {self.days(locale, first, last)}",
+                caption=html.escape(f"{title} · {self.days(locale, first, last)}", quote=False),
                 as_photo=True,
                 urgent=urgent,
                 ref=ref,

@@ -96,7 +96,10 @@ def _daily(axes: Any, spec: dict[str, Any]) -> None:
     step = max(1, len(labels) // 12)  # at most a dozen labels under the bars
     axes.set_xticks(list(positions)[::step], labels[::step], rotation=45, ha="right")
     axes.yaxis.get_major_locator().set_params(integer=True)
-    axes.legend(fontsize=8, loc="upper left", ncols=2, frameon=False)
+    if spec["series"]:  # under the picture, where it hides no bar
+        axes.figure.legend(
+            loc="outside lower center", ncols=min(6, len(spec["series"])), frameon=False
+        )
     axes.spines[["top", "right"]].set_visible(False)
 
 

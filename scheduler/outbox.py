@@ -169,6 +169,16 @@ class OutboxSender:
         payload: dict[str, Any] = dict(item.payload)
         # Bulk sends yield to urgent ones; RetryAfter comes back here to be rescheduled.
         limits = {"bulk": not item.urgent, "retries": 0} if self.bot.rate_limiter else None
+        if "render" in payload:
+            upload = InputFile(await self._render(item), filename=payload["filename"])
+            caption = payload.get("caption")
+            if item.method == "sendPhoto":
+                return await self.bot.send_photo(
+                    item.chat_id, upload, caption=caption, rate_limit_args=limits
+                )
+            return await self.bot.send_document(
+                item.chat_id, upload, caption=caption, rate_limit_args=limits
+            )
         if item.method == "sendMessage":
             return await self.bot.send_message(
                 item.chat_id,
@@ -193,16 +203,6 @@ class OutboxSender:
                 payload["from_chat_id"],
                 payload["message_id"],
                 rate_limit_args=limits,
-            )
-        if "render" in payload:
-            upload = InputFile(await self._render(item), filename=payload["filename"])
-            caption = payload.get("caption")
-            if item.method == "sendPhoto":
-                return await self.bot.send_photo(
-                    item.chat_id, upload, caption=caption, rate_limit_args=limits
-                )
-            return await self.bot.send_document(
-                item.chat_id, upload, caption=caption, rate_limit_args=limits
             )
         if item.method == "sendVoice":
             return await self.bot.send_voice(

@@ -84,7 +84,8 @@ class StatsJobs:
                 last,
                 urgent=False,
                 ref="stats:weekly",
-                extra=[str(self.views.t(locale, "stats.weekly_header")), zeros],
+                header=str(self.views.t(locale, "stats.weekly_header")),
+                extra=[zeros],
                 always=True,
             )
         for officer in await people.with_role(Role.OFFICER, station_id):
@@ -98,7 +99,7 @@ class StatsJobs:
                 last,
                 urgent=False,
                 ref="stats:weekly",
-                extra=[str(self.views.t(self._locale(officer), "stats.weekly_header"))],
+                header=str(self.views.t(self._locale(officer), "stats.weekly_header")),
                 always=True,
             )
 
@@ -118,10 +119,8 @@ class StatsJobs:
                 last,
                 urgent=False,
                 ref="stats:monthly",
-                extra=[
-                    str(self.views.t(locale, "stats.monthly_header")),
-                    *self.views.zeros_month(locale, month, entries[month]),
-                ],
+                header=str(self.views.t(locale, "stats.monthly_header")),
+                extra=self.views.zeros_month(locale, month, entries[month]),
                 always=True,
             )
             counts = await self.views.send_workbook(

@@ -77,6 +77,8 @@ class StatsService:
         the whole county (no station)."""
         if not actor.active or not actor.role.is_staff:
             raise DomainError("not_allowed")
+        if actor.role is Role.OFFICER and station_id is not None and office_id is None:
+            raise DomainError("not_allowed")  # an officer's scope is their office, not more
         if office_id is not None:
             office = await self.org.office(office_id)
             if office is None or (station_id is not None and office.station_id != station_id):
@@ -91,8 +93,7 @@ class StatsService:
         if station_id != actor.station_id:
             raise DomainError("not_allowed")
         if actor.role is Role.OFFICER:
-            if office_id is None:
-                office_id = actor.office_id
+            office_id = actor.office_id if office_id is None else office_id
             if office_id != actor.office_id:
                 raise DomainError("not_allowed")
         return Scope(station_id, office_id)
