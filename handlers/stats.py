@@ -30,6 +30,7 @@ from models.stats import (
     Period,
     month_days,
     month_of,
+    parse_month,
     parse_range,
     parse_zero_entry,
     period_days,
@@ -155,6 +156,9 @@ async def _dispatch(
     """Every /stats and /export button; the scope is checked again on each press."""
     query = update.callback_query
     assert query is not None
+    chat = update.effective_chat
+    if chat is None or chat.type != ChatType.PRIVATE:  # figures never go to a group
+        raise DomainError("not_allowed")
     action = data.action
     if action in ("m", "p", "r"):
         mode = data.args[0]
@@ -204,6 +208,9 @@ async def _dispatch(
             name=context.label(ZERO_NAME[item]),
             month=_views(context).month_name(context.locale, month_days(month)[0]),
         )
+        known = (await context.services.stats.zeros(station_id, [month]))[month][item.value]
+        if known.known is not None:  # what the bot counted, offered as the answer
+            await context.reply(update, "zero.ask_known", n=known.known)
         return
     raise KeyError(action)
 
@@ -234,7 +241,7 @@ async def _produce(
         chat.id, context.locale, scope, first, last, phones=phones, ref="stats:export", urgent=True
     )
     if counts is None:
-        await context.reply(update, "stats.no_data", days=views.days(context.locale, first, last))
+        await context.reply(update, "export.no_data", days=views.days(context.locale, first, last))
         return
     await context.services.stats.record_export(person, scope, first, last, counts)
     await context.reply(
@@ -284,11 +291,13 @@ async def on_message(update: Update, context: CustomContext, talk: Conversation)
 async def _check_zero_rights(
     context: CustomContext, person: Person, station_id: int, month: str, write: bool
 ) -> None:
-    first, _ = month_days(month)  # a forged month raises ValueError: "no longer valid"
-    if first > context.services.stats.today():
+    today = context.services.stats.today()
+    first, _ = month_days(parse_month(month, today))  # forged: ValueError, "no longer valid"
+    if first > today:
         raise DomainError("zero_month_future")
     if write:
-        if not can_manage_station(person, station_id):
+        station = await context.services.org.repo.station(station_id)
+        if station is None or not can_manage_station(person, station_id):
             raise DomainError("not_allowed")
         return
     scope = await context.services.stats.scope_for(person, station_id=station_id)

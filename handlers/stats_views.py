@@ -279,7 +279,7 @@ class StatsViews:
             mark = "✅" if entry.count == 0 else "⚠️"
             return f"{mark} {self.translator.number(locale, entry.count)}"
         if entry.known is not None:
-            return str(self.t(locale, "zero.known", n=entry.known))
+            return str(self.t(locale, "zero.known", n=self.translator.number(locale, entry.known)))
         return self.plain(locale, "zero.not_recorded")
 
     def zeros_month(self, locale: str, month: str, entries: dict[str, ZeroEntry]) -> list[str]:
@@ -311,12 +311,20 @@ class StatsViews:
         ]
         first = date.fromisoformat(f"{month}-01")
         label = str(self.t(locale, "zero.month", month=self.month_name(locale, first)))
+        known = [
+            f"{self.plain(locale, ZERO_NAME[z])} {entries[z.value].known}"
+            for z in FiveZero
+            if not entries[z.value].recorded and entries[z.value].known
+        ]
+        counted = (
+            str(self.t(locale, "zero.month_counted", items="、".join(known))) if known else ""
+        )
         if not recorded:
-            return label + self.plain(locale, "zero.month_empty")
+            return label + self.plain(locale, "zero.month_empty") + counted
         text = str(self.t(locale, "zero.month_held", held=len(held), recorded=len(recorded)))
         if missed:
             text += str(self.t(locale, "zero.month_missed", items="、".join(missed)))
-        return label + text
+        return label + text + counted
 
     def month_name(self, locale: str, first: date) -> str:
         from babel.dates import format_skeleton
@@ -400,7 +408,7 @@ class StatsViews:
                 _cell_time(b["claimed_at"], zone),
                 _cell_time(b["arrived_at"], zone),
                 _cell_time(b["resolved_at"], zone),
-                max(1, int(b["step_index"]) + 1),
+                b["highest_step"],
             ]
             for b in rows["backup"]
         ]

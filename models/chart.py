@@ -62,7 +62,14 @@ def render(spec: dict[str, Any]) -> bytes:
     with (
         _lock,
         matplotlib.rc_context(
-            {"font.family": [_family()], "axes.unicode_minus": False, "font.size": 10}
+            {
+                # names people typed are text, never TeX: "$" draws as a dollar sign
+                "text.parse_math": False,
+                # the CJK font first; DejaVu Sans (shipped with matplotlib) for other symbols
+                "font.family": [_family(), "DejaVu Sans"],
+                "axes.unicode_minus": False,
+                "font.size": 10,
+            }
         ),
     ):
         figure = Figure(figsize=(11, 5), dpi=110, layout="constrained")

@@ -19,6 +19,7 @@ from models.errors import DomainError
 from models.patrol import DAY_PATTERN, RANGE_SEPARATOR
 
 MAX_RANGE_DAYS = 366
+CROSSING_DAYS = 183  # a year-less range that wraps into the next year is at most this long
 
 
 class Period(StrEnum):
@@ -40,6 +41,20 @@ def period_days(period: Period, today: date) -> tuple[date, date]:
         return first_of_month, today
     last_month_end = first_of_month - timedelta(days=1)
     return last_month_end.replace(day=1), last_month_end
+
+
+MIN_YEAR = 2000  # nothing the bot recorded is older; earlier dates are typing slips
+
+
+def parse_month(text: str, today: date) -> str:
+    """A month from button data (`2026-11`), no earlier than 2000 nor after next year;
+    anything else raises ValueError (a forged or stale button)."""
+    if not re.fullmatch(r"\d{4}-\d{2}", text):
+        raise ValueError(text)
+    if not MIN_YEAR <= int(text[:4]) <= today.year + 1:
+        raise ValueError(text)
+    month_days(text)  # a real month (13 raises ValueError)
+    return text
 
 
 def month_days(month: str) -> tuple[date, date]:
@@ -66,14 +81,18 @@ def _day(text: str, today: date, after: date | None = None) -> date:
     if not match:
         raise DomainError("stats_range_invalid")
     year, month, day = match.groups()
+    if year and int(year) < MIN_YEAR:
+        raise DomainError("stats_range_invalid")
     try:
         if year:
             return date(int(year), int(month), int(day))
         if after is not None:
             found = date(after.year, int(month), int(day))
             if found < after:
+                # `12-20 01-05` crosses a new year; `11-20 11-10` is a slip (end first)
                 following = date(found.year + 1, found.month, found.day)
-                return following if following <= today else found
+                crossing = following <= today and (following - after).days <= CROSSING_DAYS
+                return following if crossing else found
             return found
         found = date(today.year, int(month), int(day))
         return found if found <= today else date(found.year - 1, found.month, found.day)

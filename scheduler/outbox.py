@@ -241,6 +241,8 @@ class OutboxSender:
     async def _sent(self, item: OutboxItem, message_id: int | None) -> None:
         async with self.db.write():
             await self.repo.mark_sent(item.id, message_id, self.clock.now())
+            if "render" in item.payload:
+                await self.repo.forget_spec(item.id)  # the file's rows (names, phones) go
 
     async def _retry(
         self,
@@ -259,6 +261,8 @@ class OutboxSender:
         log.warning("outbox item %s to chat %s failed for good: %s", item.id, item.chat_id, error)
         async with self.db.write():
             await self.repo.mark_failed(item.id, error)
+            if "render" in item.payload:
+                await self.repo.forget_spec(item.id)
             if gone:
                 await self._mark_unreachable(item.chat_id)
             handler = self.outbox.failure_handlers.get((item.ref or "").split(":", 1)[0])

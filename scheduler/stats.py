@@ -35,31 +35,57 @@ class StatsJobs:
 
     async def ensure(self) -> None:
         """The next weekly and monthly report rows of every station, made before they are
-        due (idempotent: the key names the station and the week or month reported)."""
+        due (the key names the station and the week or month reported, so each is sent
+        once). A row not yet sent follows a change of the report time; a period that began
+        before the station existed is not reported."""
         now = self.services.clock.now()
         today = self.services.stats.today()
         for station in await self.services.org.repo.stations():
             at = await self.services.station_settings.value(station.id, "report_time")
+            created = await self.services.stats.repo.station_created(station.id)
             monday = today - timedelta(days=today.weekday())
             if self._at(monday, at) <= now:
                 monday += timedelta(days=7)
             reported = monday - timedelta(days=7)
-            await self.services.timers.ensure(
+            await self._ensure(
                 WEEKLY,
                 f"stats_weekly:{station.id}:{iso_week(reported)}",
                 self._at(monday, at),
                 {"station": station.id, "first": reported.isoformat()},
+                self._at(reported, time(0)),
+                created,
             )
             first_of_month = today.replace(day=1)
             if self._at(first_of_month, at) <= now:
                 first_of_month = (first_of_month + timedelta(days=32)).replace(day=1)
             month = previous_month(month_of(first_of_month))
-            await self.services.timers.ensure(
+            await self._ensure(
                 MONTHLY,
                 f"stats_monthly:{station.id}:{month}",
                 self._at(first_of_month, at),
                 {"station": station.id, "month": month},
+                self._at(month_days(month)[0], time(0)),
+                created,
             )
+
+    async def _ensure(
+        self,
+        kind: str,
+        key: str,
+        due: datetime,
+        payload: dict[str, object],
+        period_start: datetime,
+        station_created: datetime | None,
+    ) -> None:
+        if station_created is not None and station_created > period_start:
+            return  # the station did not exist when the period began: nothing to report
+        timers = self.services.timers
+        async with self.services.db.write():
+            existing = await timers.repo.get(key)
+            if existing is None:
+                await timers.ensure(kind, key, due, payload)
+            elif existing.done_at is None and existing.due_at != due:
+                await timers.schedule(kind, key, due, payload)  # the report time changed
 
     def _locale(self, person: Person) -> str:
         return person.locale or self.services.settings.default_locale
@@ -75,7 +101,8 @@ class StatsJobs:
         people = self.services.people.repo
         for chief in await people.with_role(Role.CHIEF, station_id):
             locale = self._locale(chief)
-            zeros = await self._zeros_line(locale, station_id, month_of(last))
+            # the month the week began in: early in a month, the one that just ended
+            zeros = await self._zeros_line(locale, station_id, month_of(first))
             await self.views.send_figures(
                 chief.tg_user_id,
                 locale,

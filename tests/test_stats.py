@@ -104,8 +104,12 @@ async def _outbox(h: Harness, chat_id: int, status: str) -> int:
 
 
 async def seed_week(h: Harness, ids: dict[str, int]) -> None:
-    """Monday 2026-11-23 to Sunday 11-29, stored as the features store it."""
+    """Monday 2026-11-23 to Sunday 11-29, stored as the features store it (the station has
+    existed since October)."""
     async with h.services.db.write():
+        await h.services.db.execute(
+            "UPDATE stations SET created_at = ? WHERE id = 1", (at("2026-10-01T09:00:00"),)
+        )
         # reports of the east office: acknowledged after 4, 10, 6, 20 and 2 minutes
         await _report(h, ids, 1, "dispute", "2026-11-23T10:00:00", status="resolved",
                       ack=4, resolved=120, outcome="mediated")  # fmt: skip
@@ -132,7 +136,7 @@ async def seed_week(h: Harness, ids: dict[str, int]) -> None:
             ("east", "2026-11-26T19:00:00", 9, 25, 2),
             ("west", "2026-11-27T10:00:00", 5, None, 1),
         ):
-            await h.services.db.execute(
+            request = await h.services.db.execute(
                 "INSERT INTO backup_requests (station_id, office_id, requester_id, reason,"
                 " status, waits, step_index, owner_id, created_at, claimed_at, arrived_at)"
                 " VALUES (1, ?, ?, 'dispute', 'resolved', '[180]', ?, ?, ?, ?, ?)",
@@ -146,6 +150,12 @@ async def seed_week(h: Harness, ids: dict[str, int]) -> None:
                     plus(created, arrive) if arrive is not None else None,
                 ),
             )
+            for number in range(1, step + 2):  # the escalation's step events
+                await h.services.db.execute(
+                    "INSERT INTO backup_events (request_id, at, kind, detail)"
+                    " VALUES (?, ?, 'step', ?)",
+                    (request, at(created), f"{number}:office:1"),
+                )
         # patrols: three planned slots (two walked, one missed), one cancelled, one
         # unplanned walk; 2 + 1.5 + 1 hours
         slots = {}
@@ -606,13 +616,92 @@ async def test_weekly_and_monthly_reports_are_sent_once_across_a_restart(tmp_pat
         await third.stop()
 
 
-async def test_the_report_time_is_a_station_setting(harness: Harness) -> None:
+async def test_a_new_station_waits_for_its_first_whole_week_and_the_time_can_change(
+    harness: Harness,
+) -> None:
     h = harness
-    await station(h)
+    await station(h)  # made on Monday 2026-11-30 at 09:00
+    await h.tick()
+    h.clock.set(datetime.fromisoformat("2026-12-07T08:00:00+08:00"))
+    assert not _weekly(await h.tick(), CHIEF.id)  # a week it only partly existed in
+    timers = await h.services.db.fetch_all(
+        "SELECT key, due_at FROM timers WHERE kind = 'stats_weekly' AND done_at IS NULL"
+    )
+    assert [t["key"] for t in timers] == ["stats_weekly:1:2026-W50"]
+    # the chief moves the report to 07:30: the row waiting for next Monday follows
     chief = await _person(h, CHIEF)
     await h.services.station_settings.change(chief, 1, "report_time", "07:30")
-    h.clock.set(datetime.fromisoformat("2026-12-07T07:00:00+08:00"))
     await h.tick()
-    h.clock.set(datetime.fromisoformat("2026-12-07T07:30:00+08:00"))
+    h.clock.set(datetime.fromisoformat("2026-12-14T07:30:00+08:00"))
     calls = await h.tick()
-    assert _weekly(calls, CHIEF.id)
+    [text] = [c.text for c in _weekly(calls, CHIEF.id)]
+    assert "12月7日 至 12月13日" in text and "报告</b> 0 件" in text
+    assert not photos(calls, CHIEF.id)  # no reports: no empty picture
+    assert not _weekly(await h.tick(), CHIEF.id)
+
+
+async def test_no_figures_in_a_group_and_forged_odd_data(harness: Harness) -> None:
+    from tests.builders import Chat
+
+    h = harness
+    ids = await station(h)
+    await seed_week(h, ids)
+    group = Chat(-100500, "supergroup", "东关村村民群")
+    for data in (f"st:p:x:o{ids['east']}:lw", "st:p:s:s1:lw", "st:z:1:2026-11"):
+        calls = await h.press(CHIEF, data, chat=group)
+        assert not [
+            c for c in calls if c.chat_id == group.id and c.method != "answerCallbackQuery"
+        ]
+        assert "⛔" in h.tg.alerts()[-1]
+    # months and dates nobody could mean
+    for data in ("st:z:1:0001-01", "st:z:1:9999-12", "st:z:1:2026-13", "st:zr:1:1999-12:fraud"):
+        await h.press(CHIEF, data)
+        assert "失效" in h.tg.alerts()[-1], data
+    await h.send(CHIEF, "/stats")
+    await h.press_label(CHIEF, "自定义")
+    await h.send(CHIEF, "0001-01-01 至 0001-01-05")
+    assert "日期看不懂" in h.last_text(CHIEF.id)
+    # an operator cannot record the five zeros of a station that does not exist
+    await h.press(OPERATOR, "st:zr:999:2026-11:criminal")
+    assert "⛔" in h.tg.alerts()[-1] or "not allow" in h.tg.alerts()[-1]
+    assert not await h.services.db.fetch_all("SELECT * FROM five_zeros")
+    # nothing went wrong inside: no apology, no operator alert
+    assert not [t for t in h.texts(h.tg.calls) if "出了点问题" in t or "went wrong" in t]
+
+
+async def test_an_office_name_with_dollar_signs_still_draws(harness: Harness) -> None:
+    views = harness.app.stats_views
+    assert views is not None
+    figures = Figures.model_validate(
+        {
+            "first": "2026-11-23",
+            "last": "2026-11-29",
+            "reports": 1,
+            "daily": {"2026-11-23": {"dispute": 1}},
+            "units": [
+                UnitTimes(name="东关$\\frac$ <b>", reports=1, ack_median=60, resolve_median=None)
+            ],
+        }
+    )
+    assert chart.render(views.chart_spec("zh_CN", "$x^2$", figures)).startswith(PNG)
+
+
+async def test_an_empty_export_says_so_and_a_sent_file_forgets_its_rows(
+    harness: Harness,
+) -> None:
+    h = harness
+    ids = await station(h)
+    await h.send(CHIEF, "/export")
+    calls = await h.press_label(CHIEF, "上周")
+    assert "没有可导出的" in h.texts(calls, CHIEF.id)[-1] and not documents(calls, CHIEF.id)
+    await seed_week(h, ids)
+    await h.send(CHIEF, "/export")
+    calls = await h.press_label(CHIEF, "上周")
+    assert documents(calls, CHIEF.id)
+    rows = await h.services.db.fetch_all(
+        "SELECT status, payload FROM outbox WHERE method = 'sendDocument'"
+    )
+    assert [r["status"] for r in rows] == ["sent"]
+    payload = json.loads(rows[0]["payload"])
+    assert "spec" not in payload and "王芳" not in rows[0]["payload"]
+    assert payload["filename"].endswith(".xlsx")

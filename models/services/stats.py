@@ -122,8 +122,10 @@ class StatsService:
         figures.arrival_median = median(
             _present([_seconds(b["arrived_at"], b["created_at"]) for b in backups])
         )
-        figures.reached_step2 = sum(1 for b in backups if b["step_index"] >= 1)
-        figures.reached_step3 = sum(1 for b in backups if b["step_index"] >= 2)
+        # the highest step anyone was alerted at (from the events: a reopened request
+        # starts its chain again, but what it went through before still counts)
+        figures.reached_step2 = sum(1 for b in backups if (b["highest_step"] or 0) >= 2)
+        figures.reached_step3 = sum(1 for b in backups if (b["highest_step"] or 0) >= 3)
         slots = await self.repo.assignments(scope, first, last)
         figures.slots_planned = len(slots)
         figures.slots_checked_in = sum(1 for s in slots if s["checkin_id"] is not None)
@@ -172,8 +174,13 @@ class StatsService:
             names = {s.id: s.name for s in await self.org.stations()}
             column = "station_id"
         else:
-            offices = await self.org.offices(scope.station_id)
-            names = {o.id: o.name for o in offices if scope.office_id in (None, o.id)}
+            offices = await self.org.offices(scope.station_id, active_only=False)
+            names = {
+                o.id: o.name
+                for o in offices
+                if scope.office_id in (None, o.id)
+                and (o.active or any(r["office_id"] == o.id for r in live))
+            }
             column = "office_id"
         grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
         for report in live:
@@ -280,7 +287,7 @@ class StatsService:
         count: int,
         note: str | None,
     ) -> None:
-        if not can_manage_station(actor, station_id):
+        if not can_manage_station(actor, station_id) or await self.org.station(station_id) is None:
             raise DomainError("not_allowed")
         first, _ = month_days(month)
         if first > self.today():

@@ -150,6 +150,12 @@ class OutboxRepository:
             (to_db(at), error, int(possible_duplicate), item_id),
         )
 
+    async def forget_spec(self, item_id: int) -> None:
+        """Drop what a generated file was drawn from, once it is sent or failed for good."""
+        await self.db.execute(
+            "UPDATE outbox SET payload = json_remove(payload, '$.spec') WHERE id = ?", (item_id,)
+        )
+
     async def mark_failed(self, item_id: int, error: str) -> None:
         await self.db.execute(
             "UPDATE outbox SET status = 'failed', error = ? WHERE id = ?", (error, item_id)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from models.clock import to_db
+from models.clock import from_db, to_db
 from models.store.db import Database
 
 
@@ -53,7 +53,9 @@ class StatsRepository:
         cond, params = scope.where("b.station_id", "b.office_id")
         rows = await self.db.fetch_all(
             "SELECT b.*, o.name office_name, p.name requester_name, p.phone requester_phone,"
-            " w.name owner_name FROM backup_requests b JOIN offices o ON o.id = b.office_id"
+            " w.name owner_name, (SELECT MAX(CAST(substr(e.detail, 1, instr(e.detail, ':') - 1)"
+            "   AS INTEGER)) FROM backup_events e WHERE e.request_id = b.id AND e.kind = 'step')"
+            " highest_step FROM backup_requests b JOIN offices o ON o.id = b.office_id"
             " JOIN people p ON p.id = b.requester_id LEFT JOIN people w ON w.id = b.owner_id"
             " WHERE b.created_at >= ? AND b.created_at < ?"
             + cond
@@ -129,6 +131,12 @@ class StatsRepository:
             [to_db(start), to_db(end), *params],
         )
         return int(row["n"]) if row else 0
+
+    async def station_created(self, station_id: int) -> datetime | None:
+        row = await self.db.fetch_one(
+            "SELECT created_at FROM stations WHERE id = ?", (station_id,)
+        )
+        return from_db(row["created_at"]) if row else None
 
     # five zeros
     async def zeros(self, station_id: int, months: list[str]) -> list[dict[str, Any]]:
