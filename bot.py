@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from urllib.parse import urlparse
 
 from telegram import Update
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -27,7 +30,7 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from handlers import (
     areas,
@@ -54,6 +57,7 @@ from handlers.gatekeeper import gatekeeper
 from handlers.inbox import DurableUpdateQueue
 from handlers.keyboards import KEYBOARD_ACTIONS
 from handlers.menu import publish_commands
+from handlers.webhook import WebhookServer
 from locales import Translator
 from models.clock import Clock
 from models.config import (
@@ -66,6 +70,7 @@ from models.config import (
 from models.services import Services
 from models.store.db import Database, SchemaTooNewError
 from models.store.lock import AlreadyRunningError, InstanceLock
+from scheduler.health import Health, WatchedRequest
 from scheduler.limits import PriorityRateLimiter
 from scheduler.registry import register_timer_kinds
 
@@ -103,8 +108,13 @@ def build_application(
     )
     if settings.api_base_url:
         builder = builder.base_url(settings.api_base_url)
+    # the getUpdates connection tells the health check when Telegram last answered
+    updates_request = WatchedRequest(
+        request if request is not None else HTTPXRequest(connection_pool_size=1)
+    )
+    builder = builder.get_updates_request(updates_request)
     if request is not None:
-        builder = builder.request(request).get_updates_request(request)
+        builder = builder.request(request)
     if rate_limit:
         # The builder's type parameter fixes the limiter's argument type to None; ours is a dict.
         builder = builder.rate_limiter(PriorityRateLimiter())  # type: ignore[arg-type]
@@ -112,6 +122,8 @@ def build_application(
     assert isinstance(app, PatrolApplication)
     _register_handlers(app, translator)
     register_timer_kinds(app)
+    app.health = Health(app)
+    updates_request.on_answer = app.health.polled
     return app
 
 
@@ -281,18 +293,7 @@ def _run(settings: Settings) -> int:
     app = build_application(settings)
     try:
         if settings.webhook_url:
-            host, _, port = settings.listen.rpartition(":")
-            secret = (
-                settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-            )
-            app.run_webhook(
-                listen=host,
-                port=int(port),
-                url_path=urlparse(settings.webhook_url).path.lstrip("/"),
-                webhook_url=settings.webhook_url,
-                secret_token=secret,
-                allowed_updates=ALLOWED_UPDATES,
-            )
+            asyncio.run(_serve_webhook(app, settings))
         else:
             app.run_polling(allowed_updates=ALLOWED_UPDATES)
     except SchemaTooNewError as error:
@@ -301,6 +302,46 @@ def _run(settings: Settings) -> int:
     finally:
         lock.release()
     return 0
+
+
+async def _serve_webhook(app: PatrolApplication, settings: Settings) -> None:
+    """Webhook mode: our own small server (updates, and /healthz for the monitor), then
+    setWebhook; SIGTERM or SIGINT stops it the way polling stops."""
+    assert settings.webhook_url is not None
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    host, _, port = settings.listen.rpartition(":")
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    server = WebhookServer(app, urlparse(settings.webhook_url).path, secret)
+    await app.initialize()
+    try:
+        if app.post_init is not None:
+            await app.post_init(app)
+        server.start(host, int(port))  # listening before Telegram is told where we are
+        await app.start()
+        for attempt in range(6):
+            try:
+                await app.bot.set_webhook(
+                    settings.webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES
+                )
+                break
+            except TelegramError as error:
+                log.warning("setWebhook failed (%s); trying again", error)
+                if attempt == 5 or stop.is_set():
+                    raise
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 2**attempt)
+        log.info("webhook server on %s; Telegram posts to %s", settings.listen, "the URL set")
+        await stop.wait()
+    finally:
+        await server.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+        if app.post_shutdown is not None:
+            await app.post_shutdown(app)
 
 
 def _secrets(settings: Settings) -> list[str]:

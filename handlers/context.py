@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from handlers.stats_views import StatsViews
     from scheduler.escalation import Escalation
     from scheduler.fraud import FraudJobs
+    from scheduler.health import Health
     from scheduler.patrol import PatrolJobs
     from scheduler.peaks import PeakJobs
 
@@ -48,6 +49,7 @@ class PatrolApplication(Application[Any, Any, Any, Any, Any, Any]):
         self.peak_jobs: PeakJobs | None = None
         self.fraud_jobs: FraudJobs | None = None
         self.stats_views: StatsViews | None = None
+        self.health: Health | None = None  # set once the application is built
         self.escalation: Escalation | None = None  # set when the timer kinds are registered
         queue = self.update_queue
         if isinstance(queue, DurableUpdateQueue):
@@ -106,6 +108,8 @@ class PatrolApplication(Application[Any, Any, Any, Any, Any, Any]):
             self.job_queue.run_repeating(
                 self._periodic_job, interval=60, first=60, name="periodic"
             )
+            if self.health is not None:
+                self.health.schedule()
         if not self.stopping:
             await self.sender.recover()
         if not self.stopping:  # checked again: the stop may have come during recover

@@ -55,6 +55,18 @@ class Settings(StorageSettings):
     listen: str = "127.0.0.1:8080"
     backup_step_waits: Annotated[tuple[int, ...], NoDecode] = (180, 300, 300)
     invitation_days: int = Field(default=7, ge=1, le=365)
+    # a dead-man's switch: called every `heartbeat_seconds` while the bot is healthy
+    heartbeat_url: str | None = None
+    heartbeat_seconds: int = Field(default=60, ge=1, le=3600)
+    # resolved reports older than this lose their photos, voice and phone numbers
+    retention_days: int = Field(default=3 * 365, ge=30)
+
+    @field_validator("heartbeat_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// address")
+        return value or None
 
     @field_validator("bot_token")
     @classmethod

@@ -5,6 +5,8 @@ connections (a send whose outcome the bot cannot know)."""
 
 from __future__ import annotations
 
+import email
+import email.policy
 import itertools
 import json
 import random
@@ -291,12 +293,36 @@ def _error(code: int, description: str, retry_after: int | None = None) -> dict[
     return answer
 
 
+def _multipart(content_type: str, body: bytes) -> dict[str, Any]:
+    """A file upload (sendDocument, sendPhoto with bytes): fields, and `_files` with each
+    uploaded file's name and content."""
+    message = email.message_from_bytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + body, policy=email.policy.HTTP
+    )
+    params: dict[str, Any] = {"_files": {}}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        content = part.get_payload(decode=True) or b""
+        filename = part.get_filename()
+        if filename:
+            params["_files"][str(name)] = (filename, content)
+            continue
+        text = content.decode()
+        try:
+            params[str(name)] = json.loads(text)
+        except ValueError:
+            params[str(name)] = text
+    return params
+
+
 def _params(content_type: str, body: bytes) -> dict[str, Any]:
     if not body:
         return {}
     if "application/json" in content_type:
         loaded = json.loads(body)
         return loaded if isinstance(loaded, dict) else {}
+    if "multipart/form-data" in content_type:
+        return _multipart(content_type, body)
     fields = parse_qs(body.decode(), keep_blank_values=True)
     params: dict[str, Any] = {}
     for key, values in fields.items():

@@ -39,6 +39,7 @@ class Timers:
         self.db = db
         self.clock = clock
         self.repo = TimerRepository(db)
+        self.last_sweep_at: datetime | None = None
         self.kinds: dict[str, TimerKind] = {}
         self.arm: Armer | None = None  # set by the scheduler once the JobQueue runs
         self._to_arm: dict[str, datetime] = {}
@@ -84,6 +85,7 @@ class Timers:
         for timer in await self.repo.due(self.clock.now()):
             if await self.fire(timer.key):
                 ran += 1
+        self.last_sweep_at = self.clock.now()  # the health check's sign of life
         return ran
 
     async def fire(self, key: str) -> bool:
