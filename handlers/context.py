@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from scheduler.health import Health
     from scheduler.patrol import PatrolJobs
     from scheduler.peaks import PeakJobs
+    from scheduler.retention import RetentionJobs
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ class PatrolApplication(Application[Any, Any, Any, Any, Any, Any]):
         self.fraud_jobs: FraudJobs | None = None
         self.stats_views: StatsViews | None = None
         self.health: Health | None = None  # set once the application is built
+        self.retention: RetentionJobs | None = None
         self.escalation: Escalation | None = None  # set when the timer kinds are registered
         queue = self.update_queue
         if isinstance(queue, DurableUpdateQueue):

@@ -10,6 +10,7 @@ from scheduler.fraud import register as register_fraud
 from scheduler.patrol import register as register_patrol
 from scheduler.peaks import register as register_peaks
 from scheduler.reports import register as register_reports
+from scheduler.retention import register as register_retention
 from scheduler.stats import register as register_stats
 
 if TYPE_CHECKING:
@@ -25,3 +26,4 @@ def register_timer_kinds(app: PatrolApplication) -> None:
     app.peak_jobs = register_peaks(app)
     app.fraud_jobs = register_fraud(app)
     app.stats_views = register_stats(app)
+    app.retention = register_retention(app)

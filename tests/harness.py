@@ -16,6 +16,7 @@ from models.services import Services
 from tests import builders
 from tests.builders import Chat, User
 from tests.fakes import TOKEN, Call, FakeTelegram
+from tests.privacy import violations
 
 START = datetime.fromisoformat("2026-11-30T09:00:00+08:00")
 
@@ -52,9 +53,14 @@ class Harness:
         await self.app.post_init(self.app)
 
     async def stop(self) -> None:
+        """Stop, after the privacy guard has looked at everything sent to groups."""
+        leaks: list[str] = []
+        if self.services.db.is_open:
+            leaks = await violations(self.services.db, self.tg.calls)
         assert self.app.post_shutdown is not None
         await self.app.post_shutdown(self.app)
         await self.app.shutdown()
+        assert not leaks, "sent to a public group:\n" + "\n".join(leaks)
 
     async def feed(self, payload: dict[str, Any], deliver: bool = True) -> list[Call]:
         """Receive one update as polling would (inbox, then processing), deliver what it put

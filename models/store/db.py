@@ -40,6 +40,10 @@ class Database:
         self.on_commit: list[Callable[[], None]] = []
 
     @property
+    def is_open(self) -> bool:
+        return self._conn is not None
+
+    @property
     def conn(self) -> aiosqlite.Connection:
         if self._conn is None:
             raise RuntimeError("database is not open")

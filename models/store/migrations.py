@@ -445,6 +445,11 @@ CREATE INDEX assignments_by_day ON assignments(day, status);
 CREATE INDEX scam_checks_at ON scam_checks(at)
 """
 
+V10_RETENTION = """
+ALTER TABLE reports ADD COLUMN redacted_at TEXT;
+CREATE INDEX inbox_received ON inbox(received_at)
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     V1_ORGANISATION,
     V2_RAILS,
@@ -455,4 +460,5 @@ MIGRATIONS: tuple[str, ...] = (
     V7_FRAUD,
     V8_CHECK_TEXT,
     V9_STATS,
+    V10_RETENTION,
 )

@@ -1,0 +1,80 @@
+"""What the retention job removes: the photos, voice and phone numbers of long-closed
+reports, and the raw transport rows (received updates, sent message texts, checked scam
+texts) once they have served their purpose."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from models.clock import to_db
+from models.store.db import Database
+
+# a mainland mobile or landline number, with or without +86 / area code
+PHONE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!\d)")
+REMOVED = "〔号码已删除〕"
+CLOSED = ("resolved", "merged", "withdrawn")
+
+
+def redact_phones(text: str | None) -> str | None:
+    return PHONE.sub(REMOVED, text) if text else text
+
+
+class RetentionRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def redact_reports(self, before: datetime, now: datetime) -> int:
+        """Closed reports older than `before`: attachments and voice gone, phone numbers in
+        their texts and events masked; returns how many reports were redacted."""
+        marks = ",".join("?" for _ in CLOSED)
+        rows = await self.db.fetch_all(
+            f"SELECT id, description, address, outcome_note FROM reports WHERE redacted_at IS NULL"
+            f" AND status IN ({marks}) AND COALESCE(resolved_at, created_at) < ?",
+            (*CLOSED, to_db(before)),
+        )
+        for row in rows:
+            await self.db.execute(
+                "UPDATE reports SET description = ?, address = ?, outcome_note = ?,"
+                " voice_file_id = NULL, redacted_at = ? WHERE id = ?",
+                (
+                    redact_phones(row["description"]) or "",
+                    redact_phones(row["address"]),
+                    redact_phones(row["outcome_note"]),
+                    to_db(now),
+                    row["id"],
+                ),
+            )
+            await self.db.execute(
+                "DELETE FROM report_attachments WHERE report_id = ?", (row["id"],)
+            )
+            for event in await self.db.fetch_all(
+                "SELECT id, detail FROM report_events WHERE report_id = ? AND detail IS NOT NULL",
+                (row["id"],),
+            ):
+                masked = redact_phones(event["detail"])
+                if masked != event["detail"]:
+                    await self.db.execute(
+                        "UPDATE report_events SET detail = ? WHERE id = ?", (masked, event["id"])
+                    )
+        return len(rows)
+
+    async def purge_transport(self, before: datetime) -> dict[str, int]:
+        """Raw updates already handled, the texts of messages long delivered (their rows stay:
+        delivery counts and edits need them), and the texts people asked the scam check."""
+        cutoff = to_db(before)
+        return {
+            "inbox": await self.db.execute_count(
+                "DELETE FROM inbox WHERE done_at IS NOT NULL AND received_at < ?", (cutoff,)
+            ),
+            "outbox": await self.db.execute_count(
+                "UPDATE outbox SET payload = json_remove(payload, '$.text', '$.caption',"
+                " '$.reply_markup', '$.spec') WHERE status IN ('sent', 'failed')"
+                " AND created_at < ? AND (json_extract(payload, '$.text') IS NOT NULL"
+                " OR json_extract(payload, '$.caption') IS NOT NULL)",
+                (cutoff,),
+            ),
+            "scam_checks": await self.db.execute_count(
+                "UPDATE scam_checks SET text = NULL WHERE text IS NOT NULL AND at < ?", (cutoff,)
+            ),
+        }

@@ -1,0 +1,63 @@
+"""The monthly retention job (the 1st, 03:00): closed reports older than
+`PATROL_RETENTION_DAYS` (three years by default) lose their photos, voice messages and the
+phone numbers in their texts; handled updates, delivered message texts and checked scam
+texts older than 30 days are removed. A timer row per month: runs once, after a restart
+too; see docs/privacy.md."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
+
+from models.services.timers import TimerKind
+from models.stats import month_of
+from models.store.rails_repo import Timer
+from models.store.retention_repo import RetentionRepository
+
+if TYPE_CHECKING:
+    from handlers.context import PatrolApplication
+
+log = logging.getLogger(__name__)
+
+KIND = "retention"
+RUN_AT = time(3, 0)
+TRANSPORT_DAYS = 30
+
+
+class RetentionJobs:
+    def __init__(self, app: PatrolApplication) -> None:
+        self.services = app.services
+        self.repo = RetentionRepository(app.services.db)
+
+    async def ensure(self) -> None:
+        """Next month's row (this month's while its time has not come)."""
+        zone = self.services.settings.zone
+        now = self.services.clock.now()
+        first = now.astimezone(zone).date().replace(day=1)
+        if datetime.combine(first, RUN_AT, tzinfo=zone) <= now:
+            first = (first + timedelta(days=32)).replace(day=1)
+        await self.services.timers.ensure(
+            KIND, f"retention:{month_of(first)}", datetime.combine(first, RUN_AT, tzinfo=zone)
+        )
+
+    async def run(self, timer: Timer | None = None) -> dict[str, int]:
+        now = self.services.clock.now()
+        settings = self.services.settings
+        async with self.services.db.write():
+            reports = await self.repo.redact_reports(
+                now - timedelta(days=settings.retention_days), now
+            )
+            purged = await self.repo.purge_transport(now - timedelta(days=TRANSPORT_DAYS))
+        log.info("retention: %d report(s) redacted; removed %s", reports, purged)
+        return {"reports": reports, **purged}
+
+    async def on_timer(self, timer: Timer) -> None:
+        await self.run(timer)
+
+
+def register(app: PatrolApplication) -> RetentionJobs:
+    jobs = RetentionJobs(app)
+    app.services.timers.register(TimerKind(KIND, jobs.on_timer, max_lateness=timedelta(days=27)))
+    app.periodic.append(jobs.ensure)
+    return jobs
