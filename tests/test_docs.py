@@ -1,0 +1,64 @@
+"""The operator documents match the code: every variable they name is a setting, every
+command they name is one the bot answers, and the deployment files run the real entry
+point."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from telegram.ext import CommandHandler
+
+from models.config import Settings
+from tests.harness import Harness
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = [
+    ROOT / "README.md",
+    ROOT / "docs" / "operator.zh.md",
+    ROOT / "docs" / "operator.en.md",
+    ROOT / "docs" / "privacy.md",
+    *sorted((ROOT / "deploy").iterdir()),
+    ROOT / "Dockerfile",
+]
+VARIABLE = re.compile(r"PATROL_[A-Z_]+")
+# BotFather's commands and HTTP paths are named in the guides too
+NOT_OURS = {"newbot", "setjoingroups", "setprivacy", "healthz"}
+COMMAND = re.compile(r"(?<![\w/.:-])/([a-z]{3,})\b(?![/-])")
+
+
+def test_every_variable_in_the_documents_is_a_setting() -> None:
+    known = {f"PATROL_{name.upper()}" for name in Settings.model_fields}
+    for path in DOCS:
+        named = set(VARIABLE.findall(path.read_text(encoding="utf-8")))
+        assert named <= known, f"{path.name}: {sorted(named - known)}"
+    # and the README's settings table names every setting
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert known <= set(VARIABLE.findall(readme)), sorted(known - set(VARIABLE.findall(readme)))
+
+
+async def test_every_command_in_the_guides_is_answered(harness: Harness) -> None:
+    commands = {
+        command
+        for handlers in harness.app.handlers.values()
+        for handler in handlers
+        if isinstance(handler, CommandHandler)
+        for command in handler.commands
+    }
+    for name in ("operator.zh.md", "operator.en.md"):
+        text = (ROOT / "docs" / name).read_text(encoding="utf-8")
+        named = set(COMMAND.findall(text)) - NOT_OURS
+        assert named, name
+        assert named <= commands, f"{name}: {sorted(named - commands)}"
+
+
+def test_the_deployment_files_run_the_real_entry_point() -> None:
+    unit = (ROOT / "deploy" / "mulan-patrol.service").read_text(encoding="utf-8")
+    assert "bot.py run" in unit and "Restart=on-failure" in unit and "User=mulan" in unit
+    assert "StateDirectory=mulan-patrol" in unit and "/var/lib/mulan-patrol/" in unit
+    backup = (ROOT / "deploy" / "mulan-patrol-backup.service").read_text(encoding="utf-8")
+    assert "bot.py backup" in backup
+    docker = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert 'CMD ["python", "bot.py", "run"]' in docker and "USER mulan" in docker
+    for package in ("handlers", "models", "scheduler", "locales"):
+        assert f"COPY {package} {package}" in docker
