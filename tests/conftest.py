@@ -14,6 +14,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("mulan-patrol")
     group.addoption("--crash-users", default="40", help="people onboarding in the crash test")
     group.addoption("--crash-kills", default="20", help="kill -9 restarts in the crash test")
+    group.addoption(
+        "--fuzz-examples", default="12", help="update sequences the fuzz test generates"
+    )
 
 
 @pytest.fixture
