@@ -8,7 +8,7 @@ from enum import StrEnum
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from handlers import callbacks, conversation, labels
-from handlers.common import refuse, show, stale_button
+from handlers.common import refuse, refuse_press, show, stale_button
 from handlers.context import CustomContext
 from handlers.conversation import Conversation, Flow
 from handlers.keyboards import button_rows
@@ -74,10 +74,11 @@ async def areas_press(update: Update, context: CustomContext) -> None:
             return
         text, markup = await _dispatch(context, person, data)
     except (ValueError, IndexError, KeyError):
+        context.app.update_failed = True  # forged or stale data changes nothing
         await stale_button(update, context)
         return
     except DomainError as error:
-        await refuse(update, context, error.message_key)
+        await refuse_press(update, context, error)
         return
     await query.answer()
     await show(query, context.t("areas.wrap", body=text), markup)

@@ -8,7 +8,7 @@ from typing import Any
 from handlers import callbacks
 from locales import N_, Html, Translator
 from models.backup import BackupReason, BackupRequest, StepKind
-from models.org import Group, Person
+from models.org import Group, Person, Role
 from models.services import Services
 from models.services.backup import Recipients
 
@@ -94,10 +94,13 @@ class BackupNotifier:
         targets: list[tuple[int, int | None, str, bool]] = [
             (p.tg_user_id, p.id, self.locale(p), True) for p in recipients.people
         ] + [(g.chat_id, None, self.locale(g), False) for g in recipients.groups]
+        # operators are told that nobody answered; they cannot go, so they get no buttons
+        watchers = {p.tg_user_id for p in recipients.people if p.role is Role.OPERATOR}
         for chat_id, person_id, locale, private in targets:
             text = await self.alert_text(locale, request, step_index, show_phone=private)
+            markup = None if chat_id in watchers else self.keyboard(locale, request)
             outbox_id = await self.services.outbox.send(
-                chat_id, text, urgent=True, reply_markup=self.keyboard(locale, request), ref=ref
+                chat_id, text, urgent=True, reply_markup=markup, ref=ref
             )
             await self.services.backup.repo.add_notification(
                 request.id, step_index, person_id, chat_id, outbox_id, now

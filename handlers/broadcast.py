@@ -54,6 +54,9 @@ async def broadcast_command(update: Update, context: CustomContext) -> None:
     if person is None or not audiences_for(person):
         await refuse(update, context)
         return
+    if await conversation.drafting(update, context):
+        await context.reply(update, "error.finish_draft_first")
+        return
     if person.role is Role.OPERATOR:
         stations = await context.services.org.stations_for(person)
         buttons = [

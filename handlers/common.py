@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import html
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
@@ -114,7 +113,7 @@ async def stale_button(update: Update, context: CustomContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    await query.answer(context.label("error.stale"), show_alert=True)
+    await context.alert(update, context.t("error.stale"))
     message = query.message
     if isinstance(message, Message) and isinstance(message.reply_markup, InlineKeyboardMarkup):
         with contextlib.suppress(BadRequest):
@@ -140,9 +139,10 @@ def press_handler(
         try:
             await dispatch(update, context, person, data)
         except (ValueError, IndexError, KeyError):
+            context.app.update_failed = True  # forged or stale data changes nothing
             await stale_button(update, context)
         except DomainError as error:
-            await refuse(update, context, error.message_key, **error.params)
+            await refuse_press(update, context, error)
 
     handle.__doc__ = dispatch.__doc__
     return handle
@@ -163,8 +163,14 @@ async def refuse(
     update: Update, context: CustomContext, key: str = "error.not_allowed", **params: object
 ) -> None:
     """A clear refusal, as an alert for a button or a reply for a message."""
-    query = update.callback_query
-    if query is not None:
-        await query.answer(html.unescape(context.t(key, **params)), show_alert=True)
+    if update.callback_query is not None:
+        await context.alert(update, context.t(key, **params))
     else:
         await context.reply(update, key, **params)
+
+
+async def refuse_press(update: Update, context: CustomContext, error: DomainError) -> None:
+    """A button refused by a rule: whatever the handler wrote before the rule said no is
+    rolled back with the update, and the person gets the rule's own answer."""
+    context.app.update_failed = True
+    await refuse(update, context, error.message_key, **error.params)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from telegram import Message, Update
+from telegram.error import BadRequest
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from handlers.inbox import DurableUpdateQueue, Inbox
@@ -170,6 +172,21 @@ class CustomContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any]
     def label(self, key: str, /) -> str:
         """A button label in the person's language (not HTML)."""
         return self.app.translator.plain(self.locale, key)
+
+    async def alert(self, update: Update, text: Html) -> None:
+        """Tell the person about the button they pressed, as an alert. Telegram takes one
+        answer per press (and 200 characters): if the press was answered already, or the
+        text is longer, it goes to them as a private message instead."""
+        query = update.callback_query
+        if query is None:
+            message = update.effective_message
+            if message is not None:
+                await message.reply_text(text, do_quote=False)
+            return
+        try:
+            await query.answer(html.unescape(text), show_alert=True)
+        except BadRequest:
+            await self.bot.send_message(query.from_user.id, text)
 
     async def reply(self, update: Update, key: str, /, **params: Any) -> Message | None:
         """Answer in the chat the update came from, in the person's language."""

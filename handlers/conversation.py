@@ -102,6 +102,13 @@ async def save_at(
     return Conversation(ids[0], ids[1], flow, str(state), data)
 
 
+async def drafting(update: Update, context: CustomContext) -> bool:
+    """Whether the person is in the middle of a report or a backup request here: other
+    commands must not replace that conversation (the draft would be lost)."""
+    talk = await current(update, context)
+    return talk is not None and talk.flow in (Flow.REPORT, Flow.BACKUP)
+
+
 async def end(update: Update, context: CustomContext) -> bool:
     ids = _ids(update)
     if ids is None:

@@ -3,7 +3,6 @@ reported to the person (their data is safe) and to the operators, at most once a
 
 from __future__ import annotations
 
-import html
 import logging
 from datetime import timedelta
 
@@ -12,7 +11,7 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from handlers.context import CustomContext
-from locales import pick_locale
+from locales import Html, pick_locale
 from models.errors import DomainError
 from models.org import Role
 
@@ -57,11 +56,7 @@ async def _load_locale(update: Update, context: CustomContext) -> None:
 
 async def _answer(update: Update, context: CustomContext, text: str) -> None:
     try:
-        query = update.callback_query
-        if query is not None:
-            await query.answer(html.unescape(text), show_alert=True)
-        elif update.effective_message is not None:
-            await update.effective_message.reply_text(text, do_quote=False)
+        await context.alert(update, Html(text))
     except TelegramError:
         log.warning("could not tell the person about an error", exc_info=True)
 

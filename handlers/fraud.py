@@ -9,7 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 
 from handlers import callbacks, conversation, report_draft
-from handlers.common import refuse, show, stale_button
+from handlers.common import refuse, refuse_press, show, stale_button
 from handlers.context import CustomContext
 from handlers.conversation import Conversation, Flow
 from locales import N_, NATIVE_NAMES, Html
@@ -57,6 +57,9 @@ async def check_command(update: Update, context: CustomContext) -> None:
     if context.args:
         await _answer(update, context, " ".join(context.args))
         return
+    if await conversation.drafting(update, context):
+        await context.reply(update, "error.finish_draft_first")
+        return
     await conversation.save(update, context, Flow.CHECK, FraudState.CHECK, {})
     await context.reply(update, "check.ask")
 
@@ -99,9 +102,8 @@ async def on_message(update: Update, context: CustomContext, talk: Conversation)
         return
     try:
         if state is FraudState.TIP_ZH:
-            await conversation.save(
-                update, context, Flow.CHECK, FraudState.TIP_EN, {"zh": text.strip()}
-            )
+            zh = clean_tip(text)  # checked now, not when the picture comes
+            await conversation.save(update, context, Flow.CHECK, FraudState.TIP_EN, {"zh": zh})
             await context.reply(update, "tips.ask_en")
         elif state is FraudState.TIP_EN:
             en = clean_tip(text)
@@ -168,7 +170,7 @@ async def fraud_press(update: Update, context: CustomContext) -> None:
     except (ValueError, IndexError, KeyError):
         await stale_button(update, context)
     except DomainError as error:
-        await refuse(update, context, error.message_key, **error.params)
+        await refuse_press(update, context, error)
 
 
 async def _dispatch(update: Update, context: CustomContext, data: callbacks.Callback) -> None:

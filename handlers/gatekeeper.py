@@ -18,6 +18,27 @@ PUBLIC_COMMANDS = frozenset({"start", "help", "language", "check"})
 PUBLIC_CALLBACK_FEATURES = frozenset({"onb", "lang"})
 # in a group, a resident's /tips gets a short refusal rather than silence
 GROUP_COMMANDS_FOR_ANYONE = frozenset({"tips"})
+# The only buttons that work in a group: report cards and backup calls in staff groups (the
+# handlers check the group's kind), a group's tip switches, group registration. Anything
+# else pressed in a group (a forged button, say) is refused before it can post there.
+GROUP_BUTTONS = frozenset(
+    {
+        ("rp", None),
+        ("bk", "go"),
+        ("bk", "no"),
+        ("fr", "pause"),
+        ("fr", "resume"),
+        ("fr", "optin"),
+        ("fr", "optout"),
+        ("grp", None),
+    }
+)
+
+
+def group_button_allowed(data: str | None) -> bool:
+    feature, _, rest = (data or "").partition(":")
+    action = rest.split(":", 1)[0]
+    return (feature, None) in GROUP_BUTTONS or (feature, action) in GROUP_BUTTONS
 
 
 def command_of(update: Update, bot_username: str) -> str | None:
@@ -105,16 +126,16 @@ async def _group(update: Update, context: CustomContext, person: Person | None) 
     addressed = command is not None
     if person is None and command in GROUP_COMMANDS_FOR_ANYONE and group.registered:
         return
-    if update.callback_query is not None:
-        if person is None or not person.active:
-            await update.callback_query.answer(context.label("error.not_allowed"), show_alert=True)
+    query = update.callback_query
+    if query is not None:
+        if person is None or not person.active or not group_button_allowed(query.data):
+            await query.answer(context.label("error.not_allowed"), show_alert=True)
             raise ApplicationHandlerStop
         return
-    if not addressed or person is None:
-        # Groups see the bot only through commands addressed to it, from people it knows.
+    if not addressed or person is None or not person.active:
+        # Groups see the bot only through commands addressed to it, from people it knows;
+        # a suspended person is not told so in front of the village.
         raise ApplicationHandlerStop
-    if not person.active:
-        await _suspended(update, context)
 
 
 async def _suspended(update: Update, context: CustomContext) -> None:

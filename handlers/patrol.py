@@ -145,9 +145,10 @@ async def checkin_command(update: Update, context: CustomContext) -> None:
         key = "patrol.checked_in"
         area = (await notifier.names(assignment))[2]
     zone = context.services.settings.zone
-    await conversation.save(
-        update, context, Flow.PATROL, PatrolState.CHECKIN_LOCATION, {"checkin": checkin.id}
-    )
+    if not await conversation.drafting(update, context):  # a report draft stays where it is
+        await conversation.save(
+            update, context, Flow.PATROL, PatrolState.CHECKIN_LOCATION, {"checkin": checkin.id}
+        )
     share = ReplyKeyboardMarkup(
         [[KeyboardButton(context.label("patrol.btn_share_location"), request_location=True)]],
         resize_keyboard=True,
@@ -178,6 +179,8 @@ async def checkout_command(update: Update, context: CustomContext) -> None:
         minutes=minutes,
         reply_markup=main_keyboard(context.app.translator, context.locale, person),
     )
+    if await conversation.drafting(update, context):
+        return  # the patrol log is optional; the report draft is not lost for it
     await _ask_log(update, context, PatrolState.LOG_HOUSEHOLDS, checkin.id)
 
 
@@ -215,6 +218,9 @@ async def leave_command(update: Update, context: CustomContext) -> None:
     person = context.person
     if person is None or person.role not in (Role.MEMBER, Role.OFFICER):
         await refuse(update, context)
+        return
+    if await conversation.drafting(update, context):
+        await context.reply(update, "error.finish_draft_first")
         return
     await conversation.save(update, context, Flow.PATROL, PatrolState.LEAVE_DATES, {})
     await context.reply(update, "patrol.ask_leave_dates")

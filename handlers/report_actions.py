@@ -19,7 +19,7 @@ from handlers.report_notify import ReportNotifier
 from locales import N_, Html
 from models.errors import DomainError
 from models.org import GroupKind, Person, Role
-from models.reports import EventKind, Outcome, Report, ReportStatus
+from models.reports import EventKind, Outcome, Report, ReportStatus, check_reopen
 
 FEATURE = views.FEATURE
 PAGE = 8
@@ -107,6 +107,7 @@ async def _dispatch(
         return
     if action == "info":
         report = await reports.handleable(person, report_id)
+        _open(report)
         await _start_input(update, context, InputState.QUESTION, report)
         return
     if action == "res":
@@ -151,6 +152,7 @@ async def _dispatch(
         return
     if action == "hand":
         report = await reports.handleable(person, report_id)
+        _open(report)
         officers = await reports.office_officers(report, exclude=report.owner_id or person.id)
         buttons = [
             InlineKeyboardButton(
@@ -187,6 +189,7 @@ async def _dispatch(
         report = await reports.viewable(person, report_id)
         if report.reporter_id != person.id:
             raise DomainError("not_allowed")
+        _open(report)
         await _start_input(update, context, InputState.ANSWER, report)
         return
     if action == "note":
@@ -205,9 +208,16 @@ async def _dispatch(
         return
     if action == "reopen":
         report = await reports.viewable(person, report_id)
+        check_reopen(report, person, context.services.clock.now())  # before the reason
         await _start_input(update, context, InputState.REOPEN_REASON, report)
         return
     raise KeyError(action)
+
+
+def _open(report: Report) -> None:
+    """A question, an answer or a hand-over only for a report still being handled."""
+    if not report.status.is_open:
+        raise DomainError("report_closed", number=report.number)
 
 
 def _phone(person: Person) -> str:

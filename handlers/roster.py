@@ -9,7 +9,7 @@ from typing import TypeVar
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from handlers import callbacks, labels
-from handlers.common import refuse, show, stale_button
+from handlers.common import refuse, refuse_press, show, stale_button
 from handlers.context import CustomContext
 from handlers.keyboards import button_rows
 from handlers.menu import publish_person_commands
@@ -54,10 +54,11 @@ async def roster_press(update: Update, context: CustomContext) -> None:
     try:
         view = await _dispatch(context, person, data)
     except (ValueError, IndexError, KeyError):
+        context.app.update_failed = True  # forged or stale data changes nothing
         await stale_button(update, context)
         return
     except DomainError as error:
-        await refuse(update, context, error.message_key)
+        await refuse_press(update, context, error)
         return
     await query.answer()
     text, markup = view
@@ -99,7 +100,15 @@ async def _dispatch(context: CustomContext, actor: Person, data: callbacks.Callb
     elif action == "move":
         return await _move_choices(context, actor, target_id)
     elif action == "setoff":
-        await people.move(actor, target_id, data.int_arg(1))
+        moved = await people.move(actor, target_id, data.int_arg(1))
+        if not can_manage_person(actor, moved):  # e.g. an officer's member now elsewhere
+            destination = await context.services.org.repo.office(data.int_arg(1))
+            text = context.t(
+                "roster.moved_away",
+                name=moved.name,
+                office=destination.name if destination else "—",
+            )
+            return text, None
     elif action == "pair":
         return await _pair_choices(context, actor, target_id)
     elif action == "tog":

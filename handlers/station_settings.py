@@ -7,7 +7,7 @@ from enum import StrEnum
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from handlers import callbacks, conversation
-from handlers.common import refuse, show, stale_button
+from handlers.common import refuse, refuse_press, show, stale_button
 from handlers.context import CustomContext
 from handlers.conversation import Conversation, Flow
 from handlers.keyboards import button_rows
@@ -69,10 +69,11 @@ async def settings_press(update: Update, context: CustomContext) -> None:
             raise KeyError(data.action)
         text, markup = await _settings_view(context, person, station_id)
     except (ValueError, IndexError, KeyError):
+        context.app.update_failed = True  # forged or stale data changes nothing
         await stale_button(update, context)
         return
     except DomainError as error:
-        await refuse(update, context, error.message_key)
+        await refuse_press(update, context, error)
         return
     await query.answer()
     await show(query, context.t("settings.wrap", body=text), markup)

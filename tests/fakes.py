@@ -69,6 +69,7 @@ class FakeTelegram(BaseRequest):
     retry_after: dict[str, int] = field(default_factory=dict)
     timeouts: dict[str, int] = field(default_factory=dict)
     migrated: dict[int, int] = field(default_factory=dict)  # old chat id -> supergroup id
+    _answered: set[str] = field(default_factory=set)
     _next_message_id: int = 100
     _date: int = 1_790_000_000
 
@@ -137,6 +138,19 @@ class FakeTelegram(BaseRequest):
                     "description": "Forbidden: bot was blocked by the user",
                 }
             ).encode()
+        if api_method == "answerCallbackQuery":
+            # like Telegram: one answer per press, and an alert holds 200 characters
+            query_id = str(params.get("callback_query_id"))
+            if query_id in self._answered or len(str(params.get("text") or "")) > 200:
+                return 400, json.dumps(
+                    {
+                        "ok": False,
+                        "error_code": 400,
+                        "description": "Bad Request: query is too old and response timeout"
+                        " expired or query ID is invalid",
+                    }
+                ).encode()
+            self._answered.add(query_id)
         call.result = self._answer(api_method, params)
         return 200, json.dumps({"ok": True, "result": call.result}).encode()
 

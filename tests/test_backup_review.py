@@ -42,7 +42,7 @@ async def test_staff_group_cannot_go_is_one_persons_answer(harness: Harness) -> 
     private = [c for c in calls if c.chat_id == OFFICER2.id and c.method == "sendMessage"]
     assert private and "已到场" in private[0].buttons()[0][0]
     assert any("赵警官 正在前往" in c.text for c in calls if c.chat_id == STAFF.id)
-    await h.press(OFFICER2, f"bk:res:{request_id}", STAFF)
+    await h.press(OFFICER2, f"bk:res:{request_id}")  # from the buttons in private
     calls = await h.send(OFFICER2, "已处置")
     request = await h.services.backup.repo.get(request_id)
     assert request is not None and request.status is BackupStatus.RESOLVED

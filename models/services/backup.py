@@ -244,8 +244,10 @@ class BackupService:
         request = await self._get(request_id)
         if request.owner_id != person.id:
             raise DomainError("not_allowed")
+        if not request.status.is_open:
+            raise DomainError("backup_closed")
         if request.status is not status:
-            raise DomainError("backup_closed" if not request.status.is_open else "backup_state")
+            raise DomainError("backup_state")
         return request
 
     async def _get(self, request_id: int) -> BackupRequest:

@@ -361,7 +361,12 @@ class PatrolService:
             if assignment.starts_at <= self.clock.now():
                 raise DomainError("assignment_past")
             other = await self.people.get(other_id)
-            if other is None or not other.active or other.role is not Role.MEMBER:
+            if (
+                other is None
+                or not other.active
+                or other.role is not Role.MEMBER
+                or other.id == member.id  # a swap with oneself is no swap
+            ):
                 raise DomainError("not_allowed")
             if other.office_id != member.office_id:
                 raise DomainError("swap_other_office")
