@@ -12,6 +12,7 @@ import logging
 import os
 import signal
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -59,7 +60,7 @@ from handlers.keyboards import KEYBOARD_ACTIONS
 from handlers.menu import publish_commands
 from handlers.webhook import WebhookServer
 from locales import Translator
-from models.clock import Clock
+from models.clock import Clock, OffsetClock
 from models.config import (
     Settings,
     SettingsError,
@@ -290,7 +291,12 @@ def _run(settings: Settings) -> int:
     except AlreadyRunningError as error:
         print(f"mulan-patrol: PATROL_DB_PATH {error}", file=sys.stderr)
         return 2
-    app = build_application(settings)
+    clock = (
+        OffsetClock(timedelta(seconds=settings.clock_offset_seconds))
+        if settings.clock_offset_seconds
+        else None
+    )
+    app = build_application(settings, clock=clock)
     try:
         if settings.webhook_url:
             asyncio.run(_serve_webhook(app, settings))

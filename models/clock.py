@@ -12,6 +12,17 @@ class Clock:
         return datetime.now(UTC)
 
 
+class OffsetClock(Clock):
+    """Wall-clock time shifted by a fixed amount: a rehearsal (or a test of a bot process)
+    that lives on a chosen day while time runs as usual; every restart keeps the shift."""
+
+    def __init__(self, offset: timedelta) -> None:
+        self.offset = offset
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
 class FrozenClock(Clock):
     """A clock that only moves when told to."""
 

@@ -60,6 +60,8 @@ class Settings(StorageSettings):
     heartbeat_seconds: int = Field(default=60, ge=1, le=3600)
     # resolved reports older than this lose their photos, voice and phone numbers
     retention_days: int = Field(default=3 * 365, ge=30)
+    # rehearsals and process tests only: the bot lives this many seconds ahead (or behind)
+    clock_offset_seconds: float = 0.0
 
     @field_validator("heartbeat_url")
     @classmethod

@@ -33,8 +33,9 @@ class TimerJobs:
     def arm(self, key: str, due_at: datetime) -> None:
         for job in self.job_queue.get_jobs_by_name(key):
             job.schedule_removal()
-        when = max(due_at, self.timers.clock.now() + timedelta(milliseconds=10))
-        self.job_queue.run_once(self._fire, when=when, name=key, data=key)
+        # a delay by the bot's own clock (which may be shifted), not a wall-clock instant
+        delay = max(due_at - self.timers.clock.now(), timedelta(milliseconds=10))
+        self.job_queue.run_once(self._fire, when=delay, name=key, data=key)
 
     async def _fire(self, context: JobContext) -> None:
         """The job of one timer row."""
