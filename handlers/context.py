@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from scheduler.retention import RetentionJobs
 
 log = logging.getLogger(__name__)
+ALERT_LIMIT = 200  # characters Telegram shows in an alert
 
 
 class PatrolApplication(Application[Any, Any, Any, Any, Any, Any]):
@@ -183,10 +184,15 @@ class CustomContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any]
             if message is not None:
                 await message.reply_text(text, do_quote=False)
             return
+        plain = html.unescape(text)
         try:
-            await query.answer(html.unescape(text), show_alert=True)
+            if len(plain) <= ALERT_LIMIT:
+                await query.answer(plain, show_alert=True)
+                return
+            await query.answer()  # stop the button's spinner; the text follows privately
         except BadRequest:
-            await self.bot.send_message(query.from_user.id, text)
+            pass  # answered already
+        await self.bot.send_message(query.from_user.id, text)
 
     async def reply(self, update: Update, key: str, /, **params: Any) -> Message | None:
         """Answer in the chat the update came from, in the person's language."""

@@ -4,8 +4,10 @@ inbox holds it; a request without the secret header gets 403."""
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
+import re
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
@@ -28,11 +30,11 @@ class UpdateHandler(tornado.web.RequestHandler):
 
     async def post(self) -> None:
         if self.secret is not None:
-            given = self.request.headers.get("X-Telegram-Bot-Api-Secret-Token")
-            if given != self.secret:
+            given = self.request.headers.get("X-Telegram-Bot-Api-Secret-Token") or ""
+            if not hmac.compare_digest(given.encode(), self.secret.encode()):
                 raise tornado.web.HTTPError(HTTPStatus.FORBIDDEN)
         if self.request.headers.get("Content-Type", "").split(";")[0] != "application/json":
-            raise tornado.web.HTTPError(HTTPStatus.FORBIDDEN)
+            raise tornado.web.HTTPError(HTTPStatus.UNSUPPORTED_MEDIA_TYPE)
         try:
             update = Update.de_json(json.loads(self.request.body), self.app.bot)
         except Exception as error:  # not an update: say so, keep nothing
@@ -42,8 +44,11 @@ class UpdateHandler(tornado.web.RequestHandler):
             await self.app.update_queue.put(update)  # stored before we answer
         self.set_status(HTTPStatus.OK)
 
-    def log_exception(self, *args: Any) -> None:
-        """Refusals are expected (scanners, a wrong secret); not worth a traceback."""
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        """Refusals are expected (scanners, a wrong secret): no traceback for them; any
+        other failure (the inbox could not store the update) is logged."""
+        if not isinstance(value, tornado.web.HTTPError):
+            super().log_exception(typ, value, tb)
 
 
 class HealthHandler(tornado.web.RequestHandler):
@@ -61,7 +66,7 @@ class HealthHandler(tornado.web.RequestHandler):
 class WebhookServer:
     def __init__(self, app: PatrolApplication, path: str, secret: str | None) -> None:
         routes: list[Any] = [
-            (rf"/{path.strip('/')}/?", UpdateHandler, {"app": app, "secret": secret}),
+            (rf"/{re.escape(path.strip('/'))}/?", UpdateHandler, {"app": app, "secret": secret}),
             (r"/healthz", HealthHandler, {"app": app}),
         ]
         self.server = tornado.httpserver.HTTPServer(tornado.web.Application(routes))

@@ -66,9 +66,11 @@ class Settings(StorageSettings):
     @field_validator("heartbeat_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("http://", "https://")):
+        if not value:  # `PATROL_HEARTBEAT_URL=` in an env file: no heartbeat
+            return None
+        if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// address")
-        return value or None
+        return value
 
     @field_validator("bot_token")
     @classmethod

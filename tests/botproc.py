@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -143,3 +144,54 @@ def query(db_path: Path, sql: str, params: tuple[object, ...] = ()) -> list[tupl
 
     with sqlite3.connect(db_path, timeout=10) as conn:
         return [tuple(r) for r in conn.execute(sql, params)]
+
+
+Step = tuple[str, int, str]  # ("text" | "press", user id, text or button data)
+
+
+def interleave(actors: list[list[Step]], seed: int) -> list[Step]:
+    """The actors' steps in one random order that keeps each actor's own order."""
+    rng = random.Random(seed)
+    queues = [list(a) for a in actors]
+    order: list[Step] = []
+    while any(queues):
+        queue = rng.choice([q for q in queues if q])
+        order.append(queue.pop(0))
+    return order
+
+
+def push(api: FakeBotAPI, step: Step) -> None:
+    kind, uid, data = step
+    if kind == "text":
+        api.text(uid, data)
+    else:
+        api.press(uid, data)
+
+
+def drive_with_kills(
+    api: FakeBotAPI, bot: BotProcess, steps: list[Step], kills: int, seed: int
+) -> None:
+    """Push the steps in `kills + 1` batches; after each of the first `kills` batches wait
+    for some progress (a random number of deliveries), then `kill -9` the bot. The bot is
+    running, with every step pushed, when this returns."""
+    rng = random.Random(seed)
+    batch = max(1, len(steps) // (kills + 1))
+    position = 0
+    for _ in range(kills):
+        bot.start()
+        for step in steps[position : position + batch]:
+            push(api, step)
+        position += batch
+        before = len(api.delivered)
+        wanted = rng.randint(1, 12)
+        api.wait_for(
+            lambda before=before, wanted=wanted: (
+                len(api.delivered) >= before + wanted or api.confirmed_offset > api.last_update_id
+            ),
+            60,
+            "the bot to make progress",
+        )
+        bot.kill()
+    bot.start()
+    for step in steps[position:]:
+        push(api, step)

@@ -5,12 +5,11 @@ an incident photo; no location is ever sent to such a group."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from models.store.retention_repo import phone_spans
 from tests.fakes import Call
 
-PHONE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d{9}(?!\d)")
 MIN_NAME = 2  # single letters are not names worth matching
 MIN_TEXT = 6  # a description shorter than this is too common a phrase to match on
 
@@ -58,7 +57,14 @@ async def violations(db: Any, calls: list[Call]) -> list[str]:
         chat_id = call.chat_id
         if chat_id is None or chat_id >= 0 or chat_id in staff:
             continue
-        if call.method in ("sendLocation", "sendVenue", "forwardMessage", "sendVoice"):
+        if call.method in (
+            "sendLocation",
+            "sendVenue",
+            "forwardMessage",
+            "sendVoice",
+            "sendDocument",  # an export, say
+            "sendMediaGroup",
+        ):
             found.append(f"{call.method} to group {chat_id}")
             continue
         words = _words(call)
@@ -67,9 +73,11 @@ async def violations(db: Any, calls: list[Call]) -> list[str]:
         for name in names:
             if name in words:
                 found.append(f"the name {name!r} to group {chat_id}: {words[:120]!r}")
-        for phone in phones | set(PHONE.findall(words)):
+        for phone in phones:
             if phone in words:
                 found.append(f"the phone {phone!r} to group {chat_id}")
+        for start, end in phone_spans(words):
+            found.append(f"a phone number {words[start:end]!r} to group {chat_id}")
         for text in secrets:
             if text in words or text[: MIN_TEXT * 2] in words:
                 found.append(f"an incident text to group {chat_id}: {text[:40]!r}")

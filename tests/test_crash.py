@@ -5,24 +5,33 @@ unknown may have been repeated. Size: `--crash-users` and `--crash-kills` (READM
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
 import pytest
 
-from tests.botproc import CHIEF_ID, OFFICER_IDS, BotProcess, bot_env, query, seed_database
+from tests.botproc import (
+    CHIEF_ID,
+    OFFICER_IDS,
+    BotProcess,
+    Step,
+    bot_env,
+    drive_with_kills,
+    interleave,
+    query,
+    seed_database,
+)
 from tests.fake_bot_api import FakeBotAPI, Faults
 
 OFFICES = 6
 REPORTERS = 10
 
 
-def script(api: FakeBotAPI, codes: list[str], station_id: int, seed: int) -> list[list[object]]:
-    """Per actor, the updates they send in order (as closures pushing into the fake)."""
-    actors: list[list[object]] = []
+def script(api: FakeBotAPI, codes: list[str], station_id: int, seed: int) -> list[list[Step]]:
+    """Per actor, the updates they send in order."""
+    actors: list[list[Step]] = []
     for i, code in enumerate(codes):
         uid = 10_000 + i
-        steps: list[object] = [
+        steps: list[Step] = [
             ("text", uid, f"/start {code}"),
             ("press", uid, "onb:lang:zh_CN"),
             ("text", uid, f"队员{i:03d}"),
@@ -40,7 +49,7 @@ def script(api: FakeBotAPI, codes: list[str], station_id: int, seed: int) -> lis
                 ("press", uid, "rd:submit"),
             ]
         actors.append(steps)
-    chief: list[object] = []
+    chief: list[Step] = []
     for j in range(OFFICES):
         chief += [
             ("press", CHIEF_ID, f"area:addof:{station_id}"),
@@ -50,25 +59,12 @@ def script(api: FakeBotAPI, codes: list[str], station_id: int, seed: int) -> lis
     return actors
 
 
-def interleave(actors: list[list[object]], seed: int) -> list[object]:
-    rng = random.Random(seed)
-    queues = [list(a) for a in actors]
-    order: list[object] = []
-    while any(queues):
-        queue = rng.choice([q for q in queues if q])
-        order.append(queue.pop(0))
+def ordered(actors: list[list[Step]], seed: int) -> list[Step]:
+    order = interleave(actors, seed)
     # last, an officer acknowledges every report (ids are given in submission order)
     reporters = min(REPORTERS, len(actors) - 1)
     order += [("press", OFFICER_IDS[0], f"rp:ack:{n}") for n in range(1, reporters + 1)]
     return order
-
-
-def push(api: FakeBotAPI, step: object) -> None:
-    kind, uid, data = step  # type: ignore[misc]
-    if kind == "text":
-        api.text(uid, data)
-    else:
-        api.press(uid, data)
 
 
 def run_session(
@@ -78,30 +74,9 @@ def run_session(
     seeded = seed_database(db_path, users)
     api = FakeBotAPI(faults).start()
     bot = BotProcess(bot_env(db_path, api), tmp_path / "bot.log")
-    steps = interleave(script(api, seeded.codes, seeded.station_id, seed), seed)
-    rng = random.Random(seed)
-    batch = max(1, len(steps) // (kills + 1))
-    position = 0
+    steps = ordered(script(api, seeded.codes, seeded.station_id, seed), seed)
     try:
-        for _ in range(kills):
-            bot.start()
-            for step in steps[position : position + batch]:
-                push(api, step)
-            position += batch
-            before = len(api.delivered)
-            wanted = rng.randint(1, 12)
-            api.wait_for(
-                lambda before=before, wanted=wanted: (
-                    len(api.delivered) >= before + wanted
-                    or api.confirmed_offset > api.last_update_id
-                ),
-                60,
-                "the bot to make progress",
-            )
-            bot.kill()
-        bot.start()
-        for step in steps[position:]:
-            push(api, step)
+        drive_with_kills(api, bot, steps, kills, seed)
         api.wait_for(
             lambda: api.confirmed_offset > api.last_update_id and _settled(db_path),
             180,

@@ -11,7 +11,6 @@ delivered (a repeat only where the outcome of a send was unknown)."""
 from __future__ import annotations
 
 import asyncio
-import random
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -23,7 +22,16 @@ from models.org import PlaceKind, Role
 from models.services import Services
 from models.store.db import Database
 from scheduler.calendar import Level
-from tests.botproc import CHIEF_ID, OFFICER_IDS, BotProcess, bot_env, query
+from tests.botproc import (
+    CHIEF_ID,
+    OFFICER_IDS,
+    BotProcess,
+    Step,
+    bot_env,
+    drive_with_kills,
+    interleave,
+    query,
+)
 from tests.fake_bot_api import FakeBotAPI, Faults
 from tests.fakes import TOKEN
 
@@ -118,11 +126,11 @@ def seed(db_path: Path) -> None:
     asyncio.run(run())
 
 
-def script() -> list[list[tuple[str, int, str]]]:
+def script() -> list[list[Step]]:
     """Per actor, what they do in order."""
-    actors: list[list[tuple[str, int, str]]] = []
+    actors: list[list[Step]] = []
     for n, uid in enumerate(MEMBERS):
-        steps = [("text", uid, "/checkin"), ("text", uid, "/checkout")]
+        steps: list[Step] = [("text", uid, "/checkin"), ("text", uid, "/checkout")]
         steps += [("text", uid, answer) for answer in ("12", "1", "0", "0", f"巡逻{n}")]
         if uid in REPORTERS:
             steps += [
@@ -152,24 +160,6 @@ def script() -> list[list[tuple[str, int, str]]]:
     return actors
 
 
-def interleave(actors: list[list[tuple[str, int, str]]], seed: int) -> list[tuple[str, int, str]]:
-    rng = random.Random(seed)
-    queues = [list(a) for a in actors]
-    order = []
-    while any(queues):
-        queue = rng.choice([q for q in queues if q])
-        order.append(queue.pop(0))
-    return order
-
-
-def push(api: FakeBotAPI, step: tuple[str, int, str]) -> None:
-    kind, uid, data = step
-    if kind == "text":
-        api.text(uid, data)
-    else:
-        api.press(uid, data)
-
-
 def _settled(db_path: Path) -> bool:
     pending = query(db_path, "SELECT COUNT(*) FROM inbox WHERE done_at IS NULL")[0][0]
     unsent = query(db_path, "SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending')")
@@ -194,29 +184,8 @@ def run_monday(
         bot_env(db_path, api, PATROL_CLOCK_OFFSET_SECONDS=str(offset)), tmp_path / "bot.log"
     )
     steps = interleave(script(), seed_value)
-    rng = random.Random(seed_value)
-    batch = max(1, len(steps) // (kills + 1))
-    position = 0
     try:
-        for _ in range(kills):
-            bot.start()
-            for step in steps[position : position + batch]:
-                push(api, step)
-            position += batch
-            before = len(api.delivered)
-            wanted = rng.randint(1, 10)
-            api.wait_for(
-                lambda before=before, wanted=wanted: (
-                    len(api.delivered) >= before + wanted
-                    or api.confirmed_offset > api.last_update_id
-                ),
-                60,
-                "the bot to make progress",
-            )
-            bot.kill()
-        bot.start()
-        for step in steps[position:]:
-            push(api, step)
+        drive_with_kills(api, bot, steps, kills, seed_value)
         # the backup chain reaches the chief, then an officer goes
         api.wait_for(lambda: any("支援请求 #1" in t for t in api.received(CHIEF_ID)), 90, "step 3")
         api.press(OFFICER_IDS[1], "bk:go:1")

@@ -7,9 +7,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from telegram.ext import CommandHandler
 
-from models.config import Settings
+from models.config import Settings, load_settings
+from tests.fakes import TOKEN
 from tests.harness import Harness
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,3 +64,17 @@ def test_the_deployment_files_run_the_real_entry_point() -> None:
     assert 'CMD ["python", "bot.py", "run"]' in docker and "USER mulan" in docker
     for package in ("handlers", "models", "scheduler", "locales"):
         assert f"COPY {package} {package}" in docker
+
+
+def test_the_example_env_file_starts_the_bot_once_the_token_is_filled_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for line in (ROOT / "deploy" / "env.example").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            monkeypatch.setenv(key.strip(), value.strip())
+    monkeypatch.setenv("PATROL_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("PATROL_DB_PATH", str(tmp_path / "patrol.db"))
+    monkeypatch.chdir(tmp_path)  # no .env of the developer's
+    settings = load_settings()
+    assert settings.heartbeat_url is None and not settings.webhook_url

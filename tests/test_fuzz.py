@@ -285,7 +285,7 @@ async def invariants(h: Harness) -> list[str]:
         ),
         (
             "SELECT a.id FROM assignments a JOIN people p ON p.id = a.member_id"
-            " WHERE a.status = 'planned' AND p.active = 0 AND a.day >= date('now', '-1 day')",
+            " WHERE a.status = 'planned' AND p.active = 0 AND a.day >= :today",
             "an assignment for an inactive person",
         ),
         (
@@ -294,7 +294,8 @@ async def invariants(h: Harness) -> list[str]:
             "a report in an unknown status",
         ),
     ):
-        if await db.fetch_all(sql):
+        today = h.services.patrol.today().isoformat()
+        if await db.fetch_all(sql, {"today": today} if ":today" in sql else ()):
             found.append(what)
     return found
 

@@ -10,14 +10,28 @@ from datetime import datetime
 from models.clock import to_db
 from models.store.db import Database
 
-# a mainland mobile or landline number, with or without +86 / area code
-PHONE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!\d)")
+# a mainland mobile (138 1234 5678, 138-1234-5678, +86 13812345678) or landline number
+# ((0351) 1234567, 0351-1234567), found in a copy whose full-width digits are made ASCII
+PHONE = re.compile(
+    r"(?<!\d)(?:\+?86[- ]?)?(?:1[3-9]\d(?:[- ]?\d{4}){2}|\(?0\d{2,3}\)?[- ]?\d{7,8})(?!\d)"
+)
+HALF_WIDTH = str.maketrans("０１２３４５６７８９＋－（）　", "0123456789+-() ")
 REMOVED = "〔号码已删除〕"
 CLOSED = ("resolved", "merged", "withdrawn")
 
 
+def phone_spans(text: str) -> list[tuple[int, int]]:
+    """Where phone numbers are in a text (full-width digits too: the copy maps one
+    character to one, so the places are the original's)."""
+    return [m.span() for m in PHONE.finditer(text.translate(HALF_WIDTH))]
+
+
 def redact_phones(text: str | None) -> str | None:
-    return PHONE.sub(REMOVED, text) if text else text
+    if not text:
+        return text
+    for start, end in reversed(phone_spans(text)):
+        text = text[:start] + REMOVED + text[end:]
+    return text
 
 
 class RetentionRepository:
@@ -67,11 +81,12 @@ class RetentionRepository:
             "inbox": await self.db.execute_count(
                 "DELETE FROM inbox WHERE done_at IS NOT NULL AND received_at < ?", (cutoff,)
             ),
+            # texts, photos, voice, positions and forwarded messages of delivered rows
             "outbox": await self.db.execute_count(
                 "UPDATE outbox SET payload = json_remove(payload, '$.text', '$.caption',"
-                " '$.reply_markup', '$.spec') WHERE status IN ('sent', 'failed')"
-                " AND created_at < ? AND (json_extract(payload, '$.text') IS NOT NULL"
-                " OR json_extract(payload, '$.caption') IS NOT NULL)",
+                " '$.reply_markup', '$.spec', '$.photo', '$.voice', '$.latitude',"
+                " '$.longitude', '$.from_chat_id', '$.message_id')"
+                " WHERE status IN ('sent', 'failed') AND created_at < ? AND payload != '{}'",
                 (cutoff,),
             ),
             "scam_checks": await self.db.execute_count(
