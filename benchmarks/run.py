@@ -1,0 +1,65 @@
+"""Run every benchmark and print one table: `python -m benchmarks.run` (full size, several
+minutes) or `python -m benchmarks.run --quick` (a smoke run of each, under a minute)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+from collections.abc import Callable
+from typing import Any
+
+from benchmarks import escalation, planner, startup, updates
+
+# name, full-size call, quick call, the target it is judged against
+BENCHMARKS: list[tuple[str, Callable[[], dict[str, Any]], Callable[[], dict[str, Any]], str]] = [
+    (
+        "updates (full stack vs echo bot)",
+        lambda: updates.run(20_000, 200),
+        lambda: updates.run(300, 20),
+        "ratio_to_echo >= 0.2, p99_ms < 20",
+    ),
+    (
+        "escalation precision",
+        lambda: escalation.run(1000),
+        lambda: escalation.run(20),
+        "p99_late_s < 1, doubled = missed = 0",
+    ),
+    (
+        "planner (county-month)",
+        lambda: planner.run(1000),
+        lambda: planner.run(20),
+        "ms_per_office_day < 0.3",
+    ),
+    (
+        "memory and start-up",
+        lambda: startup.run(100_000, 10_000),
+        lambda: startup.run(2_000, 200),
+        "rss_mb < 150, startup_s < 2",
+    ),
+]
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+    return str(value)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run")
+    parser.add_argument("--quick", action="store_true", help="a small smoke run of each")
+    args = parser.parse_args(argv)
+    python = platform.python_version()
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {python}")
+    print("| benchmark | figures | target |")
+    print("|---|---|---|")
+    for name, full, quick, target in BENCHMARKS:
+        figures = (quick if args.quick else full)()
+        shown = ", ".join(f"{key} {_cell(value)}" for key, value in figures.items())
+        print(f"| {name} | {shown} | {target} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
