@@ -83,8 +83,9 @@ class OutboxSender:
             except Exception:
                 log.exception("outbox pump failed; retrying")
             self.wake.clear()
+            idle = await self._idle_wait()  # before the wait exists: a cancel here leaks none
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), timeout=await self._idle_wait())
+                await asyncio.wait_for(self.wake.wait(), timeout=idle)
 
     async def _idle_wait(self) -> float:
         upcoming = await self.repo.next_attempt()
