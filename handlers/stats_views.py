@@ -131,20 +131,13 @@ class StatsViews:
                 )
             )
         if figures.reports:
-            lines.append(
-                t_(
-                    "stats.ack",
-                    median=self.duration(locale, figures.ack_median),
-                    p90=self.duration(locale, figures.ack_p90),
+            for key, median, p90 in (
+                ("stats.ack", figures.ack_median, figures.ack_p90),
+                ("stats.resolve", figures.resolve_median, figures.resolve_p90),
+            ):
+                lines.append(
+                    t_(key, median=self.duration(locale, median), p90=self.duration(locale, p90))
                 )
-            )
-            lines.append(
-                t_(
-                    "stats.resolve",
-                    median=self.duration(locale, figures.resolve_median),
-                    p90=self.duration(locale, figures.resolve_p90),
-                )
-            )
         lines.append(t_("stats.backup", count=n(locale, figures.backup)))
         if figures.backup:
             lines.append(
