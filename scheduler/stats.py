@@ -80,8 +80,11 @@ class StatsJobs:
         if station_created is not None and station_created > period_start:
             return  # the station did not exist when the period began: nothing to report
         timers = self.services.timers
+        existing = await timers.repo.get(key)
+        if existing is not None and (existing.done_at is not None or existing.due_at == due):
+            return  # the usual minute: nothing to write, the write lock is not taken
         async with self.services.db.write():
-            existing = await timers.repo.get(key)
+            existing = await timers.repo.get(key)  # again, under the lock
             if existing is None:
                 await timers.ensure(kind, key, due, payload)
             elif existing.done_at is None and existing.due_at != due:
