@@ -51,6 +51,10 @@ class OutboxSender:
         self._tasks: set[asyncio.Task[None]] = set()
         self._runner: asyncio.Task[None] | None = None
         self._slots = asyncio.Semaphore(MAX_IN_FLIGHT)
+        # Deliveries waiting to be recorded, and the lock of the one task recording them:
+        # sends that finish while a record is being committed share the next commit.
+        self._delivered: list[tuple[OutboxItem, int | None]] = []
+        self._recording = asyncio.Lock()
         db.on_commit.append(self.wake.set)
 
     async def recover(self) -> None:
@@ -78,12 +82,17 @@ class OutboxSender:
 
     async def _run(self) -> None:
         while True:
+            # Cleared before the pump, not after: a send that ends (or a commit that queues
+            # more) while the pump runs must wake the next round, not be forgotten.
+            self.wake.clear()
+            started = 0
             try:
-                await self.pump()
+                started = await self.pump()
             except Exception:
                 log.exception("outbox pump failed; retrying")
-            self.wake.clear()
-            idle = await self._idle_wait()  # before the wait exists: a cancel here leaks none
+            # Every send started wakes us when it ends; only an idle sender needs to know
+            # when the next retry is due. (Asked before the wait exists: a cancel leaks none.)
+            idle = 5.0 if started else await self._idle_wait()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=idle)
 
@@ -99,15 +108,21 @@ class OutboxSender:
         started = 0
         while limit is None or started < limit:
             await self._slots.acquire()
-            item = await self._claim_next()
-            if item is None:
+            free = 1  # and every other slot that is free now, claimed in one transaction
+            while not self._slots.locked() and (limit is None or started + free < limit):
+                await self._slots.acquire()
+                free += 1
+            items = await self._claim(free)
+            for _ in range(free - len(items)):
                 self._slots.release()
+            if not items:
                 return started
-            started += 1
-            self._busy.add(item.chat_id)
-            task = asyncio.create_task(self._deliver(item), name=f"outbox:{item.id}")
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            started += len(items)
+            for item in items:
+                self._busy.add(item.chat_id)
+                task = asyncio.create_task(self._deliver(item), name=f"outbox:{item.id}")
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
         return started
 
     async def drain(self) -> None:
@@ -123,12 +138,13 @@ class OutboxSender:
     async def _claim_peek(self) -> OutboxItem | None:
         return await self.repo.next_due(self.clock.now(), self._busy)
 
-    async def _claim_next(self) -> OutboxItem | None:
+    async def _claim(self, count: int) -> list[OutboxItem]:
+        if await self._claim_peek() is None:
+            return []  # nothing due: no write transaction (and no commit) for nothing
         async with self.db.write():
-            item = await self.repo.next_due(self.clock.now(), self._busy)
-            if item is None or not await self.repo.claim(item.id):
-                return None
-            return item
+            items = await self.repo.due(self.clock.now(), self._busy, count)
+            claimed = set(await self.repo.claim_many([item.id for item in items]))
+            return [item for item in items if item.id in claimed]
 
     async def _deliver(self, item: OutboxItem) -> None:
         try:
@@ -240,10 +256,23 @@ class OutboxSender:
         return min(MAX_BACKOFF, timedelta(seconds=2 ** min(item.attempts, 10)))
 
     async def _sent(self, item: OutboxItem, message_id: int | None) -> None:
-        async with self.db.write():
-            await self.repo.mark_sent(item.id, message_id, self.clock.now())
-            if "render" in item.payload:
-                await self.repo.forget_spec(item.id)  # the file's rows (names, phones) go
+        """Record a delivery; returns once it is committed. Deliveries that finish while
+        another record is being committed wait for the lock and go in one commit together."""
+        self._delivered.append((item, message_id))
+        async with self._recording:
+            batch, self._delivered = self._delivered, []
+            if not batch:
+                return  # ours was recorded by the task before us
+            try:
+                async with self.db.write():
+                    now = self.clock.now()
+                    await self.repo.mark_sent_many([(i.id, m) for i, m in batch], now)
+                    for done, _ in batch:
+                        if "render" in done.payload:
+                            await self.repo.forget_spec(done.id)  # its rows (names, phones)
+            except BaseException:
+                self._delivered[:0] = batch  # the next delivery records them
+                raise
 
     async def _retry(
         self,

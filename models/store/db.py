@@ -152,6 +152,11 @@ class Database:
         await cursor.close()
         return count
 
+    async def execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Run one statement for every row of parameters, in one call to the database."""
+        cursor = await self.conn.executemany(sql, rows)
+        await cursor.close()
+
     async def fetch_one(
         self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
     ) -> aiosqlite.Row | None:

@@ -111,6 +111,11 @@ class OutboxRepository:
     async def next_due(self, now: datetime, busy_chats: set[int]) -> OutboxItem | None:
         """The next item to send: urgent first, then oldest; one at a time per chat; an edit
         waits until the message it edits has been sent (or has failed)."""
+        items = await self.due(now, busy_chats, 1)
+        return items[0] if items else None
+
+    async def due(self, now: datetime, busy_chats: set[int], limit: int) -> list[OutboxItem]:
+        """Up to `limit` items to send now, at most one per chat, in the order of `next_due`."""
         busy = ",".join(str(int(c)) for c in busy_chats) or "0"  # chat 0 does not exist
         rows = await self.db.fetch_all(
             "SELECT o.* FROM outbox o LEFT JOIN outbox e ON e.id = o.edit_of"
@@ -119,26 +124,42 @@ class OutboxRepository:
             " AND (o.edit_of IS NULL OR e.status IN ('sent', 'failed'))"
             " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.chat_id = o.chat_id"
             "   AND p.status IN ('pending', 'sending') AND p.id < o.id AND p.urgent >= o.urgent)"
-            " ORDER BY o.urgent DESC, o.id LIMIT 1",
-            (to_db(now),),
+            " ORDER BY o.urgent DESC, o.id LIMIT ?",
+            (to_db(now), 2 * limit),  # an urgent and an older bulk item may share a chat
         )
-        return _item(rows[0]) if rows else None
+        items: list[OutboxItem] = []
+        chats: set[int] = set()
+        for row in rows:
+            if row["chat_id"] not in chats and len(items) < limit:
+                chats.add(row["chat_id"])
+                items.append(_item(row))
+        return items
 
     async def claim(self, item_id: int) -> bool:
-        return (
-            await self.db.execute_count(
-                "UPDATE outbox SET status = 'sending', attempts = attempts + 1"
-                " WHERE id = ? AND status = 'pending'",
-                (item_id,),
-            )
-            > 0
+        return await self.claim_many([item_id]) == [item_id]
+
+    async def claim_many(self, item_ids: list[int]) -> list[int]:
+        """Mark items as being sent (one statement); the ids that were still pending."""
+        if not item_ids:
+            return []
+        marks = ",".join("?" * len(item_ids))
+        rows = await self.db.fetch_all(
+            "UPDATE outbox SET status = 'sending', attempts = attempts + 1"
+            f" WHERE id IN ({marks}) AND status = 'pending' RETURNING id",
+            item_ids,
         )
+        claimed = {row["id"] for row in rows}
+        return [i for i in item_ids if i in claimed]
 
     async def mark_sent(self, item_id: int, message_id: int | None, at: datetime) -> None:
-        await self.db.execute(
+        await self.mark_sent_many([(item_id, message_id)], at)
+
+    async def mark_sent_many(self, sent: list[tuple[int, int | None]], at: datetime) -> None:
+        """Record deliveries (one statement per call, however many)."""
+        await self.db.execute_many(
             "UPDATE outbox SET status = 'sent', message_id = ?, sent_at = ?, error = NULL"
             " WHERE id = ?",
-            (message_id, to_db(at), item_id),
+            [(message_id, to_db(at), item_id) for item_id, message_id in sent],
         )
 
     async def retry_later(
