@@ -9,7 +9,7 @@ import platform
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks import escalation, planner, startup, updates
+from benchmarks import broadcast, escalation, planner, startup, updates
 
 # name, full-size call, quick call, the target it is judged against
 BENCHMARKS: list[tuple[str, Callable[[], dict[str, Any]], Callable[[], dict[str, Any]], str]] = [
@@ -24,6 +24,12 @@ BENCHMARKS: list[tuple[str, Callable[[], dict[str, Any]], Callable[[], dict[str,
         lambda: escalation.run(1000),
         lambda: escalation.run(20),
         "p99_late_s < 1, doubled = missed = 0",
+    ),
+    (
+        "broadcast at Telegram's limits",
+        lambda: broadcast.run(600, 3000, 10),
+        lambda: broadcast.run(20, 60, 1),
+        "over_minimum < 0.1, 429s <= 1 per burst, backup_wait_max_s < 1",
     ),
     (
         "planner (county-month)",

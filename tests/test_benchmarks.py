@@ -4,7 +4,12 @@ waits for real 10-second steps, so it runs only with `python -m benchmarks.run -
 
 from __future__ import annotations
 
-from benchmarks import planner, startup, updates
+import pytest
+from telegram import Bot
+from telegram.error import RetryAfter
+
+from benchmarks import broadcast, planner, startup, updates
+from tests.fakes import TOKEN
 
 
 def test_updates_benchmark_runs_the_mix_without_failures() -> None:
@@ -21,3 +26,27 @@ def test_planner_benchmark_is_fair() -> None:
 def test_startup_benchmark_reads_memory() -> None:
     figures = startup.run(500, 50)
     assert figures["startup_s"] > 0 and figures["rss_mb"] > 0
+
+
+def test_broadcast_benchmark_delivers_everything_and_rings_the_officer() -> None:
+    figures = broadcast.run(groups=10, people=30, calls=1)
+    assert figures["delivered"] == figures["recipients"] == 10 + 30 + 4
+    assert figures["backup_calls"] == 1 and figures["seconds"] > 0
+
+
+async def test_the_limited_fake_answers_429_like_telegram() -> None:
+    """Without our limiter: the 31st message in a second, or the 21st to a group in a
+    minute, is refused with a time to retry after."""
+    fake = broadcast.LimitedTelegram()
+    async with Bot(TOKEN, request=fake) as bot:
+        for chat in range(1, 31):
+            await bot.send_message(chat, "ok")
+        with pytest.raises(RetryAfter):
+            await bot.send_message(31, "one too many")
+    group = broadcast.LimitedTelegram()
+    async with Bot(TOKEN, request=group) as bot:
+        for _ in range(20):
+            await bot.send_message(-5, "a group")
+        with pytest.raises(RetryAfter):
+            await bot.send_message(-5, "one too many this minute")
+    assert fake.too_many == group.too_many == 1
