@@ -69,6 +69,7 @@ from models.config import (
     load_storage_settings,
 )
 from models.services import Services
+from models.services.orgfile import apply_command, export_command
 from models.store.db import Database, SchemaTooNewError
 from models.store.lock import AlreadyRunningError, InstanceLock
 from scheduler.health import Health, WatchedRequest
@@ -123,6 +124,7 @@ def build_application(
     assert isinstance(app, PatrolApplication)
     _register_handlers(app, translator)
     register_timer_kinds(app)
+    invite.register(app)
     app.health = Health(app)
     updates_request.on_answer = app.health.polled
     return app
@@ -272,10 +274,31 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("run", help="run the bot (the default)")
     backup = commands.add_parser("backup", help="a consistent copy of the database, online")
     backup.add_argument("path", type=Path)
+    invites = commands.add_parser(
+        "invites", help="a printable sheet of invitation QR codes; expired unused invitations"
+    )
+    invite.console_arguments(invites)
+    apply = commands.add_parser(
+        "apply", help="create and update stations, offices, places, settings from a YAML file"
+    )
+    apply.add_argument("file", type=Path)
+    apply.add_argument("--dry-run", action="store_true", help="show the changes, make none")
+    apply.add_argument("--prune", action="store_true", help="deactivate what the file lacks")
+    export_org = commands.add_parser("export-org", help="write the organisation as a YAML file")
+    export_org.add_argument("file", type=Path, help="the file to write, or - for the screen")
+    export_org.add_argument("--force", action="store_true", help="replace an existing file")
     args = parser.parse_args(argv)
     try:
         if args.command == "backup":
             return _backup(load_storage_settings(), args.path)
+        if args.command == "invites":
+            return invite.console(load_settings(), args)
+        if args.command == "apply":
+            return apply_command(
+                load_storage_settings(), args.file, dry_run=args.dry_run, prune=args.prune
+            )
+        if args.command == "export-org":
+            return export_command(load_storage_settings(), args.file, force=args.force)
         return _run(load_settings())
     except SettingsError as error:
         print(f"mulan-patrol: {error.variable} {error.problem}", file=sys.stderr)

@@ -98,6 +98,7 @@ COMMANDS = [
     case("/leave", {"M", "O1", "O2"}, "days one cannot patrol"),
     case("/duty", {"O1", "O2", "Dy", "C", "CB"}, "on / off duty"),
     case("/invite", {"O1", "O2", "C", "CB", "Op"}, "invite people (roles below one's own)"),
+    case("/invite 3", {"O1", "O2", "C", "CB", "Op"}, "a printable sheet of 3 invitation QR codes"),
     case("/roster", STAFF, "the roster of one's office, station or county"),
     case("/areas", {"C", "CB", "Op"}, "stations, offices and places"),
     case("/settings", {"C", "CB", "Op"}, "station settings"),
@@ -143,6 +144,16 @@ BUTTONS = [
     case("pt:repto:{slot}:{member2}", {"O1", "C", "Op"}, "replace with another member"),
     case("pt:ex:{slot}", {"O1", "C", "Op"}, "exchange two slots"),
     case("pt:decline:{leave}", {"O1", "C", "Op"}, "decline a member's leave"),
+    # invitations
+    case(
+        "inv:go:member:-:1:{office}:3",
+        {"O1", "O2", "C", "Op"},
+        "a sheet of 3 member invitations for A1 (an officer's is for his own office)",
+    ),
+    case(
+        "inv:exp", {"O1", "O2", "C", "CB", "Op"}, "expired unused invitations one could have made"
+    ),
+    case("inv:rev", {"O1", "O2", "C", "CB", "Op"}, "revoke them"),
     # the roster
     case("ros:st:{station}", {"O1", "O2", "Dy", "C", "Op"}, "a station's roster"),
     case("ros:of:{office}:{station}", {"O1", "Dy", "C", "Op"}, "an office's roster"),

@@ -72,6 +72,36 @@ class InvitationRepository:
             )
         return taken > 0
 
+    async def expired_unused(
+        self, now: datetime, station_id: int | None = None, office_id: int | None = None
+    ) -> list[Invitation]:
+        """Invitations past their expiry that nobody ever used and nobody revoked, oldest
+        first; within a station or an office when given."""
+        sql = (
+            "SELECT * FROM invitations WHERE expires_at <= ? AND uses_left = max_uses"
+            " AND revoked = 0"
+        )
+        params: list[Any] = [to_db(now)]
+        if station_id is not None:
+            sql += " AND station_id = ?"
+            params.append(station_id)
+        if office_id is not None:
+            sql += " AND office_id = ?"
+            params.append(office_id)
+        rows = await self.db.fetch_all(sql + " ORDER BY expires_at, id", params)
+        return [_invitation(r) for r in rows]
+
+    async def revoke_unused(self, invitation_id: int) -> bool:
+        """Revoke an invitation nobody has used; False when it was used or revoked already."""
+        return (
+            await self.db.execute_count(
+                "UPDATE invitations SET revoked = 1"
+                " WHERE id = ? AND revoked = 0 AND uses_left = max_uses",
+                (invitation_id,),
+            )
+            > 0
+        )
+
 
 class GroupRepository:
     def __init__(self, db: Database) -> None:
