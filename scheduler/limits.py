@@ -2,13 +2,14 @@
 
 Telegram allows about 30 messages a second overall, one a second per private chat (short
 bursts tolerated) and 20 a minute per group. Bulk sends (broadcasts, tips) may use at most
-`BULK_RATE` of the overall 30/s, so an urgent send (a reply, a backup call, an escalation)
-always finds capacity within a fraction of a second, however large a broadcast is running.
+`BULK_RATE` of the overall 30/s, and give way whenever an urgent send (a reply, a backup
+call, an escalation) is waiting for the overall share, so the urgent one goes with the next
+token (a thirtieth of a second), however large a broadcast is running.
 
 The buckets are sized so that no window of the limit's length ever holds more than the limit
 (a bucket lets through at most `burst + rate × window`): the overall and bulk lanes are
 smooth (no burst), a group gets a burst of 5 and then 15 a minute. A broadcast runs at
-`BULK_RATE`, within 7% of what Telegram allows, without a single 429 (benchmarks/broadcast.py).
+`BULK_RATE`, within 10% of what Telegram allows, without a 429 (benchmarks/broadcast.py).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from telegram.warnings import PTBDeprecationWarning
 log = logging.getLogger(__name__)
 
 OVERALL_RATE, OVERALL_BURST = 30.0, 1.0
-BULK_RATE, BULK_BURST = 28.0, 1.0
+BULK_RATE, BULK_BURST = 29.0, 1.0
 PRIVATE_RATE, PRIVATE_BURST = 1.0, 6.0
 GROUP_RATE, GROUP_BURST = 15 / 60, 5.0
 NETWORK_RETRY_DELAY = 0.3
@@ -81,15 +82,16 @@ class TokenBucket:
         return self._tokens >= self.capacity and self._paused_until <= self._now()
 
 
-async def acquire(*buckets: TokenBucket) -> None:
-    """Take one token from every bucket, waiting until all have one."""
+async def acquire(*buckets: TokenBucket, give_way: Callable[[], bool] | None = None) -> None:
+    """Take one token from every bucket, waiting until all have one (and, with `give_way`,
+    until it no longer says that someone more urgent is waiting)."""
     while True:
         wait = max(b.wait_time() for b in buckets)
-        if wait <= 0:
+        if wait <= 0 and not (give_way and give_way()):
             for bucket in buckets:
                 bucket.take()
             return
-        await asyncio.sleep(wait)
+        await asyncio.sleep(wait if wait > 0 else 1 / OVERALL_RATE)
 
 
 class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
@@ -103,6 +105,26 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
         self.overall = TokenBucket(OVERALL_RATE, OVERALL_BURST)
         self.bulk = TokenBucket(BULK_RATE, BULK_BURST)
         self.chats: dict[int, TokenBucket] = {}
+        # urgent sends whose chat has room and that wait only for the overall share: while
+        # there are any, bulk sends let them go first
+        self.urgent_waiting = 0
+
+    async def _acquire_urgent(self, chat: TokenBucket) -> None:
+        ready = False  # counted in urgent_waiting
+        try:
+            while True:
+                chat_wait, overall_wait = chat.wait_time(), self.overall.wait_time()
+                if chat_wait <= 0 and overall_wait <= 0:
+                    chat.take()
+                    self.overall.take()
+                    return
+                if (chat_wait <= 0) != ready:
+                    ready = not ready
+                    self.urgent_waiting += 1 if ready else -1
+                await asyncio.sleep(max(chat_wait, overall_wait))
+        finally:
+            if ready:
+                self.urgent_waiting -= 1
 
     async def initialize(self) -> None:
         return None
@@ -141,10 +163,15 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
             retries = int(rate_limit_args["retries"])
         for attempt in range(retries + 1):
             if chat_id is not None and not self.stopping:
-                buckets = [self.overall, self._chat_bucket(chat_id)]
                 if bulk:
-                    buckets.append(self.bulk)
-                await acquire(*buckets)
+                    await acquire(
+                        self.overall,
+                        self._chat_bucket(chat_id),
+                        self.bulk,
+                        give_way=lambda: self.urgent_waiting > 0,
+                    )
+                else:
+                    await self._acquire_urgent(self._chat_bucket(chat_id))
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:

@@ -18,6 +18,7 @@ from models.store.rails_repo import Timer, TimerRepository
 log = logging.getLogger(__name__)
 
 RETRY_DELAY = timedelta(seconds=30)
+BATCH = 50  # timers run in one transaction at most
 MAX_ATTEMPTS = 20
 
 TimerHandler = Callable[[Timer], Awaitable[None]]
@@ -82,38 +83,65 @@ class Timers:
     async def sweep(self) -> int:
         """Fire every due timer; return how many ran."""
         ran = 0
-        for timer in await self.repo.due(self.clock.now()):
-            if await self.fire(timer.key):
-                ran += 1
+        for _ in range(100):  # each round finishes or postpones what it took: it ends
+            due = await self.repo.due(self.clock.now(), BATCH)
+            if not due:
+                break
+            ran += len(await self._fire([t.key for t in due]))
+            if len(due) < BATCH:
+                break
         self.last_sweep_at = self.clock.now()  # the health check's sign of life
         return ran
 
     async def fire(self, key: str) -> bool:
         """Run the timer `key` if it is due and not done; exactly once, even when a job and the
-        sweeper race: the done mark and the handler's effects commit together."""
+        sweeper race: the done mark and the handler's effects commit together. The other
+        timers due by now run in the same transaction (each in its own savepoint), so a
+        moment when many come due — a thousand escalations — costs one commit, not one each."""
+        others = [t.key for t in await self.repo.due(self.clock.now(), BATCH) if t.key != key]
+        return key in await self._fire([key, *others[: BATCH - 1]])
+
+    async def _fire(self, keys: list[str]) -> set[str]:
+        """Run those of `keys` that are due and not done, in one transaction; the ones that ran."""
+        ran: set[str] = set()
+        failed: list[str] = []
         try:
-            async with self.db.write():
-                timer = await self.repo.get(key)
+            async with self.db.write() as conn:
                 now = self.clock.now()
-                if timer is None or timer.done_at is not None or timer.due_at > now:
-                    return False
-                kind = self.kinds.get(timer.kind)
-                if kind is None:
-                    await self.repo.finish(timer.id, now, "unknown-kind")
-                    return False
-                late = now - timer.due_at
-                if kind.max_lateness is not None and late > kind.max_lateness:
-                    await self.repo.finish(timer.id, now, "skipped-late")
-                    log.info("timer %s skipped: %s late", key, late)
-                    return False
-                if not await self.repo.finish(timer.id, now, "done"):
-                    return False
-                await kind.handler(timer)
-                return True
+                for key in keys:
+                    await conn.execute("SAVEPOINT timer")
+                    try:
+                        if await self._run(key, now):
+                            ran.add(key)
+                    except Exception:
+                        log.exception("timer %s failed; it will be retried", key)
+                        await conn.execute("ROLLBACK TO timer")
+                        failed.append(key)
+                    await conn.execute("RELEASE timer")
         except Exception:
-            log.exception("timer %s failed; it will be retried", key)
+            log.exception("timers %s could not be committed; they will be retried", keys)
+            failed, ran = [*failed, *ran], set()  # (those not due were not touched)
+        for key in failed:
             await self._after_failure(key)
+        return ran
+
+    async def _run(self, key: str, now: datetime) -> bool:
+        timer = await self.repo.get(key)
+        if timer is None or timer.done_at is not None or timer.due_at > now:
             return False
+        kind = self.kinds.get(timer.kind)
+        if kind is None:
+            await self.repo.finish(timer.id, now, "unknown-kind")
+            return False
+        late = now - timer.due_at
+        if kind.max_lateness is not None and late > kind.max_lateness:
+            await self.repo.finish(timer.id, now, "skipped-late")
+            log.info("timer %s skipped: %s late", key, late)
+            return False
+        if not await self.repo.finish(timer.id, now, "done"):
+            return False
+        await kind.handler(timer)
+        return True
 
     async def _after_failure(self, key: str) -> None:
         async with self.db.write():

@@ -450,6 +450,10 @@ ALTER TABLE reports ADD COLUMN redacted_at TEXT;
 CREATE INDEX inbox_received ON inbox(received_at)
 """
 
+V11_OUTBOX_CHAT = """
+CREATE INDEX outbox_chat ON outbox(chat_id, status, id)
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     V1_ORGANISATION,
     V2_RAILS,
@@ -461,4 +465,5 @@ MIGRATIONS: tuple[str, ...] = (
     V8_CHECK_TEXT,
     V9_STATS,
     V10_RETENTION,
+    V11_OUTBOX_CHAT,  # the sender's one-at-a-time-per-chat check, by index
 )
