@@ -47,6 +47,7 @@ from handlers import (
     report_actions,
     report_draft,
     roster,
+    roster_import,
     station_settings,
     stats,
 )
@@ -287,6 +288,11 @@ def main(argv: list[str] | None = None) -> int:
     export_org = commands.add_parser("export-org", help="write the organisation as a YAML file")
     export_org.add_argument("file", type=Path, help="the file to write, or - for the screen")
     export_org.add_argument("--force", action="store_true", help="replace an existing file")
+    import_roster = commands.add_parser(
+        "import-roster",
+        help="people who will join, from a roster (CSV or XLSX); --list shows who has not",
+    )
+    roster_import.console_arguments(import_roster)
     args = parser.parse_args(argv)
     try:
         if args.command == "backup":
@@ -299,6 +305,8 @@ def main(argv: list[str] | None = None) -> int:
             )
         if args.command == "export-org":
             return export_command(load_storage_settings(), args.file, force=args.force)
+        if args.command == "import-roster":
+            return roster_import.console(load_settings(), args)
         return _run(load_settings())
     except SettingsError as error:
         print(f"mulan-patrol: {error.variable} {error.problem}", file=sys.stderr)

@@ -1,8 +1,9 @@
 """The monthly retention job (the 1st, 03:00): closed reports older than
 `PATROL_RETENTION_DAYS` (three years by default) lose their photos, voice messages and the
 phone numbers in their texts; handled updates, delivered message texts and checked scam
-texts older than 30 days are removed. A timer row per month: runs once, after a restart
-too; see docs/privacy.md."""
+texts older than 30 days are removed; roster rows of people who did not join within
+`PENDING_DAYS` of the import are deleted (matched ones that long after their match). A timer
+row per month: runs once, after a restart too; see docs/privacy.md."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import logging
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 
+from models.roster import PENDING_DAYS
 from models.services.timers import TimerKind
 from models.stats import month_of
 from models.store.rails_repo import Timer
@@ -49,6 +51,9 @@ class RetentionJobs:
                 now - timedelta(days=settings.retention_days), now
             )
             purged = await self.repo.purge_transport(now - timedelta(days=TRANSPORT_DAYS))
+            purged["pending_people"] = await self.repo.purge_pending(
+                now - timedelta(days=PENDING_DAYS)
+            )
         log.info("retention: %d report(s) redacted; removed %s", reports, purged)
         return {"reports": reports, **purged}
 

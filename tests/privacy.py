@@ -1,7 +1,8 @@
 """The privacy guard every in-process test runs when its harness stops: nothing the bot sent
 to a group that is not a registered staff group (village groups, unregistered groups) may
-carry a person's name, a phone number, an incident's description, address or position, or
-an incident photo; no location is ever sent to such a group."""
+carry a person's name (a name on an imported roster too), a phone number, an incident's
+description, address or position, or an incident photo; no location is ever sent to such a
+group."""
 
 from __future__ import annotations
 
@@ -28,12 +29,21 @@ async def violations(db: Any, calls: list[Call]) -> list[str]:
         int(r["chat_id"])
         for r in await db.fetch_all("SELECT chat_id FROM chat_groups WHERE kind = 'staff'")
     }
+    # people who joined, and those an imported roster says will join
     names = {
         str(r["name"])
-        for r in await db.fetch_all("SELECT name FROM people")
+        for r in await db.fetch_all(
+            "SELECT name FROM people UNION SELECT name FROM pending_people"
+        )
         if len(str(r["name"])) >= MIN_NAME
     }
-    phones = {str(r["phone"]) for r in await db.fetch_all("SELECT phone FROM people") if r[0]}
+    phones = {
+        str(r["phone"])
+        for r in await db.fetch_all(
+            "SELECT phone FROM people UNION SELECT phone FROM pending_people"
+        )
+        if r[0]
+    }
     secrets: set[str] = set()
     places: set[str] = set()
     for r in await db.fetch_all(

@@ -10,6 +10,7 @@ from typing import Any
 from models.clock import Clock
 from models.errors import DomainError
 from models.org import Invitation, Office, PartnerType, Person, Role
+from models.roster import PendingPerson
 from models.rules import check_invite, invitable_roles
 from models.services.people import PeopleService
 from models.services.station_settings import StationSettingsService
@@ -168,6 +169,15 @@ class InvitationService:
             locale=locale,
             consume=consume,
         )
+
+    async def roster_match(self, code: str, name: str) -> PendingPerson | None:
+        """The roster row a newcomer giving this name would match through this invitation;
+        None when there is no such row, or the invitation can no longer be used."""
+        try:
+            invitation = await self.usable(code)
+        except DomainError:
+            return None
+        return await self.people.roster_match(invitation, name)
 
     # expired invitations nobody used
     async def expired_unused(

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from models.clock import Clock
 from models.errors import DomainError
 from models.org import Invitation, Office, PartnerType, Person, Role
+from models.roster import PendingPerson, name_key
 from models.rules import (
     can_manage_person,
     can_see_roster,
@@ -22,6 +23,7 @@ from models.store.db import Database
 from models.store.misc_repo import AuditRepository
 from models.store.org_repo import OrgRepository
 from models.store.people_repo import PeopleRepository
+from models.store.roster_repo import RosterRepository
 
 DeactivationHook = Callable[[Person, Person], Awaitable[None]]
 _PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,20}$")
@@ -34,6 +36,7 @@ class PeopleService:
         self.repo = PeopleRepository(db)
         self.org = OrgRepository(db)
         self.audit = AuditRepository(db)
+        self.pending = RosterRepository(db)
         # What features do with their own data when a person leaves their post: deactivated,
         # moved to another office, or given another role (open reports back to the queue, slots
         # re-planned...). Called with (actor, the person as they were); same transaction.
@@ -73,17 +76,26 @@ class PeopleService:
         locale: str,
         consume: Callable[[Invitation, int], Awaitable[bool]],
     ) -> Person:
-        """Create the person an invitation describes; `consume` takes one use atomically."""
+        """Create the person an invitation describes; `consume` takes one use atomically.
+        The roster row this person matches (see `roster_match`) gives its phone number, which
+        wins over one given in the chat (the office keeps it), and, for a partner, its kind;
+        the row is marked as matched by this person."""
         name = clean_name(name)
         async with self.db.write():
             if await self.repo.by_telegram(tg_user_id) is not None:
                 raise DomainError("already_registered")
+            pending = await self.roster_match(invitation, name)
+            partner_type = invitation.partner_type
+            if pending is not None:
+                phone = pending.phone or phone
+                if invitation.role is Role.PARTNER and pending.partner_type is not None:
+                    partner_type = pending.partner_type
             person = await self.repo.add(
                 tg_user_id=tg_user_id,
                 name=name,
                 phone=clean_phone(phone) if phone else None,
                 role=invitation.role,
-                partner_type=invitation.partner_type,
+                partner_type=partner_type,
                 station_id=invitation.station_id,
                 office_id=invitation.office_id,
                 locale=locale,
@@ -94,7 +106,40 @@ class PeopleService:
             await self._audit(
                 invitation.created_by, "person:register", person.id, None, _snapshot(person)
             )
+            if pending is not None:
+                await self._matched(pending, person)
         return person
+
+    async def roster_match(self, invitation: Invitation, name: str) -> PendingPerson | None:
+        """The one roster row still waiting in the invitation's office (for a chief or duty
+        invitation, the station's own rows) with this name and the invitation's role; None
+        when there is none, or several. The invitation decides the rights: a roster that
+        says "officer" never makes an officer of someone invited as a member."""
+        if invitation.station_id is None:
+            return None
+        waiting = await self.pending.waiting(
+            invitation.station_id, invitation.office_id, name_key(name)
+        )
+        found = [p for p in waiting if p.role is invitation.role]
+        return found[0] if len(found) == 1 else None
+
+    async def _matched(self, pending: PendingPerson, person: Person) -> None:
+        now = self.clock.now()
+        if not await self.pending.mark_matched(pending.id, person.id, now):
+            return
+        await self.audit.record(
+            at=now,
+            actor_id=person.id,
+            action="roster:match",
+            subject_type="pending_person",
+            subject_id=pending.id,
+            before=None,
+            after={
+                "person_id": person.id,
+                "phone_from_roster": pending.phone is not None,
+                "partner_type": person.partner_type.value if person.partner_type else None,
+            },
+        )
 
     async def set_locale(self, person: Person, locale: str) -> None:
         async with self.db.write():

@@ -454,6 +454,32 @@ V11_OUTBOX_CHAT = """
 CREATE INDEX outbox_chat ON outbox(chat_id, status, id)
 """
 
+# People on an office's roster who have not joined yet (`python bot.py import-roster`): a
+# newcomer who opens an invitation of that office and gives the same name takes the row's
+# phone (and partner kind); the row is then marked with who it became and when.
+V12_ROSTER = """
+CREATE TABLE pending_people (
+    id INTEGER PRIMARY KEY,
+    station_id INTEGER NOT NULL REFERENCES stations(id),
+    office_id INTEGER REFERENCES offices(id),
+    name TEXT NOT NULL,
+    name_key TEXT NOT NULL,
+    phone TEXT,
+    role TEXT NOT NULL CHECK (role IN ('chief', 'duty', 'officer', 'member', 'partner')),
+    partner_type TEXT
+        CHECK (partner_type IN ('grid_worker', 'village_committee', 'forest_ranger')),
+    source TEXT NOT NULL,
+    source_row INTEGER NOT NULL,
+    imported_by INTEGER REFERENCES people(id),
+    imported_at TEXT NOT NULL,
+    matched_person_id INTEGER REFERENCES people(id),
+    matched_at TEXT
+);
+CREATE INDEX pending_people_waiting ON pending_people(station_id, office_id, name_key)
+    WHERE matched_at IS NULL;
+CREATE INDEX pending_people_imported ON pending_people(imported_at)
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     V1_ORGANISATION,
     V2_RAILS,
@@ -466,4 +492,5 @@ MIGRATIONS: tuple[str, ...] = (
     V9_STATS,
     V10_RETENTION,
     V11_OUTBOX_CHAT,  # the sender's one-at-a-time-per-chat check, by index
+    V12_ROSTER,
 )

@@ -1,6 +1,6 @@
 """What the retention job removes: the photos, voice and phone numbers of long-closed
-reports, and the raw transport rows (received updates, sent message texts, checked scam
-texts) once they have served their purpose."""
+reports, the raw transport rows (received updates, sent message texts, checked scam
+texts) once they have served their purpose, and roster rows nobody joined through."""
 
 from __future__ import annotations
 
@@ -93,3 +93,14 @@ class RetentionRepository:
                 "UPDATE scam_checks SET text = NULL WHERE text IS NOT NULL AND at < ?", (cutoff,)
             ),
         }
+
+    async def purge_pending(self, before: datetime) -> int:
+        """Roster rows (name, phone) of people who never joined, imported before `before`,
+        and rows matched before it (the person's own record has what they held); returns
+        how many were deleted."""
+        cutoff = to_db(before)
+        return await self.db.execute_count(
+            "DELETE FROM pending_people WHERE (matched_at IS NULL AND imported_at < ?)"
+            " OR matched_at < ?",
+            (cutoff, cutoff),
+        )

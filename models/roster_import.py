@@ -1,0 +1,392 @@
+"""A roster as officers keep it (name, role, office, phone in a CSV or XLSX file), read into
+entries for `python bot.py import-roster`: the header found among the first rows in Chinese or
+English, roles as officers write them (队员, 社区民警, 网格员...), phone numbers checked as
+mainland mobiles or landlines with their area code. Every problem names its row; nothing here
+touches the database (see `models/services/roster_import.py`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+
+from models.errors import DomainError
+from models.org import PartnerType, Role
+from models.services.org import MAX_NAME, clean_name
+
+HEADER_SEARCH = 10  # rows above the header (a title, a date line) that are skipped
+MAX_ROWS = 5000
+
+
+class Column(StrEnum):
+    NAME = "name"
+    ROLE = "role"
+    OFFICE = "office"
+    PHONE = "phone"
+
+
+REQUIRED = (Column.NAME, Column.ROLE, Column.OFFICE)
+HEADERS: dict[str, Column] = {
+    **dict.fromkeys(("姓名", "名字", "人员姓名", "name", "fullname"), Column.NAME),
+    **dict.fromkeys(("角色", "身份", "职务", "类别", "人员类别", "role"), Column.ROLE),
+    **dict.fromkeys(
+        ("警务室", "所属警务室", "警务室名称", "警务室代码", "office", "officecode"),
+        Column.OFFICE,
+    ),
+    **dict.fromkeys(
+        ("电话", "手机", "手机号", "手机号码", "联系电话", "电话号码", "phone", "mobile"),
+        Column.PHONE,
+    ),
+}
+
+_STAFF = {
+    Role.MEMBER: ("队员", "巡防队员", "巡防员", "巡逻队员", "巡防", "member", "patrolmember"),
+    Role.OFFICER: ("民警", "社区民警", "警务室民警", "驻村民警", "officer", "communityofficer"),
+    Role.DUTY: ("值班", "值班室", "值班员", "duty", "dutydesk"),
+    Role.CHIEF: ("所长", "派出所所长", "chief", "stationchief"),
+}
+_PARTNERS = {
+    PartnerType.GRID_WORKER: ("网格员", "网格", "grid_worker", "gridworker"),
+    PartnerType.VILLAGE_COMMITTEE: (
+        "村委会",
+        "村委",
+        "村干部",
+        "村委会委员",
+        "village_committee",
+        "villagecommittee",
+    ),
+    PartnerType.FOREST_RANGER: ("护林员", "护林", "forest_ranger", "forestranger", "ranger"),
+}
+ROLE_WORDS: dict[str, tuple[Role, PartnerType | None]] = {
+    **{word: (role, None) for role, words in _STAFF.items() for word in words},
+    **{word: (Role.PARTNER, kind) for kind, words in _PARTNERS.items() for word in words},
+}
+_PARTNER_ALONE = ("partner", "社会力量", "合作方")
+_OPERATOR = ("operator", "系统管理员", "管理员")
+
+_PHONE_MARKS = re.compile(r"[\s\-()./]")
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_LANDLINE = re.compile(r"^0\d{9,11}$")
+_SHORTENED = re.compile(r"^\d(\.\d+)?e\+?\d+$", re.IGNORECASE)  # 1.38123E+10
+
+
+class RosterProblemKind(StrEnum):
+    """What can be wrong with a file or a row; each is a catalog key `import.<value>`."""
+
+    NO_HEADER = "no_header"
+    COLUMNS_MISSING = "columns_missing"
+    EMPTY = "empty"
+    TOO_MANY = "too_many"
+    NO_NAME = "no_name"
+    NAME_TOO_LONG = "name_too_long"
+    NO_ROLE = "no_role"
+    BAD_ROLE = "bad_role"
+    PARTNER_KIND = "partner_kind"
+    OPERATOR = "operator_role"
+    NO_OFFICE = "no_office"
+    UNKNOWN_OFFICE = "unknown_office"
+    UNKNOWN_OFFICE_IN = "unknown_office_in"
+    AMBIGUOUS_OFFICE = "ambiguous_office"
+    NO_STATION = "no_station"
+    BAD_PHONE = "bad_phone"
+    PHONE_SHORTENED = "phone_shortened"
+    TWICE = "twice"
+    REGISTERED = "registered"
+    PENDING = "pending"
+
+
+@dataclass(frozen=True)
+class Where:
+    """A row of the file (a sheet of a workbook with several)."""
+
+    row: int
+    sheet: str | None = None
+    sheet_index: int = 0  # the sheet's place in the workbook, for sorting
+
+    @property
+    def order(self) -> tuple[int, int]:
+        return self.sheet_index, self.row
+
+
+@dataclass(frozen=True)
+class RosterProblem:
+    kind: RosterProblemKind
+    where: Where | None = None  # None: the file as a whole
+    params: dict[str, object] = field(default_factory=dict)
+
+
+class RosterFileError(Exception):
+    """The file cannot be read at all (a catalog key `import.<code>` and its parameters)."""
+
+    def __init__(self, code: str, **params: object) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    """One person of the file, as written and checked; the office is resolved later."""
+
+    where: Where
+    name: str
+    role: Role
+    partner_type: PartnerType | None
+    office: str  # the code or name as written; empty for a chief or duty row
+    phone: str | None
+
+
+@dataclass(frozen=True)
+class OfficeCell:
+    """The office written on a row that has other problems: still looked up, so that one
+    reading of the file reports everything wrong with it."""
+
+    where: Where
+    office: str
+    station_role: bool  # a chief's or duty desk's row (or one whose role is unknown)
+
+
+@dataclass
+class Roster:
+    entries: list[RosterEntry] = field(default_factory=list)
+    problems: list[RosterProblem] = field(default_factory=list)
+    unchecked_offices: list[OfficeCell] = field(default_factory=list)
+    sheets_without_header: list[str] = field(default_factory=list)
+
+
+# --- reading the file --------------------------------------------------------------------------
+Table = list[tuple[int, list[str]]]  # (row number, cells) of one sheet
+
+
+def read_roster(path: Path) -> Roster:
+    """Read and check a roster file; `RosterFileError` when it cannot be read at all."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return parse_tables([(None, read_csv(path.read_bytes()))])
+    if suffix == ".xlsx":
+        return parse_tables(read_xlsx(path))
+    raise RosterFileError("format")
+
+
+def read_csv(data: bytes) -> Table:
+    """The rows of a CSV file in UTF-8 (with or without a BOM), UTF-16 (Excel's "Unicode
+    text") or GBK (Excel's CSV on Chinese Windows); comma, tab or semicolon separated."""
+    text = decode(data)
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    delimiter = max((",", "\t", ";", "，"), key=first.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows: Table = []
+    try:
+        for number, cells in enumerate(reader, start=1):
+            rows.append((number, cells))
+    except csv.Error as error:
+        raise RosterFileError("bad_csv", reason=str(error)) from None
+    return rows
+
+
+def decode(data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return _decoded(data[3:], "utf-8")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return _decoded(data, "utf-16")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    # GB18030 is GBK's superset: Excel's "CSV (逗号分隔)" on Chinese Windows reads as either
+    return _decoded(data, "gb18030")
+
+
+def _decoded(data: bytes, encoding: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError:
+        raise RosterFileError("not_text") from None
+
+
+def read_xlsx(path: Path) -> list[tuple[str | None, Table]]:
+    """Every sheet of a workbook, cells as text (a phone typed as a number keeps its digits)."""
+    from openpyxl import load_workbook  # only the import needs it
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+        raise RosterFileError("bad_xlsx") from None
+    try:
+        sheets = book.worksheets
+        named = len(sheets) > 1
+        tables: list[tuple[str | None, Table]] = []
+        for sheet in sheets:
+            rows: Table = []
+            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                rows.append((number, [cell_text(v) for v in values]))
+            tables.append((sheet.title if named else None, rows))
+        return tables
+    finally:
+        book.close()
+
+
+def cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    return str(value)
+
+
+# --- checking the rows -------------------------------------------------------------------------
+def parse_tables(tables: Sequence[tuple[str | None, Table]]) -> Roster:
+    roster = Roster()
+    found_header = False
+    for sheet_index, (sheet, rows) in enumerate(tables):
+        header = _find_header(rows)
+        if header is None:
+            if sheet is not None and any(any(c.strip() for c in cells) for _, cells in rows):
+                roster.sheets_without_header.append(sheet)
+            continue
+        found_header = True
+        header_row, columns = header
+        missing = [c for c in REQUIRED if c not in columns.values()]
+        if missing:
+            roster.problems.append(
+                RosterProblem(
+                    RosterProblemKind.COLUMNS_MISSING,
+                    Where(header_row, sheet, sheet_index),
+                    {"columns": [c.value for c in missing]},
+                )
+            )
+            continue
+        for number, cells in rows:
+            if number <= header_row or not any(c.strip() for c in cells):
+                continue
+            if len(roster.entries) + len(roster.problems) >= MAX_ROWS:
+                roster.problems.append(
+                    RosterProblem(RosterProblemKind.TOO_MANY, None, {"limit": MAX_ROWS})
+                )
+                return roster
+            values = {
+                column: cells[index].strip() if index < len(cells) else ""
+                for index, column in columns.items()
+            }
+            _check_row(roster, Where(number, sheet, sheet_index), values)
+    if not found_header:
+        roster.problems.append(RosterProblem(RosterProblemKind.NO_HEADER))
+    elif not roster.entries and not roster.problems:
+        roster.problems.append(RosterProblem(RosterProblemKind.EMPTY))
+    return roster
+
+
+def _find_header(rows: Table) -> tuple[int, dict[int, Column]] | None:
+    """The first row (among the first few that hold anything) naming a name column and at
+    least one other known column; its columns by position (the first of each kind)."""
+    seen = 0
+    for number, cells in rows:
+        if not any(c.strip() for c in cells):
+            continue
+        seen += 1
+        if seen > HEADER_SEARCH:
+            return None
+        columns: dict[int, Column] = {}
+        for index, cell in enumerate(cells):
+            column = HEADERS.get(_header_key(cell))
+            if column is not None and column not in columns.values():
+                columns[index] = column
+        if Column.NAME in columns.values() and len(columns) >= 2:
+            return number, columns
+    return None
+
+
+def _header_key(cell: str) -> str:
+    text = unicodedata.normalize("NFKC", cell)
+    return "".join(text.split()).strip("*:：").casefold()
+
+
+def _check_row(roster: Roster, where: Where, values: dict[Column, str]) -> None:
+    problems: list[RosterProblem] = []
+
+    def problem(kind: RosterProblemKind, **params: object) -> None:
+        problems.append(RosterProblem(kind, where, params))
+
+    name = ""
+    try:
+        name = clean_name(values.get(Column.NAME, ""))
+    except DomainError as error:
+        if error.code == "name_too_long":
+            problem(RosterProblemKind.NAME_TOO_LONG, limit=MAX_NAME)
+        else:
+            problem(RosterProblemKind.NO_NAME)
+    role_text = values.get(Column.ROLE, "")
+    role: tuple[Role, PartnerType | None] | None = None
+    if not role_text:
+        problem(RosterProblemKind.NO_ROLE)
+    else:
+        try:
+            role = parse_role(role_text)
+        except RosterFileError as error:
+            problem(RosterProblemKind(error.code), role=role_text)
+    office = " ".join(values.get(Column.OFFICE, "").split())
+    if role is not None and role[0].needs_office and not office:
+        problem(RosterProblemKind.NO_OFFICE)
+    phone_text = values.get(Column.PHONE, "")
+    phone: str | None = None
+    if phone_text:
+        try:
+            phone = roster_phone(phone_text)
+        except RosterFileError as error:
+            problem(RosterProblemKind(error.code), phone=phone_text)
+    if problems:
+        roster.problems.extend(problems)
+        if office:
+            station_role = role is None or not role[0].needs_office
+            roster.unchecked_offices.append(OfficeCell(where, office, station_role))
+        return
+    assert role is not None
+    roster.entries.append(RosterEntry(where, name, role[0], role[1], office, phone))
+
+
+def parse_role(text: str) -> tuple[Role, PartnerType | None]:
+    """A role as officers write it (`巡防队员`, `社区民警`, `网格员`, `值班室`, `所长`, or the
+    bot's English names); `RosterFileError` with the problem's kind otherwise."""
+    key = "".join(unicodedata.normalize("NFKC", text).split()).casefold()
+    if key in ROLE_WORDS:
+        return ROLE_WORDS[key]
+    if key in _PARTNER_ALONE:
+        raise RosterFileError(RosterProblemKind.PARTNER_KIND.value)
+    if key in _OPERATOR:
+        raise RosterFileError(RosterProblemKind.OPERATOR.value)
+    raise RosterFileError(RosterProblemKind.BAD_ROLE.value)
+
+
+def roster_phone(text: str) -> str:
+    """A mainland mobile (11 digits from 1, `13812345678`) or a landline with its area code
+    (`0351-1234567`, `010-12345678`), written with spaces, dashes, brackets, full-width digits
+    or +86; returned as officers dial it. `RosterFileError` with the problem's kind otherwise."""
+    plain = unicodedata.normalize("NFKC", text).strip()
+    if _SHORTENED.match(plain):
+        raise RosterFileError(RosterProblemKind.PHONE_SHORTENED.value)
+    digits = _PHONE_MARKS.sub("", plain)
+    for prefix in ("+86", "0086", "86"):
+        rest = digits.removeprefix(prefix)
+        if rest != digits and _MOBILE.match(rest):
+            return rest
+    if _MOBILE.match(digits):
+        return digits
+    if _LANDLINE.match(digits):
+        # 010 and 02x are three-digit area codes, every other one has four digits
+        area = 3 if digits[1] in "12" else 4
+        local = digits[area:]
+        if 7 <= len(local) <= 8:
+            return f"{digits[:area]}-{local}"
+    raise RosterFileError(RosterProblemKind.BAD_PHONE.value)
