@@ -39,6 +39,34 @@ def test_every_variable_in_the_documents_is_a_setting() -> None:
     assert known <= set(VARIABLE.findall(readme)), sorted(known - set(VARIABLE.findall(readme)))
 
 
+# `python bot.py SUBCOMMAND --option ...` as written in the documents (across line breaks)
+CONSOLE = re.compile(r"python bot\.py ([a-z-]+)((?:\s+(?:--[a-z-]+|[^\s`-][^\s`]*))*)")
+
+
+def test_every_console_command_in_the_documents_exists(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Each `python bot.py …` the README and the guides show is a subcommand of the real
+    entry point, and each of its `--options` is one that subcommand takes."""
+    import bot
+
+    seen = 0
+    for path in (
+        ROOT / "README.md",
+        ROOT / "docs" / "operator.zh.md",
+        ROOT / "docs" / "operator.en.md",
+    ):
+        for sub, rest in CONSOLE.findall(path.read_text(encoding="utf-8")):
+            with pytest.raises(SystemExit) as done:
+                bot.main([sub, "--help"])
+            assert done.value.code == 0, f"{path.name}: python bot.py {sub}"
+            usage = capsys.readouterr().out
+            for option in re.findall(r"--[a-z-]+", rest):
+                assert option in usage, f"{path.name}: python bot.py {sub} {option}"
+            seen += 1
+    assert seen >= 10
+
+
 async def test_every_command_in_the_guides_is_answered(harness: Harness) -> None:
     commands = {
         command
