@@ -87,8 +87,8 @@ class BackupService:
         today = self.clock.now().astimezone(self.zone).date()
         officers = [
             p
-            for p in await self.people.in_office(request.office_id, active_only=True)
-            if p.role is Role.OFFICER and available(p) and p.id != requester
+            for p in await self.people.in_office(request.office_id, True, Role.OFFICER)
+            if available(p) and p.id != requester
         ]
         # officers on planned leave today are skipped like those off duty
         away = await self.leave.on_leave([p.id for p in officers], today)

@@ -151,8 +151,8 @@ class ReportService:
         return [p for p in paired if p.active and p.id != report.reporter_id]
 
     async def office_officers(self, report: Report, exclude: int | None = None) -> list[Person]:
-        people = await self.people.in_office(report.office_id, active_only=True)
-        return [p for p in people if p.role is Role.OFFICER and p.id != exclude]
+        officers = await self.people.in_office(report.office_id, True, Role.OFFICER)
+        return [p for p in officers if p.id != exclude]
 
     async def duty_desk(self, station_id: int) -> tuple[list[Person], list[Group]]:
         """The station's duty desk: its registered staff groups with no office, else the

@@ -450,8 +450,11 @@ ALTER TABLE reports ADD COLUMN redacted_at TEXT;
 CREATE INDEX inbox_received ON inbox(received_at)
 """
 
+# The sender's queue: "one at a time per chat" by lookup, and the next items in the order
+# they are sent (urgent first, then oldest) without sorting every pending row.
 V11_OUTBOX_CHAT = """
-CREATE INDEX outbox_chat ON outbox(chat_id, status, id)
+CREATE INDEX outbox_chat ON outbox(chat_id, status, id);
+CREATE INDEX outbox_queue ON outbox(status, urgent DESC, id)
 """
 
 # People on an office's roster who have not joined yet (`python bot.py import-roster`): a

@@ -55,10 +55,15 @@ class PeopleRepository:
         row = await self.db.fetch_one("SELECT * FROM people WHERE tg_user_id = ?", (tg_user_id,))
         return _person(row) if row else None
 
-    async def in_office(self, office_id: int, active_only: bool = False) -> list[Person]:
+    async def in_office(
+        self, office_id: int, active_only: bool = False, role: Role | None = None
+    ) -> list[Person]:
+        """The office's people (only those of `role`, when given: an office's officers
+        without reading its many members)."""
         rows = await self.db.fetch_all(
-            "SELECT * FROM people WHERE office_id = ? AND active >= ? ORDER BY role, name, id",
-            (office_id, int(active_only)),
+            "SELECT * FROM people WHERE office_id = ? AND active >= ?"
+            " AND (? IS NULL OR role = ?) ORDER BY role, name, id",
+            (office_id, int(active_only), role, role),
         )
         return [_person(r) for r in rows]
 
