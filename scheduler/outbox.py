@@ -55,7 +55,12 @@ class OutboxSender:
         # sends that finish while a record is being committed share the next commit.
         self._delivered: list[tuple[OutboxItem, int | None]] = []
         self._recording = asyncio.Lock()
-        db.on_commit.append(self.wake.set)
+        db.on_commit.append(self._committed)
+
+    def _committed(self) -> None:
+        """A commit that queued messages wakes the sender (its own commits do not)."""
+        if "outbox" in self.db.last_committed:
+            self.wake.set()
 
     async def recover(self) -> None:
         """At start: sends cut off by a crash have an unknown outcome; send them again."""

@@ -38,6 +38,11 @@ class Database:
         self._writer: asyncio.Task[Any] | None = None
         # Called after each outermost COMMIT (e.g. to wake the outbox sender).
         self.on_commit: list[Callable[[], None]] = []
+        # what the transaction in progress wrote (tables named by repositories that others
+        # wait for, e.g. "outbox"), and what the last committed one wrote: a commit hook
+        # wakes only those who care
+        self.changed: set[str] = set()
+        self.last_committed: frozenset[str] = frozenset()
 
     @property
     def is_open(self) -> bool:
@@ -107,6 +112,7 @@ class Database:
                     log.warning("rolling back a transaction left open by a cancelled task")
                     await self.conn.execute("ROLLBACK")
                 await self.conn.execute("BEGIN IMMEDIATE")
+                self.changed = set()
             except BaseException:
                 self._writer = None
                 raise
@@ -118,6 +124,7 @@ class Database:
                 raise
             else:
                 await self.conn.execute("COMMIT")
+                self.last_committed, self.changed = frozenset(self.changed), set()
                 for hook in self.on_commit:
                     hook()
             finally:
@@ -138,12 +145,13 @@ class Database:
             finally:
                 await copy.close()
 
+    # Each call below is one round trip to aiosqlite's thread (about 30 µs here) where the
+    # cursor dance (execute, fetch, close) was three; an update makes about twenty of them.
+
     async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
         """Run one statement; return the last row id (for inserts)."""
-        cursor = await self.conn.execute(sql, params)
-        rowid = cursor.lastrowid or 0
-        await cursor.close()
-        return rowid
+        row = await self.conn.execute_insert(sql, params)
+        return int(row[0]) if row and row[0] is not None else 0
 
     async def execute_count(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
         """Run one statement; return how many rows it changed."""
@@ -160,15 +168,16 @@ class Database:
     async def fetch_one(
         self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
     ) -> aiosqlite.Row | None:
-        async with self.conn.execute(sql, params) as cursor:
-            row: aiosqlite.Row | None = await cursor.fetchone()
+        """The first row (the statements asked this way return one row, or a few)."""
+        rows = await self.conn.execute_fetchall(sql, params)
+        for row in rows:
             return row
+        return None
 
     async def fetch_all(
         self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
     ) -> list[aiosqlite.Row]:
-        async with self.conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        return list(await self.conn.execute_fetchall(sql, params))
 
 
 def _statements(script: str) -> Iterable[str]:

@@ -89,6 +89,7 @@ class OutboxRepository:
         ref: str | None = None,
         due: datetime | None = None,
     ) -> int:
+        self.db.changed.add("outbox")  # the sender wakes when this commits
         return await self.db.execute(
             "INSERT INTO outbox (chat_id, method, payload, urgent, edit_of, ref, next_attempt_at,"
             " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
