@@ -128,6 +128,9 @@ def build_application(
     invite.register(app)
     app.health = Health(app)
     updates_request.on_answer = app.health.polled
+    queue = app.update_queue
+    if isinstance(queue, DurableUpdateQueue):
+        updates_request.on_updates = queue.stored_in_advance
     return app
 
 

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import statistics
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
+from telegram.request import RequestData
 
 from bot import build_application
 from models.clock import Clock
@@ -202,6 +205,76 @@ async def full_stack(payloads: list[dict[str, Any]], path: Path) -> dict[str, fl
     }
 
 
+class PolledTelegram(FakeTelegram):
+    """The fake, answering `getUpdates` from a list the way Telegram does: up to 100
+    updates from the requested offset (the offset confirms everything before it)."""
+
+    def __init__(self, payloads: list[dict[str, Any]]) -> None:
+        super().__init__()
+        self.waiting = payloads
+        self.served: dict[int, float] = {}  # update id -> when it was handed over
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = None,
+        write_timeout: Any = None,
+        connect_timeout: Any = None,
+        pool_timeout: Any = None,
+    ) -> tuple[int, bytes]:
+        if not url.endswith("/getUpdates"):
+            return await super().do_request(
+                url, method, request_data, read_timeout, write_timeout, connect_timeout,
+                pool_timeout,
+            )  # fmt: skip
+        offset = int((request_data.parameters if request_data else {}).get("offset") or 0)
+        batch = [u for u in self.waiting[:200] if u["update_id"] >= offset][:100]
+        self.waiting = [u for u in self.waiting if u["update_id"] >= offset]
+        if not batch:
+            await asyncio.sleep(0.01)  # a long poll with nothing new
+        now = time.time()
+        for update in batch:
+            self.served.setdefault(update["update_id"], now)
+        return 200, json.dumps({"ok": True, "result": batch}).encode()
+
+
+async def polled(payloads: list[dict[str, Any]], path: Path) -> dict[str, float]:
+    """The same updates the way polling delivers them under load: in batches of up to 100,
+    stored with one commit per batch and processed with group commit."""
+    settings = Settings(bot_token=TOKEN, db_path=path, _env_file=None)  # type: ignore[call-arg]
+    fake = PolledTelegram(payloads)
+    app = build_application(settings, request=fake, rate_limit=False)
+    await app.initialize()
+    assert app.post_init is not None and app.post_shutdown is not None and app.updater
+    await app.post_init(app)
+    await app.start()
+    began = time.time()
+    await app.updater.start_polling(poll_interval=0, timeout=0)
+    db = app.services.db
+    done = 0
+    while done < len(payloads):
+        await asyncio.sleep(0.05)
+        row = await db.fetch_one("SELECT COUNT(*) n FROM inbox WHERE done_at IS NOT NULL")
+        done = int(row["n"]) if row else 0
+    rows = await db.fetch_all("SELECT update_id, done_at, failed FROM inbox")
+    await app.updater.stop()
+    await app.stop()
+    await app.post_shutdown(app)
+    await app.shutdown()
+    finished = {
+        int(r["update_id"]): datetime.fromisoformat(r["done_at"]).timestamp() for r in rows
+    }
+    latencies = [finished[u] - fake.served[u] for u in fake.served if u in finished]
+    return {
+        "per_second": len(payloads) / (max(finished.values()) - began),
+        "p50_ms": statistics.median(latencies) * 1000,
+        "p99_ms": _percentile(latencies, 99) * 1000,
+        "failed": sum(int(r["failed"]) for r in rows),
+    }
+
+
 async def echo_floor(payloads: list[dict[str, Any]]) -> dict[str, float]:
     """The same updates through a minimal PTB bot that answers every message and button."""
     fake = FakeTelegram()
@@ -241,9 +314,18 @@ def run(total: int = 20_000, members: int = 200) -> dict[str, float]:
         path = Path(folder) / "bench.db"
         asyncio.run(seed(path, members))
         ours = asyncio.run(full_stack(payloads, path))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "bench.db"
+        asyncio.run(seed(path, members))
+        batched = asyncio.run(polled(payloads, path))
     floor = asyncio.run(echo_floor(payloads))
     return {
         **ours,
+        "polled_per_second": batched["per_second"],
+        "polled_p50_ms": batched["p50_ms"],
+        "polled_p99_ms": batched["p99_ms"],
+        "polled_failed": batched["failed"],
+        "polled_ratio_to_echo": batched["per_second"] / floor["per_second"],
         "echo_per_second": floor["per_second"],
         "echo_p50_ms": floor["p50_ms"],
         "echo_p99_ms": floor["p99_ms"],

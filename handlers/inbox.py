@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from telegram import Bot, Update
 
@@ -40,6 +41,25 @@ class Inbox:
                 self.clock.now(),
             )
 
+    async def store_batch(self, updates: list[dict[str, Any]]) -> set[int]:
+        """Commit a whole `getUpdates` answer at once (one fsync, not one per update); the
+        ids that were new."""
+        stored: set[int] = set()
+        async with self.db.write():
+            now = self.clock.now()
+            for raw in updates:
+                update_id = raw.get("update_id")
+                if not isinstance(update_id, int):
+                    continue
+                query = raw.get("callback_query")
+                callback_id = (
+                    str(query["id"]) if isinstance(query, dict) and "id" in query else None
+                )
+                payload = json.dumps(raw, ensure_ascii=False)
+                if await self.repo.store(update_id, callback_id, payload, now):
+                    stored.add(update_id)
+        return stored
+
     async def pending(self, bot: Bot) -> list[Update]:
         updates = []
         for payload in await self.repo.pending():
@@ -55,12 +75,26 @@ class DurableUpdateQueue(asyncio.Queue[object]):
     def __init__(self) -> None:
         super().__init__()
         self.store: Callable[[Update], Awaitable[bool]] | None = None
+        self.store_batch: Callable[[list[dict[str, Any]]], Awaitable[set[int]]] | None = None
+        self._stored: set[int] = set()  # stored with their batch, not queued yet
 
     async def put(self, item: object) -> None:
-        if isinstance(item, Update) and self.store is not None and not await self.store(item):
-            log.info("update %s is already known; not processed again", item.update_id)
-            return
+        if isinstance(item, Update) and self.store is not None:
+            if item.update_id in self._stored:
+                self._stored.discard(item.update_id)
+            elif not await self.store(item):
+                log.info("update %s is already known; not processed again", item.update_id)
+                return
         await super().put(item)
+
+    async def stored_in_advance(self, updates: list[dict[str, Any]]) -> None:
+        """A `getUpdates` answer, stored before the updater queues its updates one by one."""
+        if self.store_batch is not None:
+            self._stored |= await self.store_batch(updates)
+
+    def next_is_update(self) -> bool:
+        """Whether an update waits at the head of the queue (not PTB's stop signal)."""
+        return bool(self._queue) and isinstance(self._queue[0], Update)  # type: ignore[attr-defined]
 
     async def put_stored(self, item: Update) -> None:
         """Queue an update that is already in the inbox (restart)."""

@@ -7,8 +7,9 @@ webhook mode `GET /healthz` answers the same check."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -104,6 +105,9 @@ class WatchedRequest(BaseRequest):
     def __init__(self, inner: BaseRequest) -> None:
         self.inner = inner
         self.on_answer: Callable[[], None] | None = None
+        # the updates of one answer, before PTB's updater sees them (the inbox stores the
+        # whole batch with one commit; the next getUpdates confirms them to Telegram)
+        self.on_updates: Callable[[list[dict[str, Any]]], Awaitable[None]] | None = None
 
     @property
     def read_timeout(self) -> float | None:
@@ -134,6 +138,22 @@ class WatchedRequest(BaseRequest):
             connect_timeout=connect_timeout,
             pool_timeout=pool_timeout,
         )
-        if code == 200 and url.endswith("/getUpdates") and self.on_answer is not None:
-            self.on_answer()
+        if code == 200 and url.endswith("/getUpdates"):
+            if self.on_answer is not None:
+                self.on_answer()
+            if self.on_updates is not None:
+                await self._hand_over(payload)
         return code, payload
+
+    async def _hand_over(self, payload: bytes) -> None:
+        assert self.on_updates is not None
+        try:
+            result = json.loads(payload).get("result")
+        except ValueError:
+            return  # PTB reports the broken answer
+        if isinstance(result, list) and result:
+            try:
+                await self.on_updates([u for u in result if isinstance(u, dict)])
+            except Exception:
+                # each update is then stored on its own as the updater queues it
+                log.exception("a batch of %d updates could not be stored at once", len(result))

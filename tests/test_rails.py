@@ -9,6 +9,7 @@ from pathlib import Path
 
 from telegram import Update
 
+from handlers.inbox import DurableUpdateQueue
 from models.services.timers import TimerKind
 from models.store.rails_repo import Timer
 from tests import builders
@@ -266,3 +267,38 @@ async def test_conversation_timeout_fires_after_a_restart(tmp_path: Path) -> Non
         assert await second.tick() == []  # once
     finally:
         await second.stop()
+
+
+async def test_updates_handed_over_together_share_their_commits(harness: Harness) -> None:
+    """One getUpdates answer of twelve updates (as under load): stored with one commit
+    before the updater queues them, then processed in a few transactions — each update
+    once, each answered, all marked done."""
+    people = [User(7100 + n, f"U{n}") for n in range(12)]
+    raws = [builders.text(person, "/help") for person in people]
+    app, db = harness.app, harness.services.db
+    await app.start()
+    commits: list[frozenset[str]] = []
+    db.on_commit.append(lambda: commits.append(db.last_committed))
+    queue = app.update_queue
+    assert isinstance(queue, DurableUpdateQueue)
+    try:
+        await queue.stored_in_advance(raws)
+        assert commits == [frozenset({"inbox"})]  # the whole answer, one commit
+        for raw in raws:
+            update = Update.de_json(raw, app.bot)
+            assert update is not None
+            await queue.put(update)  # already stored: queued without another commit
+        for _ in range(500):
+            row = await db.fetch_one("SELECT COUNT(*) n FROM inbox WHERE done_at IS NULL")
+            if row is not None and row["n"] == 0:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        await app.stop()
+    processing = [c for c in commits[1:] if "inbox" in c]
+    assert 1 <= len(processing) < len(raws) // 2, processing
+    rows = await db.fetch_all("SELECT update_id, done_at, failed FROM inbox ORDER BY update_id")
+    assert [r["update_id"] for r in rows] == [raw["update_id"] for raw in raws]
+    assert all(r["done_at"] is not None and r["failed"] == 0 for r in rows)
+    for person in people:
+        assert len(harness.tg.sent(person.id)) == 1  # answered once

@@ -23,6 +23,7 @@ class InboxRepository:
         self, update_id: int, callback_id: str | None, payload: str, at: datetime
     ) -> bool:
         """Keep an update; False when it (or its callback query) is already known."""
+        self.db.changed.add("inbox")
         return (
             await self.db.execute_count(
                 "INSERT OR IGNORE INTO inbox (update_id, callback_id, payload, received_at)"
@@ -39,6 +40,7 @@ class InboxRepository:
         return row is not None and row["done_at"] is not None
 
     async def mark_done(self, update_id: int, at: datetime, failed: bool) -> None:
+        self.db.changed.add("inbox")
         await self.db.execute(
             "UPDATE inbox SET done_at = ?, failed = ? WHERE update_id = ?",
             (to_db(at), int(failed), update_id),
