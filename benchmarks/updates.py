@@ -253,11 +253,14 @@ async def polled(payloads: list[dict[str, Any]], path: Path) -> dict[str, float]
     began = time.time()
     await app.updater.start_polling(poll_interval=0, timeout=0)
     db = app.services.db
-    done = 0
+    done, progress_at = 0, time.monotonic()
     while done < len(payloads):
         await asyncio.sleep(0.05)
         row = await db.fetch_one("SELECT COUNT(*) n FROM inbox WHERE done_at IS NOT NULL")
-        done = int(row["n"]) if row else 0
+        if row is not None and int(row["n"]) > done:
+            done, progress_at = int(row["n"]), time.monotonic()
+        if time.monotonic() - progress_at > 60:
+            raise RuntimeError(f"polling stalled after {done} of {len(payloads)} updates")
     rows = await db.fetch_all("SELECT update_id, done_at, failed FROM inbox")
     await app.updater.stop()
     await app.stop()
