@@ -82,8 +82,12 @@ class OutboxSender:
         self._runner = None
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.drain(), grace)
-        for task in list(self._tasks):
+        left = list(self._tasks)
+        for task in left:
             task.cancel()
+        # let them unwind (roll back) before the database closes; their rows stay 'sending'
+        # and are sent again, flagged, at the next start
+        await asyncio.gather(*left, return_exceptions=True)
 
     async def _run(self) -> None:
         while True:

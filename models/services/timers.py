@@ -98,6 +98,9 @@ class Timers:
         sweeper race: the done mark and the handler's effects commit together. The other
         timers due by now run in the same transaction (each in its own savepoint), so a
         moment when many come due — a thousand escalations — costs one commit, not one each."""
+        timer = await self.repo.get(key)  # read first: no write lock for a job whose timer
+        if timer is None or timer.done_at is not None:  # an earlier batch has run already
+            return False
         others = [t.key for t in await self.repo.due(self.clock.now(), BATCH) if t.key != key]
         return key in await self._fire([key, *others[: BATCH - 1]])
 
