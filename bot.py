@@ -287,7 +287,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     apply.add_argument("file", type=Path)
     apply.add_argument("--dry-run", action="store_true", help="show the changes, make none")
-    apply.add_argument("--prune", action="store_true", help="deactivate what the file lacks")
+    apply.add_argument(
+        "--prune",
+        action="store_true",
+        help="in the stations the file lists, deactivate what it lacks and reset the settings"
+        " it leaves out",
+    )
+    apply.add_argument(
+        "--prune-stations",
+        action="store_true",
+        help="deactivate the stations the file does not list",
+    )
     export_org = commands.add_parser("export-org", help="write the organisation as a YAML file")
     export_org.add_argument("file", type=Path, help="the file to write, or - for the screen")
     export_org.add_argument("--force", action="store_true", help="replace an existing file")
@@ -304,7 +314,11 @@ def main(argv: list[str] | None = None) -> int:
             return invite.console(load_settings(), args)
         if args.command == "apply":
             return apply_command(
-                load_storage_settings(), args.file, dry_run=args.dry_run, prune=args.prune
+                load_storage_settings(),
+                args.file,
+                dry_run=args.dry_run,
+                prune=args.prune,
+                prune_stations=args.prune_stations,
             )
         if args.command == "export-org":
             return export_command(load_storage_settings(), args.file, force=args.force)

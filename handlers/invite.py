@@ -8,8 +8,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import html
+import os
 import re
 import sys
+import tempfile
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -511,7 +513,7 @@ class Console:
             if not target.parent.is_dir():
                 raise ConsoleError("console.no_folder", path=target.parent)
         station, office = await self._scope(services.org.repo, args.station, args.office)
-        made = await services.invitations.create_sheet(
+        drafts = await services.invitations.draft_sheet(
             None,
             Role(args.role),
             station_id=station.id,
@@ -520,9 +522,25 @@ class Console:
             count=count,
         )
         specs = await sheet_pages(
-            services.org.repo, self.translator, made, username, self.settings.zone
+            services.org.repo, self.translator, drafts, username, self.settings.zone
         )
-        await asyncio.to_thread(write_sheet, targets, specs)
+        # drawn and written beside the targets before the invitations are stored (a big
+        # sheet takes seconds to draw: not while holding the bot's database), and moved into
+        # place just before they are committed: a sheet that cannot be written makes none
+        sheet = SheetFiles(targets)
+        try:
+            await asyncio.to_thread(sheet.write, specs)
+            made = await services.invitations.save(None, drafts, before_commit=sheet.place)
+        except OSError as error:
+            sheet.discard()
+            raise ConsoleError(
+                "console.sheet_not_written",
+                files=", ".join(str(t) for t in targets),
+                reason=error.strerror or str(error),
+            ) from None
+        except BaseException:
+            sheet.discard()
+            raise
         print(
             self.say(
                 "console.sheet_written",
@@ -585,15 +603,43 @@ def _named(items: list[Named], key: str) -> Named | None:
     return None
 
 
-def write_sheet(targets: list[Path], specs: list[dict[str, Any]]) -> None:
-    """Draw and write the pages: all in one PDF, or one PNG per page."""
-    from models import qrsheet
+class SheetFiles:
+    """The files of a sheet, written whole or not at all: each page goes to a hidden
+    temporary file beside its target, and is renamed to the target only when every page
+    was written; `discard` removes whatever was written."""
 
-    if len(targets) == 1 and targets[0].suffix.lower() == ".pdf":
-        targets[0].write_bytes(qrsheet.render_pdf(specs))
-        return
-    for target, spec in zip(targets, specs, strict=True):
-        target.write_bytes(qrsheet.render(spec))
+    def __init__(self, targets: list[Path]) -> None:
+        self.targets = targets
+        self.temporary: list[Path] = []
+        self.placed: list[Path] = []
+
+    def write(self, specs: list[dict[str, Any]]) -> None:
+        """Draw the pages and write them: all in one PDF, or one PNG per page."""
+        from models import qrsheet
+
+        if len(self.targets) == 1 and self.targets[0].suffix.lower() == ".pdf":
+            contents = [qrsheet.render_pdf(specs)]
+        else:
+            contents = [qrsheet.render(spec) for spec in specs]
+        for target, data in zip(self.targets, contents, strict=True):
+            handle, name = tempfile.mkstemp(
+                prefix=f".{target.name}.", suffix=".part", dir=target.parent
+            )
+            self.temporary.append(Path(name))
+            with os.fdopen(handle, "wb") as file:
+                file.write(data)
+                file.flush()
+                os.fsync(file.fileno())
+
+    async def place(self) -> None:
+        """Rename the written pages to their targets."""
+        for temporary, target in zip(self.temporary, self.targets, strict=True):
+            temporary.replace(target)
+            self.placed.append(target)
+
+    def discard(self) -> None:
+        for path in (*self.temporary, *self.placed):
+            path.unlink(missing_ok=True)
 
 
 def _targets(out: Path, pages: int) -> list[Path]:

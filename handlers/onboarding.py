@@ -1,7 +1,7 @@
 """Onboarding: a new person opens an invitation link, picks a language, gives a name and
-optionally a phone, and is registered (see docs/flows/onboarding.mmd). A name that matches
-a row of the office's imported roster with a phone number skips the phone question: the
-roster's number is stored."""
+optionally a phone, and is registered (see docs/flows/onboarding.mmd). Everyone is asked
+the same questions: whether the name is on the office's imported roster is never said, and
+the phone kept is the one the person gives (see `PeopleService.register`)."""
 
 from __future__ import annotations
 
@@ -119,10 +119,6 @@ async def _take_name(update: Update, context: CustomContext, talk: Conversation)
         await context.reply(update, error.message_key, **error.params)
         return
     talk = replace(talk, data={**talk.data, "name": name})
-    match = await context.services.invitations.roster_match(talk.data["code"], name)
-    if match is not None and match.phone is not None:
-        await _finish(update, context, talk, None, from_roster=True)
-        return
     await conversation.save(update, context, Flow.ONBOARDING, OnboardingState.PHONE, talk.data)
     keyboard = ReplyKeyboardMarkup(
         [
@@ -162,11 +158,7 @@ async def _take_phone(update: Update, context: CustomContext, talk: Conversation
 
 
 async def _finish(
-    update: Update,
-    context: CustomContext,
-    talk: Conversation,
-    phone: str | None,
-    from_roster: bool = False,
+    update: Update, context: CustomContext, talk: Conversation, phone: str | None
 ) -> None:
     user = update.effective_user
     assert user is not None
@@ -187,9 +179,6 @@ async def _finish(
     await context.reply(
         update, "onboarding.done", name=person.name, role=context.t(labels.ROLE[person.role])
     )
-    if from_roster and person.phone is not None:
-        # said only to the person whose own name matched: nobody learns another's name
-        await context.reply(update, "onboarding.roster_phone")
     await send_help(update, context)
     await publish_person_commands(context.bot, context.app.translator, person, context.locale)
     await _tell_inviter(context, person, talk.data["code"])

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
+from typing import TextIO
 
 from handlers import labels
 from handlers.invite import Console, ConsoleError
@@ -50,7 +51,9 @@ PROBLEMS: dict[RosterProblemKind, str] = {
     RosterProblemKind.NO_STATION: "import.no_station",
     RosterProblemKind.BAD_PHONE: "import.bad_phone",
     RosterProblemKind.PHONE_SHORTENED: "import.phone_shortened",
+    RosterProblemKind.PHONE_LOST_ZERO: "import.phone_lost_zero",
     RosterProblemKind.TWICE: "import.twice",
+    RosterProblemKind.PHONE_TWICE: "import.phone_twice",
     RosterProblemKind.REGISTERED: "import.registered",
     RosterProblemKind.PENDING: "import.pending",
 }
@@ -161,6 +164,8 @@ class RosterConsole(Console):
             )
             for problem in error.problems:
                 print(self._problem_line(problem), file=sys.stderr)
+            if roster is not None:
+                self._unread(roster, sys.stderr)
             return 2
         self._report(report, roster, args.file)
         return 0
@@ -190,11 +195,25 @@ class RosterConsole(Console):
         if roster.sheets_without_header:
             sheets = self._joined(roster.sheets_without_header)
             print(self.say("import.sheets_ignored", sheets=sheets))
+        self._unread(roster, sys.stdout)
         count = len(report.created)
         if report.dry_run:
             print(self.say("import.dry_run", path=path, count=count))
         else:
             print(self.say("import.done", path=path, count=count, days=PENDING_DAYS))
+
+    def _unread(self, roster: Roster, out: TextIO) -> None:
+        """A note for each header row with columns the import does not read."""
+        for unread in roster.unread_columns:
+            columns = self._joined(
+                f"“{c}”" if self.locale == "zh_CN" else f'"{c}"' for c in unread.cells
+            )
+            print(
+                self.say(
+                    "import.unread_columns", where=self._where(unread.where), columns=columns
+                ),
+                file=out,
+            )
 
     def _problem_line(self, problem: RosterProblem) -> str:
         if problem.where is None:

@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import yaml
 from pydantic import (
@@ -244,6 +244,19 @@ Code = Annotated[StrictStr, AfterValidator(_code)]
 Latitude = Annotated[float, Field(strict=True, ge=-90, le=90)]
 Longitude = Annotated[float, Field(strict=True, ge=-180, le=180)]
 Day = Annotated[date, BeforeValidator(_day)]
+T = TypeVar("T")
+
+
+def _none_is_empty(value: object) -> object:
+    """`places:` with nothing under it is an empty list (YAML reads it as null)."""
+    return [] if value is None else value
+
+
+def _none_is_no_settings(value: object) -> object:
+    return {} if value is None else value
+
+
+Items = Annotated[list[T], BeforeValidator(_none_is_empty)]
 Need = Annotated[int, Field(strict=True, ge=0, le=10)]
 
 
@@ -272,7 +285,7 @@ class PlaceEntry(_Located):
 class OfficeEntry(_Located):
     code: Code | None = None
     name: Name
-    places: list[PlaceEntry] = []
+    places: Items[PlaceEntry] = []
 
 
 class PeakEntry(_Entry):
@@ -280,23 +293,23 @@ class PeakEntry(_Entry):
     start: Day
     end: Day
     level: Level = Level.BUSY
-    hot_spots: list[StrictStr]
+    hot_spots: Items[StrictStr]
 
 
 class StationEntry(_Entry):
     code: Code | None = None
     name: Name
     shifts: list[StrictStr] | None = None
-    settings: dict[StrictStr, Any] = {}
-    offices: list[OfficeEntry] = []
-    peaks: list[PeakEntry] = []
+    settings: Annotated[dict[StrictStr, Any], BeforeValidator(_none_is_no_settings)] = {}
+    offices: Items[OfficeEntry] = []
+    peaks: Items[PeakEntry] = []
 
 
 class OrgFileEntry(_Entry):
     version: Annotated[int, Field(strict=True, ge=FORMAT_VERSION, le=FORMAT_VERSION)] = (
         FORMAT_VERSION
     )
-    stations: list[StationEntry] = []
+    stations: Items[StationEntry] = []
 
 
 # --- the checked organisation -----------------------------------------------------------------
@@ -379,6 +392,7 @@ class StationSpec:
     offices: tuple[OfficeSpec, ...] = ()
     peaks: tuple[PeakSpec, ...] = ()
     origin: Origin = field(default=Origin(), compare=False)
+    shifts_origin: Origin = field(default=Origin(), compare=False)  # its `shifts:` line
 
     @property
     def key(self) -> str:
@@ -396,8 +410,10 @@ def parse_org_file(text: str) -> OrgSpec:
     try:
         entry = OrgFileEntry.model_validate(data)
     except ValidationError as error:
-        raise OrgFileError(_schema_problems(error, data, lines)) from None
-    problems: list[Problem] = []
+        # the settings are checked too, so that one run names every problem of the file
+        problems = _schema_problems(error, data, lines) + _raw_setting_problems(data, lines)
+        raise OrgFileError(sorted(problems, key=_by_line)) from None
+    problems = []
     spec = OrgSpec(
         tuple(
             _station(station, ("stations", i), lines, problems)
@@ -408,8 +424,25 @@ def parse_org_file(text: str) -> OrgSpec:
         [(s.code is not None, s.key, s.origin) for s in spec.stations], "station", problems
     )
     if problems:
-        raise OrgFileError(problems)
+        raise OrgFileError(sorted(problems, key=_by_line))
     return spec
+
+
+def _by_line(problem: Problem) -> int:
+    return problem.line if problem.line is not None else 0
+
+
+def _raw_setting_problems(data: Any, lines: Lines) -> list[Problem]:
+    """The problems of the settings of a file that failed the schema check elsewhere (the
+    settings are free-form to the schema: each is checked by its own validator)."""
+    problems: list[Problem] = []
+    stations = data.get("stations") if isinstance(data, dict) else None
+    for i, station in enumerate(stations if isinstance(stations, list) else []):
+        settings = station.get("settings") if isinstance(station, dict) else None
+        for key, value in (settings if isinstance(settings, dict) else {}).items():
+            if isinstance(key, str):
+                _setting(key, value, ("stations", i, "settings", key), lines, problems)
+    return problems
 
 
 def _schema_problems(error: ValidationError, data: Any, lines: Lines) -> list[Problem]:
@@ -426,13 +459,21 @@ def _schema_problems(error: ValidationError, data: Any, lines: Lines) -> list[Pr
         else:
             message = str(item["msg"]).removeprefix("Value error, ")
             value = item.get("input")
-            if isinstance(value, str | int | float | bool) and kind not in ("value_error",):
+            if kind == "string_type" and _number(value) and not rest:
+                # `code: 3` is read as a number
+                example = f'{path[-1]}: "{value}"' if path and isinstance(path[-1], str) else ""
+                message = f"expected text: write it in quotes, like {example or repr(str(value))}"
+            elif isinstance(value, str | int | float | bool) and kind not in ("value_error",):
                 message += f" (found {value!r})"
         if (path, message) in seen:
             continue
         seen.add((path, message))
         problems.append(lines.problem(path, message))
     return problems
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _real_path(data: Any, loc: Iterable[int | str]) -> tuple[FieldPath, FieldPath]:
@@ -486,6 +527,7 @@ def _station(
         offices=offices,
         peaks=peaks,
         origin=_origin(lines, path),
+        shifts_origin=_origin(lines, (*path, "shifts")),
     )
 
 
@@ -526,6 +568,30 @@ def shift_text(text: str) -> str | None:
     except DomainError:
         return None
     return spec.dump(value) if len(value) == 1 else None
+
+
+@dataclass(frozen=True)
+class ShiftRenumbering:
+    """A station's shift templates changing from `old` to `new`. Places store their shifts as
+    positions in the list, so each place keeps its hours by taking the new position of each
+    of its old shifts; a shift no longer in the list is dropped from the places that had it
+    (and a position past the old list, which was never planned, is dropped too)."""
+
+    old: tuple[str, ...]
+    new: tuple[str, ...]
+
+    @property
+    def removed(self) -> tuple[str, ...]:
+        return tuple(t for t in self.old if t not in self.new)
+
+    def indices(self, stored: Iterable[int]) -> tuple[int, ...]:
+        """The new positions of the old shifts at `stored`, sorted."""
+        old = [self.old[i] for i in set(stored) if 0 <= i < len(self.old)]
+        return tuple(sorted(self.new.index(t) for t in old if t in self.new))
+
+    def names(self, stored: Iterable[int]) -> tuple[str, ...]:
+        """The hours of the old positions `stored` (as the place is walked before the change)."""
+        return tuple(self.old[i] for i in sorted(set(stored)) if 0 <= i < len(self.old))
 
 
 _HINTS = {
@@ -691,7 +757,8 @@ def _check_unique(
 HEADER = """\
 # Mulan Patrol (木兰巡防): the organisation of a deployment.
 # Apply it with `python bot.py apply FILE` (`--dry-run` shows the changes first; `--prune`
-# deactivates what the file no longer lists); `python bot.py export-org FILE` writes it.
+# deactivates what its stations no longer list, `--prune-stations` the stations it does not
+# list); `python bot.py export-org FILE` writes it.
 """
 
 

@@ -42,7 +42,18 @@ HEADERS: dict[str, Column] = {
         Column.OFFICE,
     ),
     **dict.fromkeys(
-        ("电话", "手机", "手机号", "手机号码", "联系电话", "电话号码", "phone", "mobile"),
+        (
+            "电话",
+            "手机",
+            "手机号",
+            "手机号码",
+            "联系电话",
+            "联系方式",
+            "移动电话",
+            "电话号码",
+            "phone",
+            "mobile",
+        ),
         Column.PHONE,
     ),
 }
@@ -98,7 +109,9 @@ class RosterProblemKind(StrEnum):
     NO_STATION = "no_station"
     BAD_PHONE = "bad_phone"
     PHONE_SHORTENED = "phone_shortened"
+    PHONE_LOST_ZERO = "phone_lost_zero"
     TWICE = "twice"
+    PHONE_TWICE = "phone_twice"
     REGISTERED = "registered"
     PENDING = "pending"
 
@@ -154,12 +167,22 @@ class OfficeCell:
     station_role: bool  # a chief's or duty desk's row (or one whose role is unknown)
 
 
+@dataclass(frozen=True)
+class UnreadColumns:
+    """Header cells that name no column the import reads (`序号`, `身份证号`, a misspelt
+    `电 活`, a second phone column): said, so that a column dropped by mistake is seen."""
+
+    where: Where  # the header row
+    cells: tuple[str, ...]
+
+
 @dataclass
 class Roster:
     entries: list[RosterEntry] = field(default_factory=list)
     problems: list[RosterProblem] = field(default_factory=list)
     unchecked_offices: list[OfficeCell] = field(default_factory=list)
     sheets_without_header: list[str] = field(default_factory=list)
+    unread_columns: list[UnreadColumns] = field(default_factory=list)
 
 
 # --- reading the file --------------------------------------------------------------------------
@@ -213,11 +236,14 @@ def _decoded(data: bytes, encoding: str) -> str:
 
 
 def read_xlsx(path: Path) -> list[tuple[str | None, Table]]:
-    """Every sheet of a workbook, cells as text (a phone typed as a number keeps its digits)."""
+    """Every sheet of a workbook, cells as text (a phone typed as a number keeps its digits).
+    A merged cell's value fills the whole range (an office merged down the rows of its
+    people, a title merged across the top): openpyxl gives it to the first cell only."""
     from openpyxl import load_workbook  # only the import needs it
 
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
+        # not read-only: only a loaded sheet knows its merged ranges
+        book = load_workbook(path, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError):
         raise RosterFileError("bad_xlsx") from None
     try:
@@ -225,13 +251,27 @@ def read_xlsx(path: Path) -> list[tuple[str | None, Table]]:
         named = len(sheets) > 1
         tables: list[tuple[str | None, Table]] = []
         for sheet in sheets:
-            rows: Table = []
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-                rows.append((number, [cell_text(v) for v in values]))
+            cells = [
+                [cell_text(v) for v in values] for values in sheet.iter_rows(values_only=True)
+            ]
+            for merged in sheet.merged_cells.ranges:
+                _fill(cells, merged.min_row, merged.max_row, merged.min_col, merged.max_col)
+            rows: Table = list(enumerate(cells, start=1))
             tables.append((sheet.title if named else None, rows))
         return tables
     finally:
         book.close()
+
+
+def _fill(cells: list[list[str]], top: int, bottom: int, left: int, right: int) -> None:
+    """Give every cell of a merged range (1-based, inclusive) the value of its first cell;
+    only cells the sheet has (a range reaching far past the data adds nothing)."""
+    if top > len(cells) or left > len(cells[top - 1]):
+        return
+    value = cells[top - 1][left - 1]
+    for row in cells[top - 1 : bottom]:
+        for column in range(left - 1, min(right, len(row))):
+            row[column] = value
 
 
 def cell_text(value: object) -> str:
@@ -257,7 +297,11 @@ def parse_tables(tables: Sequence[tuple[str | None, Table]]) -> Roster:
                 roster.sheets_without_header.append(sheet)
             continue
         found_header = True
-        header_row, columns = header
+        header_row, columns, unread = header
+        if unread:
+            roster.unread_columns.append(
+                UnreadColumns(Where(header_row, sheet, sheet_index), tuple(unread))
+            )
         missing = [c for c in REQUIRED if c not in columns.values()]
         if missing:
             roster.problems.append(
@@ -285,12 +329,34 @@ def parse_tables(tables: Sequence[tuple[str | None, Table]]) -> Roster:
         roster.problems.append(RosterProblem(RosterProblemKind.NO_HEADER))
     elif not roster.entries and not roster.problems:
         roster.problems.append(RosterProblem(RosterProblemKind.EMPTY))
+    _check_phones_once(roster)
     return roster
 
 
-def _find_header(rows: Table) -> tuple[int, dict[int, Column]] | None:
+def _check_phones_once(roster: Roster) -> None:
+    """One phone number on two rows is a copy-and-paste slip (or two people who would both
+    be called on it): each later row names the first."""
+    first: dict[str, Where] = {}
+    for entry in roster.entries:
+        if entry.phone is None:
+            continue
+        if entry.phone in first:
+            roster.problems.append(
+                RosterProblem(
+                    RosterProblemKind.PHONE_TWICE,
+                    entry.where,
+                    {"phone": entry.phone, "other": first[entry.phone]},
+                )
+            )
+        else:
+            first[entry.phone] = entry.where
+    roster.problems.sort(key=lambda p: p.where.order if p.where else (-1, 0))
+
+
+def _find_header(rows: Table) -> tuple[int, dict[int, Column], list[str]] | None:
     """The first row (among the first few that hold anything) naming a name column and at
-    least one other known column; its columns by position (the first of each kind)."""
+    least one other known column; its columns by position (the first of each kind), and
+    the other cells of the row that hold text (columns that are not read)."""
     seen = 0
     for number, cells in rows:
         if not any(c.strip() for c in cells):
@@ -299,12 +365,15 @@ def _find_header(rows: Table) -> tuple[int, dict[int, Column]] | None:
         if seen > HEADER_SEARCH:
             return None
         columns: dict[int, Column] = {}
+        unread: list[str] = []
         for index, cell in enumerate(cells):
             column = HEADERS.get(_header_key(cell))
             if column is not None and column not in columns.values():
                 columns[index] = column
+            elif cell.strip():
+                unread.append(" ".join(cell.split()))
         if Column.NAME in columns.values() and len(columns) >= 2:
-            return number, columns
+            return number, columns, unread
     return None
 
 
@@ -369,6 +438,19 @@ def parse_role(text: str) -> tuple[Role, PartnerType | None]:
     raise RosterFileError(RosterProblemKind.BAD_ROLE.value)
 
 
+def same_number(given: str, listed: str) -> bool:
+    """Whether a number a person gave (typed, or their Telegram contact: `8613812345678`)
+    is the one a roster lists, however each is written."""
+
+    def plain(text: str) -> str:
+        try:
+            return roster_phone(text)
+        except RosterFileError:
+            return "".join(c for c in unicodedata.normalize("NFKC", text) if c.isdigit())
+
+    return plain(given) == plain(listed)
+
+
 def roster_phone(text: str) -> str:
     """A mainland mobile (11 digits from 1, `13812345678`) or a landline with its area code
     (`0351-1234567`, `010-12345678`), written with spaces, dashes, brackets, full-width digits
@@ -376,6 +458,8 @@ def roster_phone(text: str) -> str:
     plain = unicodedata.normalize("NFKC", text).strip()
     if _SHORTENED.match(plain):
         raise RosterFileError(RosterProblemKind.PHONE_SHORTENED.value)
+    if _lost_zero(plain):
+        raise RosterFileError(RosterProblemKind.PHONE_LOST_ZERO.value)
     digits = _PHONE_MARKS.sub("", plain)
     for prefix in ("+86", "0086", "86"):
         rest = digits.removeprefix(prefix)
@@ -383,10 +467,27 @@ def roster_phone(text: str) -> str:
             return rest
     if _MOBILE.match(digits):
         return digits
-    if _LANDLINE.match(digits):
-        # 010 and 02x are three-digit area codes, every other one has four digits
-        area = 3 if digits[1] in "12" else 4
-        local = digits[area:]
-        if 7 <= len(local) <= 8:
-            return f"{digits[:area]}-{local}"
+    if _is_landline(digits):
+        area = _area_length(digits)
+        return f"{digits[:area]}-{digits[area:]}"
     raise RosterFileError(RosterProblemKind.BAD_PHONE.value)
+
+
+def _lost_zero(plain: str) -> bool:
+    """A landline typed into a number cell: Excel dropped its leading 0 (`3511234567`)."""
+    return (
+        plain.isdigit()
+        and not plain.startswith("0")
+        and not _MOBILE.match(plain)
+        and _is_landline(f"0{plain}")
+    )
+
+
+def _area_length(digits: str) -> int:
+    """010 and 02x are three-digit area codes, every other one has four digits."""
+    return 3 if digits[1] in "12" else 4
+
+
+def _is_landline(digits: str) -> bool:
+    """A landline with its area code, digits only (`03511234567`)."""
+    return bool(_LANDLINE.match(digits)) and 7 <= len(digits) - _area_length(digits) <= 8

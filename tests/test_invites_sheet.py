@@ -12,6 +12,7 @@ import io
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 from datetime import timedelta
@@ -262,6 +263,49 @@ async def test_console_refuses_bad_requests_and_makes_nothing(
     # operators are invited one at a time, never from a sheet
     with pytest.raises(SystemExit):
         await console(h, *sheet, "--role", "operator", "--count", "3", "--out", out)
+
+
+async def test_a_sheet_that_cannot_be_written_makes_no_invitations(
+    harness: Harness, tmp_path: Path
+) -> None:
+    """The disk fills up while the sheet is written (no file may grow past 16 KiB, a page
+    is bigger): a clear answer, no invitation made, no half-written sheet left behind."""
+    h = harness
+    await station(h)
+    before = await invitations(h)
+    folder = tmp_path / "sheets"
+    await asyncio.to_thread(folder.mkdir)
+    limit = 16 * 1024
+
+    def small_disk() -> None:  # in the child, before it starts
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    sheet = [
+        "--station",
+        "MULAN",
+        "--office",
+        "DG",
+        "--count",
+        "3",
+        "--bot-username",
+        BOT_USERNAME,
+    ]
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, str(ROOT / "bot.py"), "invites", *sheet, "--out", "sheet.png"],
+        env={**console_env(h), "PYTHONDONTWRITEBYTECODE": "1"},
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=small_disk,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "无法写入 sheet.png" in result.stderr and "没有生成任何邀请" in result.stderr
+    assert await invitations(h) == before
+    left = await asyncio.to_thread(lambda: list(folder.iterdir()))
+    assert left == []  # neither the sheet nor a temporary file
 
 
 async def test_console_lists_and_revokes_expired_unused(

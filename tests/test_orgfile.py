@@ -142,6 +142,8 @@ def test_applying_the_same_file_again_changes_nothing(cli: Cli) -> None:
 def test_a_changed_file_changes_exactly_the_difference(cli: Cli) -> None:
     assert cli("apply", str(SAMPLE)) == 0
     before = cli.snapshot()
+    untouched = "SELECT * FROM places WHERE name NOT IN ('西河村', '下湖村', '北燕竹小学周边')"
+    untouched_before = cli.rows(untouched)
     changed = edited(
         sample(),
         ("name: 南燕竹警务室", "name: 南燕竹中心警务室"),
@@ -187,9 +189,12 @@ def test_a_changed_file_changes_exactly_the_difference(cli: Cli) -> None:
     assert [(json.loads(r[6]), json.loads(r[7])) for r in office_entry] == [
         ({"name": "南燕竹警务室"}, {"name": "南燕竹中心警务室"})
     ]
-    # the untouched rows are untouched
-    untouched = "SELECT * FROM places WHERE name NOT IN ('西河村', '下湖村', '北燕竹小学周边')"
-    assert len(cli.rows(untouched)) == 17 - 2
+    # the untouched rows are untouched: the same rows, every column as it was
+    assert len(untouched_before) == 17 - 2
+    assert cli.rows(untouched) == untouched_before
+    for table in ("stations", "offices", "station_settings", "peak_periods"):
+        changed_rows = [row for row in after[table] if row not in before[table]]
+        assert len(changed_rows) == (0 if table == "stations" else 1), (table, changed_rows)
 
 
 def test_dry_run_shows_the_pruning_and_prune_deactivates_what_the_file_lacks(cli: Cli) -> None:
@@ -236,6 +241,157 @@ def test_dry_run_shows_the_pruning_and_prune_deactivates_what_the_file_lacks(cli
     assert "~ office 南燕竹派出所/马家庄警务室 [MJZ]: reactivated" in cli.out
     assert cli.rows("SELECT COUNT(*) FROM offices WHERE active = 1") == [(5,)]
     assert cli.rows("SELECT COUNT(*) FROM places") == [(17,)]
+
+
+def walked_at(cli: Cli) -> dict[str, tuple[str, ...]]:
+    """Each place's shifts as hours: its stored positions read in the station's list."""
+    shifts = dict(cli.rows("SELECT key, value FROM station_settings"))["shifts"].split(",")
+    return {
+        name: tuple(shifts[int(i)] for i in stored.split(",") if i and int(i) < len(shifts))
+        for name, stored in cli.rows("SELECT name, shifts FROM places")
+    }
+
+
+async def _walked_in_telegram(db_path: Path, place: str, shifts: tuple[int, ...]) -> None:
+    """An officer ticks a patrol area's shifts in /areas."""
+    db = Database(db_path)
+    await db.open()
+    try:
+        row = await db.fetch_one("SELECT id, patrol_need FROM places WHERE name = ?", (place,))
+        assert row is not None
+        async with db.write():
+            await OrgRepository(db).set_patrol(row["id"], shifts, row["patrol_need"])
+    finally:
+        await db.close()
+
+
+def test_a_new_shift_list_keeps_every_place_at_its_hours(cli: Cli) -> None:
+    assert cli("apply", str(SAMPLE)) == 0
+    hours = walked_at(cli)
+    assert hours["216省道沿线"] == ("19:00-21:00",) and hours["下湖村"] == ("14:00-17:00",)
+    # an early shift first: every shift moves one place down the list. 216省道沿线 keeps its
+    # shifts from the database, 马家庄村 is no longer in the file (kept), the rest restate them
+    place = "          - name: 马家庄村\n"
+    mjz = sample()[sample().index(place) : sample().index("          - name: 韩沟村")]
+    earlier = edited(
+        sample(),
+        (
+            "shifts: [08:00-11:00, 14:00-17:00, 19:00-21:00]\n    # the",
+            "shifts: [06:00-08:00, 08:00-11:00, 14:00-17:00, 19:00-21:00]\n    # the",
+        ),
+        (
+            "            shifts: [19:00-21:00]\n            need: 1\n    # the",
+            "            need: 1\n    # the",
+        ),
+        (mjz, ""),
+        (  # and a new patrol area, numbered by the new list
+            "          - name: 韩沟村\n",
+            "          - name: 韩沟村早市\n            kinds: [patrol_area]\n"
+            "            shifts: [06:00-08:00, 19:00-21:00]\n          - name: 韩沟村\n",
+        ),
+    )
+    assert cli("apply", cli.file("earlier.yaml", earlier)) == 0, cli.err
+    hours["韩沟村早市"] = ("06:00-08:00", "19:00-21:00")
+    assert walked_at(cli) == hours  # nobody's hours moved; the new area has its own
+    assert cli.rows("SELECT shifts FROM places WHERE name IN ('216省道沿线', '马家庄村')") == [
+        ("1,2",),
+        ("3",),
+    ]
+    kept = "(renumbered: the station's shift list changed)"
+    report = cli.out.splitlines()
+    assert (
+        f"~ place 南燕竹派出所/马家庄警务室/216省道沿线: shifts kept at [19:00-21:00] {kept}"
+        in (report)
+    )
+    assert (
+        f"~ place 南燕竹派出所/马家庄警务室/马家庄村: shifts kept at [08:00-11:00, 14:00-17:00]"
+        f" {kept}"
+    ) in report
+    assert (
+        f"~ place 南燕竹派出所/龙栖湖警务室/下湖村: shifts kept at [14:00-17:00] {kept}" in report
+    )
+    assert "? place 南燕竹派出所/马家庄警务室/马家庄村: not in the file" in report
+    audit = cli.rows(
+        "SELECT a.before, a.after FROM audit_log a JOIN places p ON p.id = a.subject_id"
+        " WHERE a.subject_type = 'place' AND p.name = '216省道沿线' ORDER BY a.id DESC LIMIT 1"
+    )
+    assert [(json.loads(b), json.loads(a)) for b, a in audit] == [
+        ({"shift_numbers": [3]}, {"shift_numbers": [4]})
+    ]
+    # and the file read back from the database says the same
+    assert cli("export-org", "-") == 0
+    exported = {
+        p.name: p.shifts for o in parse_org_file(cli.out).stations[0].offices for p in o.places
+    }
+    assert exported["216省道沿线"] == ("19:00-21:00",)
+    assert exported["马家庄村"] == ("08:00-11:00", "14:00-17:00")
+    assert cli("apply", cli.file("again.yaml", earlier)) == 0 and "no changes" in cli.out
+
+
+def test_a_shift_leaving_the_list_leaves_no_patrol_area_without_one(cli: Cli) -> None:
+    assert cli("apply", str(SAMPLE)) == 0
+    asyncio.run(_walked_in_telegram(cli.db_path, "马家庄村", (1, 2)))  # afternoon and evening
+    before = cli.snapshot()
+    place = "          - name: 马家庄村\n"
+    mjz = sample()[sample().index(place) : sample().index("          - name: 韩沟村")]
+    evening = "            shifts: [08:00-11:00, 14:00-17:00, 19:00-21:00]\n"
+    assert sample().count(evening) == 2  # 燕州小镇 and 龙栖湖度假村
+    no_evening = edited(
+        sample().replace(evening, "            shifts: [08:00-11:00, 14:00-17:00]\n"),
+        (
+            "    shifts: [08:00-11:00, 14:00-17:00, 19:00-21:00]\n",
+            "    shifts: [08:00-11:00, 14:00-17:00]\n",
+        ),
+        (
+            "            shifts: [19:00-21:00]\n            need: 1\n    # the",
+            "            need: 1\n    # the",
+        ),
+        (mjz, ""),
+    )
+    # 216省道沿线 was walked only in the evening, and the file does not say when it is now
+    path = cli.file("no-evening.yaml", no_evening)
+    assert cli("apply", path) == 2
+    assert cli.snapshot() == before
+    station_line = no_evening.splitlines().index("    shifts: [08:00-11:00, 14:00-17:00]") + 1
+    assert (
+        f"{path}:{station_line}: stations[0].shifts: without 19:00-21:00, patrol area"
+        " 南燕竹派出所/马家庄警务室/216省道沿线 would have no shift"
+    ) in cli.err, cli.err
+
+    # said in the file: applied; the place left out loses its evening, and the report says so
+    told = edited(
+        no_evening,
+        (
+            "            longitude: 113.1022\n",
+            "            longitude: 113.1022\n            shifts: [14:00-17:00]\n",
+        ),
+    )
+    assert cli("apply", cli.file("told.yaml", told)) == 0, cli.err
+    assert (
+        "~ place 南燕竹派出所/马家庄警务室/马家庄村: shifts [14:00-17:00, 19:00-21:00] ->"
+        " [14:00-17:00]; no longer in the station's shifts: 19:00-21:00"
+    ) in cli.out.splitlines()
+    hours = walked_at(cli)
+    assert hours["马家庄村"] == hours["216省道沿线"] == ("14:00-17:00",)
+    assert hours["燕州小镇"] == ("08:00-11:00", "14:00-17:00")
+
+
+def test_prune_stays_inside_the_stations_of_the_file(cli: Cli) -> None:
+    assert cli("apply", str(SAMPLE)) == 0
+    asyncio.run(_made_in_telegram(cli.db_path))  # 宗艾派出所: not in the file
+    zongai = "SELECT s.active, o.active FROM stations s JOIN offices o ON o.station_id = s.id"
+    assert cli("apply", str(SAMPLE), "--prune") == 0, cli.err
+    assert cli.out.splitlines()[1:] == [
+        "? station 宗艾派出所: not in the file; 1 offices; 2 places",
+        "no changes: the database already matches " + str(SAMPLE),
+        "1 stations in the database but not in the file: kept"
+        " (apply with --prune-stations to deactivate them)",
+    ]
+    assert cli.rows(zongai + " WHERE s.name = '宗艾派出所'") == [(1, 1)]
+    assert cli("apply", str(SAMPLE), "--prune-stations") == 0, cli.err
+    assert "- station 宗艾派出所: deactivated; 1 offices; 2 places" in cli.out
+    assert cli.rows(zongai + " WHERE s.name = '宗艾派出所'") == [(0, 0)]
+    assert cli.rows("SELECT COUNT(*) FROM offices WHERE active = 1") == [(5,)]
 
 
 async def _located_in_telegram(db_path: Path, place: str, lat: float, lon: float) -> None:
@@ -354,6 +510,39 @@ def test_a_malformed_file_changes_nothing_and_names_the_line(
     else:  # YAML names where it stumbled, and where the list it was reading began
         began = bad.splitlines().index("            shifts: [08:00-11:00") + 1
         assert f"{path}:{began + 1}:" in cli.err and f"(line {began})" in cli.err, cli.err
+
+
+def test_every_problem_of_a_file_is_named_in_one_run_by_line(cli: Cli) -> None:
+    assert cli("apply", str(SAMPLE)) == 0
+    before = cli.snapshot()
+    bad = edited(
+        sample(),
+        ("quiet_end: 07:00", "quiet_end: 7 o'clock"),  # a setting: its own validator
+        ("      - code: LQH", "      - code: 3"),  # a number where the file wants text
+        ("latitude: 37.7530", "latitude: 北纬37.75度"),  # the schema
+        ("      boost_very_busy: 3\n", "      boost_very_busy: 3\n      peak_alert_dayz: 3\n"),
+    )
+    path = cli.file("bad.yaml", bad)
+    assert cli("apply", path) == 2
+    assert cli.snapshot() == before
+    lines = cli.err.splitlines()[1:]
+    assert [int(line.split(":")[1]) for line in lines] == [
+        line_of(bad, "quiet_end:"),
+        line_of(bad, "peak_alert_dayz"),
+        line_of(bad, "code: 3"),
+        line_of(bad, "北纬"),
+    ], cli.err
+    assert lines[2].endswith(
+        'stations[0].offices[2].code: expected text: write it in quotes, like code: "3"'
+    )
+
+
+def test_an_office_with_places_and_nothing_under_it_has_none(cli: Cli) -> None:
+    text = (
+        "stations:\n  - code: ZA\n    name: 宗艾派出所\n    offices:\n      - name: 宗艾警务室\n"
+    )
+    assert cli("apply", cli.file("empty.yaml", text + "        places:\n    peaks:\n")) == 0
+    assert cli.rows("SELECT name FROM offices") == [("宗艾警务室",)], cli.err
 
 
 def test_a_missing_or_empty_file_is_a_bad_file(cli: Cli) -> None:

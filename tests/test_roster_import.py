@@ -1,8 +1,8 @@
 """Roster import (issue 12, part 3): `python bot.py import-roster FILE` turns an office's roster
 (CSV in UTF-8 or GBK, or XLSX) into people waiting to join; a newcomer who opens an invitation
-of that office and gives a name on it takes the roster's phone; a bad file is refused whole,
-each problem with its row; `--list` shows who has not joined yet; the retention job deletes
-rows nobody joined through."""
+of that office and gives a name on it is matched, but keeps the phone they give and is told
+nothing about the roster; a bad file is refused whole, each problem with its row; `--list`
+shows who has not joined yet; the retention job deletes rows nobody joined through."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from models.clock import Clock
 from models.org import PartnerType, Role
 from models.roster import PENDING_DAYS, name_key
 from models.roster_import import RosterFileError, parse_role, roster_phone
-from tests.builders import User
+from tests.builders import User, contact
 from tests.fakes import TOKEN, Call
 from tests.flows import onboard
 from tests.harness import Harness
@@ -258,6 +258,72 @@ async def test_bad_rows_are_reported_with_their_rows_and_nothing_is_written(cli:
     assert [name for name, *_ in await cli.pending()] == ["钱七", "王芳"]
 
 
+@pytest.mark.parametrize(
+    "phone_header", ["联系方式", "联系电话", "手机号", "手机号码", "移动电话"]
+)
+async def test_phone_columns_by_their_usual_names_and_unread_columns_noted(
+    cli: Cli, phone_header: str
+) -> None:
+    h = cli.h
+    office_id = await station(h)
+    roster = cli.csv(
+        "r.csv",
+        f"序号,姓名,角色,警务室,{phone_header},身份证号,备 注",
+        "1,王芳,队员,DG,13812345678,140000199001011234,",
+    )
+    assert await cli(roster) == 0, cli.err
+    assert await cli.pending() == [("王芳", "member", None, office_id, "13812345678", "r.csv", 2)]
+    # a column the import does not read is said, so that a dropped one is seen
+    assert "注意：第 1 行的表头中这些列没有读取：“序号”、“身份证号”、“备 注”" in cli.out
+
+
+async def test_a_workbook_with_merged_cells_is_read_as_it_looks(cli: Cli) -> None:
+    """A title merged across the top, and an office merged down the rows of its people (as
+    officers lay out a printed roster): every row has its office."""
+    h = cli.h
+    office_id = await station(h)
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["木兰派出所巡防队名册", None, None, None])
+    sheet.merge_cells("A1:D1")
+    sheet.append(["警务室", "姓名", "角色", "电话"])
+    sheet.append(["东关警务室", "孙八", "队员", "13912345678"])
+    sheet.append([None, "周九", "护林员", None])
+    sheet.append([None, "吴十", "队员", "13700000010"])
+    sheet.merge_cells("A3:A5")
+    sheet.append(["DG", "郑一", "队员", None])
+    book.save(cli.folder / "merged.xlsx")
+    assert await cli("merged.xlsx") == 0, cli.err
+    assert [(name, office) for name, _, _, office, *_ in await cli.pending()] == [
+        ("孙八", office_id),
+        ("周九", office_id),
+        ("吴十", office_id),
+        ("郑一", office_id),
+    ]
+    assert "没有读取" not in cli.out  # the title row is no header
+
+
+async def test_a_phone_on_two_rows_and_a_landline_that_lost_its_zero(cli: Cli) -> None:
+    h = cli.h
+    await station(h)
+    roster = cli.csv(
+        "r.csv",
+        HEADER,
+        "王芳,队员,DG,13812345678",
+        "赵六,队员,DG,13900000006",
+        "孙八,队员,DG,138 1234 5678",
+        "周九,网格员,DG,3541234567",
+    )
+    assert await cli(roster) == 2
+    assert cli.err.strip().splitlines()[1:] == [
+        "第 4 行：电话 13812345678 在文件中重复（第 2 行）。",
+        "第 5 行：“3541234567”像是丢了开头 0 的座机号（电话一列是“数字”格式时 Excel 会去掉开头的"
+        " 0）：请把电话一列设为“文本”后重新填写，如 0351-1234567。",
+    ]
+    assert await cli.pending() == []
+
+
 async def test_offices_of_the_same_name_need_the_station(cli: Cli) -> None:
     h = cli.h
     await station(h)
@@ -330,16 +396,19 @@ async def test_a_newcomer_giving_a_name_on_the_roster_is_matched(cli: Cli) -> No
     )
     assert await cli(roster) == 0, cli.err
 
-    # written with a full-width space: still her name; no phone question, the roster's number
+    # written with a full-width space: still her name, matched. She is asked for her phone
+    # like anyone (a name alone never hands over the roster's number), and nothing she is
+    # told shows that her name, or the number, is on the roster
     calls = await join(h, NEWCOMER, await invitation(h, Role.MEMBER), "王　芳")
+    assert asked_for_phone(calls, NEWCOMER)
+    calls += await h.feed(contact(NEWCOMER, "+86 138 1234 5678"))  # her own: the same number
     texts = h.texts(calls, NEWCOMER.id)
     assert any("登记完成" in t for t in texts)
-    assert any("名册上有您的电话号码" in t for t in texts)
-    assert not asked_for_phone(calls, NEWCOMER)
-    assert not any("13812345678" in t for t in h.texts(calls))
+    assert not any("名册" in t for t in texts)
+    assert not any("1381234" in t for t in h.texts(calls))
     person = await h.services.people.by_telegram(NEWCOMER.id)
     assert person is not None and person.role is Role.MEMBER and person.office_id == office_id
-    assert person.phone == "13812345678"
+    assert person.phone == "+86 138 1234 5678"  # what she gave, as she gave it
     row = await cli.rows(
         "SELECT matched_person_id, matched_at IS NOT NULL, phone FROM pending_people"
         " WHERE name = '王芳'"
@@ -347,14 +416,23 @@ async def test_a_newcomer_giving_a_name_on_the_roster_is_matched(cli: Cli) -> No
     assert row == [(person.id, 1, None)]  # marked, and the roster's copy of the phone is gone
     audit = await cli.audit("roster:match")
     assert [(subject, actor) for subject, actor, _ in audit] == [(1, person.id)]
-    assert json.loads(audit[0][2])["phone_from_roster"] is True
+    assert json.loads(audit[0][2])["phone"] == "same"
 
-    # a partner invited as a grid worker whom the roster lists as village committee
-    await join(h, PARTNER, await invitation(h, Role.PARTNER, PartnerType.GRID_WORKER), "赵六")
+    # someone else typing a name on the roster gets the role's questions, not its phone: the
+    # number they type is kept, and the audit entry notes that it is not the roster's
+    calls = await join(
+        h, PARTNER, await invitation(h, Role.PARTNER, PartnerType.GRID_WORKER), "赵六"
+    )
+    assert asked_for_phone(calls, PARTNER)
+    calls += await h.send(PARTNER, "13600000000")
+    assert not any("名册" in t or "13900000006" in t for t in h.texts(calls))
     partner = await h.services.people.by_telegram(PARTNER.id)
     assert partner is not None and partner.role is Role.PARTNER
-    assert partner.partner_type is PartnerType.VILLAGE_COMMITTEE
-    assert partner.phone == "13900000006"
+    assert partner.partner_type is PartnerType.VILLAGE_COMMITTEE  # the roster's kind
+    assert partner.phone == "13600000000"
+    audit = await cli.audit("roster:match")
+    assert json.loads(audit[1][2])["phone"] == "different"
+    assert not any("13900000006" in after or "13600000000" in after for *_, after in audit)
 
     # a name not on the roster onboards as always, and is told nothing about the roster
     calls = await join(h, OTHER, await invitation(h, Role.MEMBER), "周九")
@@ -401,7 +479,7 @@ async def test_retention_deletes_rows_nobody_joined_through(cli: Cli) -> None:
     assert await cli(roster) == 0, cli.err
     assert h.app.retention is not None
     h.clock.advance(timedelta(days=100))
-    await join(h, NEWCOMER, await invitation(h, Role.MEMBER), "王芳")
+    await onboard(h, NEWCOMER, await invitation(h, Role.MEMBER), "王芳", phone="13812345678")
     assert (await h.app.retention.run())["pending_people"] == 0
     h.clock.advance(timedelta(days=PENDING_DAYS - 100 + 1))
     # 赵六 never joined: gone with the phone; 王芳's row (matched 81 days ago) stays a while
@@ -435,7 +513,16 @@ def test_phone_numbers_as_officers_write_them(written: str, stored: str) -> None
 
 @pytest.mark.parametrize(
     "written",
-    ["1380000", "23812345678", "138123456789", "12345678", "0351-123", "电话", "1.38E+10"],
+    [
+        "1380000",
+        "23812345678",
+        "138123456789",
+        "12345678",
+        "0351-123",
+        "电话",
+        "1.38E+10",
+        "3511234567",  # 0351-1234567 in a number cell: its 0 is gone
+    ],
 )
 def test_what_is_not_a_phone_number(written: str) -> None:
     with pytest.raises(RosterFileError):

@@ -4,13 +4,13 @@ opened through a deep link, used once (or N times); expired unused ones listed a
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from models.clock import Clock
 from models.errors import DomainError
 from models.org import Invitation, Office, PartnerType, Person, Role
-from models.roster import PendingPerson
 from models.rules import check_invite, invitable_roles
 from models.services.people import PeopleService
 from models.services.station_settings import StationSettingsService
@@ -82,12 +82,47 @@ class InvitationService:
     ) -> list[Invitation]:
         """`count` single-use invitations for one role and office, for a printed sheet (one
         QR code each); `actor` None is the console. Made in one transaction, each audited."""
+        drafts = await self.draft_sheet(
+            actor,
+            role,
+            station_id=station_id,
+            office_id=office_id,
+            partner_type=partner_type,
+            count=count,
+        )
+        return await self.save(actor, drafts)
+
+    async def draft_sheet(
+        self,
+        actor: Person | None,
+        role: Role,
+        *,
+        station_id: int | None,
+        office_id: int | None,
+        partner_type: PartnerType | None = None,
+        count: int,
+    ) -> list[Invitation]:
+        """The invitations `create_sheet` would make, not stored yet (id 0): a sheet can be
+        drawn and written before `save` stores exactly these codes."""
         check_sheet_count(count)
         if not role.needs_station:
             raise DomainError("sheet_role")  # operator rights on a paper slip: one at a time
-        return await self._make(actor, role, station_id, office_id, partner_type, 1, count)
+        return await self._drafts(actor, role, station_id, office_id, partner_type, 1, count)
 
     async def _make(
+        self,
+        actor: Person | None,
+        role: Role,
+        station_id: int | None,
+        office_id: int | None,
+        partner_type: PartnerType | None,
+        uses: int,
+        count: int,
+    ) -> list[Invitation]:
+        drafts = await self._drafts(actor, role, station_id, office_id, partner_type, uses, count)
+        return await self.save(actor, drafts)
+
+    async def _drafts(
         self,
         actor: Person | None,
         role: Role,
@@ -103,30 +138,57 @@ class InvitationService:
         days = self.station_settings.settings.invitation_days
         if station_id is not None:
             days = await self.station_settings.value(station_id, "invitation_days")
+        expires_at = self.clock.now() + timedelta(days=days)
+        return [
+            Invitation(
+                id=0,
+                code=new_code(),
+                role=role,
+                partner_type=partner_type if role is Role.PARTNER else None,
+                station_id=station_id,
+                office_id=office.id if office else None,
+                created_by=actor.id if actor else None,
+                expires_at=expires_at,
+                max_uses=uses,
+                uses_left=uses,
+            )
+            for _ in range(count)
+        ]
+
+    async def save(
+        self,
+        actor: Person | None,
+        drafts: list[Invitation],
+        before_commit: Callable[[], Awaitable[None]] | None = None,
+    ) -> list[Invitation]:
+        """Store drafted invitations in one transaction, each audited. `before_commit` runs
+        last inside it: if it raises, none is stored."""
         now = self.clock.now()
         made: list[Invitation] = []
         async with self.db.write():
-            for _ in range(count):
+            for draft in drafts:
                 invitation = await self.repo.add(
-                    code=new_code(),
-                    role=role,
-                    partner_type=partner_type if role is Role.PARTNER else None,
-                    station_id=station_id,
-                    office_id=office.id if office else None,
+                    code=draft.code,
+                    role=draft.role,
+                    partner_type=draft.partner_type,
+                    station_id=draft.station_id,
+                    office_id=draft.office_id,
                     created_by=actor.id if actor else None,
                     at=now,
-                    expires_at=now + timedelta(days=days),
-                    uses=uses,
+                    expires_at=draft.expires_at,
+                    uses=draft.max_uses,
                 )
                 after: dict[str, Any] = {
-                    "role": role.value,
-                    "station_id": station_id,
+                    "role": invitation.role.value,
+                    "station_id": invitation.station_id,
                     "office_id": invitation.office_id,
                 }
-                if count > 1:
-                    after["sheet"] = count
+                if len(drafts) > 1:
+                    after["sheet"] = len(drafts)
                 await self._audit(actor, now, "invitation:create", invitation, None, after)
                 made.append(invitation)
+            if before_commit is not None:
+                await before_commit()
         return made
 
     async def _scope(
@@ -169,15 +231,6 @@ class InvitationService:
             locale=locale,
             consume=consume,
         )
-
-    async def roster_match(self, code: str, name: str) -> PendingPerson | None:
-        """The roster row a newcomer giving this name would match through this invitation;
-        None when there is no such row, or the invitation can no longer be used."""
-        try:
-            invitation = await self.usable(code)
-        except DomainError:
-            return None
-        return await self.people.roster_match(invitation, name)
 
     # expired invitations nobody used
     async def expired_unused(

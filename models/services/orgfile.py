@@ -4,9 +4,11 @@ and write the file back from the database.
 Applying matches by stable keys (a station's code, an office's code within its station, a place's
 name within its office, a peak period's name within its station; a station or office without a
 code by its name), creates what is missing, updates what changed, reactivates what was removed,
-and lists what the database has beyond the file: that is deactivated only with `prune`. Everything
-happens in one write transaction (a dry run rolls it back) and every change is audited as
-`org:apply` with no actor.
+and lists what the database has beyond the file: within the stations the file lists, that is
+deactivated only with `prune`; a station the file does not list only with `prune_stations`.
+A changed shift list keeps every place at its hours (places store their shifts as positions in
+the list). Everything happens in one write transaction (a dry run rolls it back) and every
+change is audited as `org:apply` with no actor.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from models.orgfile import (
     PeakSpec,
     PlaceSpec,
     Problem,
+    ShiftRenumbering,
     StationSpec,
     parse_org_file,
     render_org_file,
@@ -54,7 +57,9 @@ ACTION = "org:apply"
 class ChangeKind(StrEnum):
     CREATE = "create"
     UPDATE = "update"
-    REMOVE = "remove"  # deactivated (a setting: reset to its default); only with --prune
+    # deactivated (a setting: reset to its default); only with --prune (--prune-stations for a
+    # station the file does not list)
+    REMOVE = "remove"
     KEEP = "keep"  # in the database but not in the file, and kept
 
 
@@ -82,6 +87,7 @@ class Change:
 class ApplyReport:
     dry_run: bool = False
     prune: bool = False
+    prune_stations: bool = False
     changes: list[Change] = field(default_factory=list)
 
     def count(self, kind: ChangeKind) -> int:
@@ -101,10 +107,16 @@ class ApplyReport:
             )
         else:
             lines.append(f"no changes: the database already matches {source}")
-        if kept := self.count(ChangeKind.KEEP):
+        kept = [c for c in self.changes if c.kind is ChangeKind.KEEP]
+        if inside := sum(1 for c in kept if c.subject != "station"):
             lines.append(
-                f"{kept} in the database but not in the file: kept"
+                f"{inside} in the database but not in the file: kept"
                 " (apply with --prune to deactivate them)"
+            )
+        if stations := sum(1 for c in kept if c.subject == "station"):
+            lines.append(
+                f"{stations} stations in the database but not in the file: kept"
+                " (apply with --prune-stations to deactivate them)"
             )
         if self.dry_run:
             lines.append("dry run: nothing was changed")
@@ -138,17 +150,25 @@ class OrgFileService:
         self.audit = AuditRepository(db)
 
     async def apply(
-        self, spec: OrgSpec, *, prune: bool = False, dry_run: bool = False
+        self,
+        spec: OrgSpec,
+        *,
+        prune: bool = False,
+        prune_stations: bool = False,
+        dry_run: bool = False,
     ) -> ApplyReport:
         """Bring the database to `spec` in one transaction; raise `OrgFileError` (changing
-        nothing) when the file does not fit the database, e.g. a shift the station lacks."""
-        report = ApplyReport(dry_run=dry_run, prune=prune)
+        nothing) when the file does not fit the database, e.g. a shift the station lacks.
+        `prune` deactivates what the listed stations have beyond the file (and resets their
+        settings the file leaves out); `prune_stations` deactivates the stations it lacks."""
+        report = ApplyReport(dry_run=dry_run, prune=prune, prune_stations=prune_stations)
         try:
             async with self.db.write():
-                run = _Apply(self, report, prune)
+                run = _Apply(self, report, prune, prune_stations)
                 await run.organisation(spec)
                 if run.problems:
-                    raise OrgFileError(run.problems)
+                    by_line = sorted(run.problems, key=lambda p: p.line or 0)
+                    raise OrgFileError(by_line)
                 if dry_run:
                     raise _DryRun
         except _DryRun:
@@ -213,12 +233,20 @@ class OrgFileService:
 class _Apply:
     """One application of a file: walks the file beside the database, station by station."""
 
-    def __init__(self, service: OrgFileService, report: ApplyReport, prune: bool) -> None:
+    def __init__(
+        self, service: OrgFileService, report: ApplyReport, prune: bool, prune_stations: bool
+    ) -> None:
         self.s = service
         self.report = report
         self.prune = prune
+        self.prune_stations = prune_stations
         self.now = service.clock.now()
         self.problems: list[Problem] = []
+        # the station being applied: its shift list's change (None: the same list), and the
+        # places the file gave (renumbered as they are updated)
+        self.renumbering: ShiftRenumbering | None = None
+        self.station_spec = StationSpec(name="")
+        self.handled: set[int] = set()
 
     def change(
         self, kind: ChangeKind, subject: str, label: str, details: Iterable[str] = ()
@@ -268,7 +296,11 @@ class _Apply:
                 )
                 await self.audit("station", station_id, before, after)
                 self.change(ChangeKind.UPDATE, "station", label, details)
-        templates = await self.settings(station_id, want)
+        old_templates, templates = await self.settings(station_id, want)
+        self.station_spec, self.handled = want, set()
+        self.renumbering = None
+        if row is not None and old_templates != templates:
+            self.renumbering = ShiftRenumbering(old_templates, templates)
         places: dict[HotSpotRef, int] = {}
         names: dict[int, str] = {}
         offices = await self.s.org.offices(station_id, active_only=False)
@@ -283,6 +315,8 @@ class _Apply:
             if row_office.active and row_office.id not in used:
                 await self.office_extra(want.name, row_office)
                 names.update({p.id: p.name for p in await self.s.org.places(row_office.id)})
+        if self.renumbering is not None:
+            await self.renumber_others(station_id, want)
         await self.peaks(station_id, want, places, names)
         return station_id
 
@@ -293,7 +327,7 @@ class _Apply:
         people = await self.s.repo.people_of_station(row.id)
         details = _counts(offices=len(offices), places=len(places), peaks=len(peaks))
         label = _label(row.name, row.code)
-        if not self.prune:
+        if not self.prune_stations:
             self.change(ChangeKind.KEEP, "station", label, ["not in the file", *details])
             return
         await self.s.repo.set_station(row.id, name=row.name, code=row.code, active=False)
@@ -307,9 +341,14 @@ class _Apply:
         self.change(ChangeKind.REMOVE, "station", label, ["deactivated", *details])
 
     # --- settings and shift templates ---------------------------------------------------------
-    async def settings(self, station_id: int, want: StationSpec) -> tuple[str, ...]:
-        """Store the file's settings; return the shift templates the station will have."""
+    async def settings(
+        self, station_id: int, want: StationSpec
+    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Store the file's settings; return the shift templates the station had and those
+        it will have."""
         stored = await self.s.settings.values(station_id)
+        # a stored list that no longer parses is the default to the bot (see /settings)
+        had = _templates_or_none(stored.get(SHIFTS_KEY)) or default_templates()
         wanted = dict(want.settings)
         if want.shifts is not None:
             wanted[SHIFTS_KEY] = ",".join(want.shifts)
@@ -333,10 +372,10 @@ class _Apply:
             else:
                 self.change(ChangeKind.KEEP, "setting", label, [f"{old}, not in the file"])
         if want.shifts is not None:
-            return want.shifts
+            return had, want.shifts
         if not self.prune:
-            return _templates_or_none(stored.get(SHIFTS_KEY)) or default_templates()
-        return default_templates()
+            return had, had
+        return had, default_templates()
 
     # --- offices and places -------------------------------------------------------------------
     async def office(
@@ -468,6 +507,7 @@ class _Apply:
                 need=need,
                 at=self.now,
             )
+            self.handled.add(place_id)  # numbered by the new list already
             await self.audit(
                 "place",
                 place_id,
@@ -486,30 +526,41 @@ class _Apply:
                 what.append(f"shifts {_show(_shift_names(shifts, templates))}, need {need}")
             self.change(ChangeKind.CREATE, "place", label, what)
             return place_id, PlaceKind.HOT_SPOT in kinds
+        self.handled.add(row.id)
         old_kinds = frozenset(k for k in PlaceKind if row.has_kind(k))
         kinds = want.kinds if want.kinds is not None else old_kinds
         located = want.latitude is not None
         latitude = want.latitude if located else row.latitude
         longitude = want.longitude if located else row.longitude
-        # shifts past the station's templates are never planned: they do not count as a change
-        effective = tuple(sorted(i for i in set(row.shifts) if i < len(templates)))
-        shifts = self.shift_indices(want, templates, effective)
+        renumbering = self.renumbering
+        if renumbering is None:
+            # shifts past the station's templates are never planned: not a change
+            kept = tuple(sorted(i for i in set(row.shifts) if i < len(templates)))
+            hours = _shift_names(kept, templates)
+        else:  # the station's list changed: the same hours are at other positions
+            kept, hours = renumbering.indices(row.shifts), renumbering.names(row.shifts)
+            if want.shifts is None and hours and not kept and PlaceKind.PATROL_AREA in kinds:
+                self.problems.append(self.no_shift_left(label, hours))
+        shifts = self.shift_indices(want, templates, kept)
         need = want.need if want.need is not None else row.patrol_need
         before, after, details = _diff(
             ("kinds", _kinds(old_kinds), _kinds(kinds)),
             ("latitude", row.latitude, latitude),
             ("longitude", row.longitude, longitude),
-            ("shifts", _shift_names(effective, templates), _shift_names(shifts, templates)),
+            ("shifts", hours, _shift_names(shifts, templates)),
             ("need", row.patrol_need, need),
             _active(row.active),
         )
+        stored = tuple(sorted(set(row.shifts)))
+        if renumbering is not None and shifts != stored:
+            details += _renumbered(renumbering, row.shifts, shifts, before, after)
         if details:
             await self.s.repo.set_place(
                 row.id,
                 kinds=kinds,
                 latitude=latitude,
                 longitude=longitude,
-                shifts=shifts if shifts != effective else row.shifts,
+                shifts=shifts if renumbering is not None or shifts != kept else row.shifts,
                 need=need,
                 active=True,
             )
@@ -537,6 +588,56 @@ class _Apply:
                     )
                 )
         return tuple(sorted(indices))
+
+    async def renumber_others(self, station_id: int, station: StationSpec) -> None:
+        """Keep the hours of the station's places the file did not give (places it leaves
+        out, of offices it leaves out, removed ones) when its shift list changed; refuse the
+        file if an active patrol area would be left with no shift."""
+        renumbering = self.renumbering
+        assert renumbering is not None
+        for office in await self.s.org.offices(station_id, active_only=False):
+            for row in await self.s.org.places(office.id, active_only=False):
+                shifts = renumbering.indices(row.shifts)
+                if row.id in self.handled or shifts == tuple(sorted(set(row.shifts))):
+                    continue
+                label = f"{station.name}/{office.name}/{row.name}"
+                hours = renumbering.names(row.shifts)
+                if row.active and row.is_patrol_area and hours and not shifts:
+                    self.problems.append(self.no_shift_left(label, hours))
+                    continue
+                await self.s.repo.set_place(
+                    row.id,
+                    kinds=frozenset(k for k in PlaceKind if row.has_kind(k)),
+                    latitude=row.latitude,
+                    longitude=row.longitude,
+                    shifts=shifts,
+                    need=row.patrol_need,
+                    active=row.active,
+                )
+                before, after, details = _diff(
+                    ("shifts", hours, _shift_names(shifts, renumbering.new))
+                )
+                details += _renumbered(renumbering, row.shifts, shifts, before, after)
+                if not row.active:
+                    details += ("a removed place",)
+                await self.audit("place", row.id, before, after)
+                self.change(ChangeKind.UPDATE, "place", label, details)
+
+    def no_shift_left(self, label: str, hours: tuple[str, ...]) -> Problem:
+        """The problem of a patrol area whose every shift leaves the station's list."""
+        station = self.station_spec
+        lost = ", ".join(hours)
+        without = (
+            f"without {lost}, patrol area {label} would have no shift: give that place its"
+            " `shifts:` in the file"
+        )
+        if station.shifts is not None:
+            return station.shifts_origin.problem(f"{without}, or keep {lost} in this list")
+        default = ", ".join(default_templates())
+        return station.origin.problem(
+            f"--prune resets the station's shifts to the default ({default}); {without}, or"
+            " give the station its `shifts:` list"
+        )
 
     async def place_extra(self, prefix: str, row: Place) -> None:
         label = f"{prefix}/{row.name}"
@@ -737,6 +838,26 @@ def _show(value: Any) -> str:
     return str(value)
 
 
+def _renumbered(
+    renumbering: ShiftRenumbering,
+    stored: tuple[int, ...],
+    shifts: tuple[int, ...],
+    before: dict[str, Any],
+    after: dict[str, Any],
+) -> tuple[str, ...]:
+    """What a place's report line and audit entry say when the station's new shift list
+    moved its shifts to other positions: the positions (1-based, as the list is read) go in
+    the audit entry; the line says that the hours stayed, or which are gone."""
+    before["shift_numbers"] = [i + 1 for i in sorted(set(stored))]
+    after["shift_numbers"] = [i + 1 for i in shifts]
+    hours, now = renumbering.names(stored), _shift_names(shifts, renumbering.new)
+    if lost := [h for h in hours if h in renumbering.removed]:
+        return (f"no longer in the station's shifts: {', '.join(lost)}",)
+    if hours == now:
+        return (f"shifts kept at {_show(now)} (renumbered: the station's shift list changed)",)
+    return ()  # the file gave other hours: the line says so already
+
+
 def _kinds(kinds: frozenset[PlaceKind]) -> tuple[str, ...]:
     return tuple(k.value for k in PlaceKind if k in kinds)
 
@@ -800,6 +921,7 @@ def apply_command(
     *,
     dry_run: bool = False,
     prune: bool = False,
+    prune_stations: bool = False,
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> int:
@@ -820,7 +942,14 @@ def apply_command(
     try:
         fresh = not storage.db_path.exists()
         report = asyncio.run(
-            _apply(storage.db_path, spec, dry_run=dry_run, fresh=fresh, prune=prune)
+            _apply(
+                storage.db_path,
+                spec,
+                dry_run=dry_run,
+                fresh=fresh,
+                prune=prune,
+                prune_stations=prune_stations,
+            )
         )
     except OrgFileError as error:
         _print_problems(source, error, err)
@@ -877,20 +1006,31 @@ def export_command(
 
 
 async def _apply(
-    db_path: Path, spec: OrgSpec, *, dry_run: bool, fresh: bool, prune: bool
+    db_path: Path,
+    spec: OrgSpec,
+    *,
+    dry_run: bool,
+    fresh: bool,
+    prune: bool,
+    prune_stations: bool,
 ) -> ApplyReport:
+    options = {"prune": prune, "prune_stations": prune_stations}
     if not (dry_run and fresh):
-        return await _apply_to(db_path, spec, dry_run=dry_run, prune=prune)
+        return await _apply_to(db_path, spec, dry_run=dry_run, **options)
     # a dry run before the first start: against an empty database that is thrown away
     with tempfile.TemporaryDirectory() as folder:
-        return await _apply_to(Path(folder) / "dry-run.db", spec, dry_run=True, prune=prune)
+        return await _apply_to(Path(folder) / "dry-run.db", spec, dry_run=True, **options)
 
 
-async def _apply_to(db_path: Path, spec: OrgSpec, *, dry_run: bool, prune: bool) -> ApplyReport:
+async def _apply_to(
+    db_path: Path, spec: OrgSpec, *, dry_run: bool, prune: bool, prune_stations: bool
+) -> ApplyReport:
     db = Database(db_path)
     await db.open()
     try:
-        return await OrgFileService(db, Clock()).apply(spec, prune=prune, dry_run=dry_run)
+        return await OrgFileService(db, Clock()).apply(
+            spec, prune=prune, prune_stations=prune_stations, dry_run=dry_run
+        )
     finally:
         await db.close()
 

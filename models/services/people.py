@@ -9,6 +9,7 @@ from models.clock import Clock
 from models.errors import DomainError
 from models.org import Invitation, Office, PartnerType, Person, Role
 from models.roster import PendingPerson, name_key
+from models.roster_import import same_number
 from models.rules import (
     can_manage_person,
     can_see_roster,
@@ -77,23 +78,27 @@ class PeopleService:
         consume: Callable[[Invitation, int], Awaitable[bool]],
     ) -> Person:
         """Create the person an invitation describes; `consume` takes one use atomically.
-        The roster row this person matches (see `roster_match`) gives its phone number, which
-        wins over one given in the chat (the office keeps it), and, for a partner, its kind;
-        the row is marked as matched by this person."""
+        The roster row this person matches (see `roster_match`) gives, for a partner, its
+        kind, and is marked as matched by this person. The phone kept is the one given here,
+        never the roster's (a name alone proves nothing); whether it differs from the
+        roster's is noted in the audit entry of the match, without either number."""
         name = clean_name(name)
         async with self.db.write():
             if await self.repo.by_telegram(tg_user_id) is not None:
                 raise DomainError("already_registered")
             pending = await self.roster_match(invitation, name)
             partner_type = invitation.partner_type
-            if pending is not None:
-                phone = pending.phone or phone
-                if invitation.role is Role.PARTNER and pending.partner_type is not None:
-                    partner_type = pending.partner_type
+            if (
+                pending is not None
+                and invitation.role is Role.PARTNER
+                and pending.partner_type is not None
+            ):
+                partner_type = pending.partner_type
+            phone = clean_phone(phone) if phone else None
             person = await self.repo.add(
                 tg_user_id=tg_user_id,
                 name=name,
-                phone=clean_phone(phone) if phone else None,
+                phone=phone,
                 role=invitation.role,
                 partner_type=partner_type,
                 station_id=invitation.station_id,
@@ -107,7 +112,7 @@ class PeopleService:
                 invitation.created_by, "person:register", person.id, None, _snapshot(person)
             )
             if pending is not None:
-                await self._matched(pending, person)
+                await self._matched(pending, person, phone)
         return person
 
     async def roster_match(self, invitation: Invitation, name: str) -> PendingPerson | None:
@@ -123,8 +128,14 @@ class PeopleService:
         found = [p for p in waiting if p.role is invitation.role]
         return found[0] if len(found) == 1 else None
 
-    async def _matched(self, pending: PendingPerson, person: Person) -> None:
+    async def _matched(self, pending: PendingPerson, person: Person, phone: str | None) -> None:
         now = self.clock.now()
+        if pending.phone is None:
+            check = "none on the roster"
+        elif phone is None:
+            check = "none given"
+        else:
+            check = "same" if same_number(phone, pending.phone) else "different"
         if not await self.pending.mark_matched(pending.id, person.id, now):
             return
         await self.audit.record(
@@ -136,7 +147,7 @@ class PeopleService:
             before=None,
             after={
                 "person_id": person.id,
-                "phone_from_roster": pending.phone is not None,
+                "phone": check,  # the one given is kept; never a number here
                 "partner_type": person.partner_type.value if person.partner_type else None,
             },
         )
