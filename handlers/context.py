@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import html
 import logging
@@ -56,6 +57,8 @@ class PatrolApplication(Application[Any, Any, Any, Any, Any, Any]):
         self._batch_conn: aiosqlite.Connection | None = None
         self._batch_size = 0
         self._batch_since = 0.0
+        self._batch_task: asyncio.Task[Any] | None = None
+        self._batch_closed = asyncio.Event()
         # Work the JobQueue runs every minute (and tests run with `tick`): e.g. making sure
         # tomorrow's patrol plan and publishing are rows.
         self.periodic: list[Callable[[], Awaitable[None]]] = []
@@ -114,10 +117,17 @@ class PatrolApplication(Application[Any, Any, Any, Any, Any, Any]):
             raise
 
     async def _batch_begin(self) -> aiosqlite.Connection:
+        me = asyncio.current_task()
+        # a batch belongs to the task that opened it (PTB's update fetcher); another task
+        # processing an update waits for it to close rather than write inside it
+        while self._batch is not None and self._batch_task is not me:
+            await self._batch_closed.wait()
         if self._batch is None:
             stack = contextlib.AsyncExitStack()
             self._batch_conn = await stack.enter_async_context(self.services.db.write())
             self._batch, self._batch_size, self._batch_since = stack, 0, time.monotonic()
+            self._batch_task = me
+            self._batch_closed.clear()
         assert self._batch_conn is not None
         return self._batch_conn
 
@@ -133,7 +143,11 @@ class PatrolApplication(Application[Any, Any, Any, Any, Any, Any]):
 
     async def _batch_end(self, error: BaseException | None) -> None:
         """Commit the batch (or, after `error`, roll it back)."""
+        if self._batch_task is not asyncio.current_task():
+            return  # not ours (we never opened one)
         stack, self._batch, self._batch_conn = self._batch, None, None
+        self._batch_task = None
+        self._batch_closed.set()
         if stack is None:
             return
         if error is None:
