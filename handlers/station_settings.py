@@ -62,18 +62,21 @@ async def settings_press(update: Update, context: CustomContext) -> None:
             await _ask_value(update, context, person, station_id, data.args[1])
             await query.answer()
             return
+        renumbered = 0
         if data.action == "r":
-            await context.services.station_settings.reset(person, station_id, data.args[1])
+            reset = await context.services.station_settings.reset(person, station_id, data.args[1])
+            renumbered = reset.renumbered
             await conversation.end(update, context)
         elif data.action != "st":
             raise KeyError(data.action)
-        text, markup = await _settings_view(context, person, station_id)
+        text, markup = await _settings_view(context, person, station_id, renumbered)
     except (ValueError, IndexError, KeyError):
         context.app.update_failed = True  # forged or stale data changes nothing
         await stale_button(update, context)
         return
     except DomainError as error:
-        await refuse_press(update, context, error)
+        # refused (a reset that would leave a patrol area with no shift): the question stays
+        await refuse_press(update, context, DomainError(error.code, **_params(context, error)))
         return
     await query.answer()
     await show(query, context.t("settings.wrap", body=text), markup)
@@ -90,17 +93,17 @@ async def on_message(update: Update, context: CustomContext, talk: Conversation)
         await context.reply(update, "settings.value_as_text", hint=context.t(spec.hint))
         return
     try:
-        await context.services.station_settings.change(person, station_id, key, message.text)
+        change = await context.services.station_settings.change(
+            person, station_id, key, message.text
+        )
     except DomainError as error:
         if error.code == "not_allowed":
             raise
-        params = dict(error.params)
-        if "hint" in params:
-            params["hint"] = context.t(str(params["hint"]))
-        await context.reply(update, error.message_key, **params)
+        # the question stays: the next message is another try
+        await context.reply(update, error.message_key, **_params(context, error))
         return
     await conversation.end(update, context)
-    text, markup = await _settings_view(context, person, station_id)
+    text, markup = await _settings_view(context, person, station_id, change.renumbered)
     await context.reply(update, "settings.saved", body=text, reply_markup=markup)
 
 
@@ -126,7 +129,24 @@ async def _ask_value(
     )
 
 
-async def _settings_view(context: CustomContext, person: Person, station_id: int) -> View:
+def _params(context: CustomContext, error: DomainError) -> dict[str, object]:
+    """A refusal's parameters in the person's language: a hint is a catalog key, a list of
+    names is joined as the language lists things."""
+    params = dict(error.params)
+    if "hint" in params:
+        params["hint"] = context.t(str(params["hint"]))
+    separator = "、" if context.locale.startswith("zh") else ", "
+    for name, value in params.items():
+        if isinstance(value, tuple):
+            params[name] = separator.join(str(v) for v in value)
+    return params
+
+
+async def _settings_view(
+    context: CustomContext, person: Person, station_id: int, renumbered: int = 0
+) -> View:
+    """The station's settings; after a change of its shift list, how many places had their
+    shifts moved to keep their hours."""
     services = context.services
     station = await services.org.repo.station(station_id)
     if station is None or not can_manage_station(person, station_id):
@@ -143,4 +163,6 @@ async def _settings_view(context: CustomContext, person: Person, station_id: int
                 callback_data=callbacks.encode(FEATURE, "k", station_id, key),
             )
         )
+    if renumbered:
+        lines.append(Html("\n" + context.t("settings.renumbered", count=renumbered)))
     return Html("\n".join(lines)), InlineKeyboardMarkup(button_rows(buttons))

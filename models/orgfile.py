@@ -570,30 +570,6 @@ def shift_text(text: str) -> str | None:
     return spec.dump(value) if len(value) == 1 else None
 
 
-@dataclass(frozen=True)
-class ShiftRenumbering:
-    """A station's shift templates changing from `old` to `new`. Places store their shifts as
-    positions in the list, so each place keeps its hours by taking the new position of each
-    of its old shifts; a shift no longer in the list is dropped from the places that had it
-    (and a position past the old list, which was never planned, is dropped too)."""
-
-    old: tuple[str, ...]
-    new: tuple[str, ...]
-
-    @property
-    def removed(self) -> tuple[str, ...]:
-        return tuple(t for t in self.old if t not in self.new)
-
-    def indices(self, stored: Iterable[int]) -> tuple[int, ...]:
-        """The new positions of the old shifts at `stored`, sorted."""
-        old = [self.old[i] for i in set(stored) if 0 <= i < len(self.old)]
-        return tuple(sorted(self.new.index(t) for t in old if t in self.new))
-
-    def names(self, stored: Iterable[int]) -> tuple[str, ...]:
-        """The hours of the old positions `stored` (as the place is walked before the change)."""
-        return tuple(self.old[i] for i in sorted(set(stored)) if 0 <= i < len(self.old))
-
-
 _HINTS = {
     SettingType.INT: "a whole number",
     SettingType.TIME: "a time like 22:00",

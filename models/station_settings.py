@@ -7,7 +7,7 @@ Deployment-wide defaults come from `Settings` (environment); a value a chief sto
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import time
 from enum import StrEnum
@@ -324,3 +324,34 @@ def spec_for(key: str) -> SettingSpec:
         return SETTINGS_BY_KEY[key]
     except KeyError:
         raise DomainError("stale") from None
+
+
+# --- shift templates ------------------------------------------------------------------------
+def shift_templates(shifts: Iterable[tuple[time, time]]) -> tuple[str, ...]:
+    """Shift templates as text (`08:00-11:00`), one by one and in order."""
+    spec = SETTINGS_BY_KEY["shifts"]
+    return tuple(spec.dump((pair,)) for pair in shifts)
+
+
+@dataclass(frozen=True)
+class ShiftRenumbering:
+    """A station's shift templates changing from `old` to `new`. Places store their shifts as
+    positions in the list, so each place keeps its hours by taking the new position of each
+    of its old shifts; a shift no longer in the list is dropped from the places that had it
+    (and a position past the old list, which was never planned, is dropped too)."""
+
+    old: tuple[str, ...]
+    new: tuple[str, ...]
+
+    @property
+    def removed(self) -> tuple[str, ...]:
+        return tuple(t for t in self.old if t not in self.new)
+
+    def indices(self, stored: Iterable[int]) -> tuple[int, ...]:
+        """The new positions of the old shifts at `stored`, sorted."""
+        old = [self.old[i] for i in set(stored) if 0 <= i < len(self.old)]
+        return tuple(sorted({self.new.index(t) for t in old if t in self.new}))
+
+    def names(self, stored: Iterable[int]) -> tuple[str, ...]:
+        """The hours of the old positions `stored` (as the place is walked before the change)."""
+        return tuple(self.old[i] for i in sorted(set(stored)) if 0 <= i < len(self.old))

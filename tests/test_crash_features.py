@@ -87,8 +87,6 @@ def seed(db_path: Path) -> None:
                 ]
             for member in members:
                 await people.toggle_pairing(chief, member.id, officers[0].id)
-            village = await org.add_place(chief, office.id, "东关村", {PlaceKind.PATROL_AREA})
-            resort = await org.add_place(chief, office.id, "湖区度假村", {PlaceKind.HOT_SPOT})
             for key, value in (
                 ("shifts", "08:30-10:30"),
                 ("publish_time", "08:00"),
@@ -101,6 +99,9 @@ def seed(db_path: Path) -> None:
                 ("quiet_end", "05:00"),
             ):
                 await services.station_settings.change(chief, station.id, key, value)
+            # the places after the shift list (a new list would renumber them by their times)
+            village = await org.add_place(chief, office.id, "东关村", {PlaceKind.PATROL_AREA})
+            resort = await org.add_place(chief, office.id, "湖区度假村", {PlaceKind.HOT_SPOT})
             await org.set_patrol(chief, village.id, (0,), len(MEMBERS))
             await services.peaks.add_period(
                 chief, station.id, "庙会", date(2026, 12, 3), date(2026, 12, 4),

@@ -39,13 +39,12 @@ from models.orgfile import (
     PeakSpec,
     PlaceSpec,
     Problem,
-    ShiftRenumbering,
     StationSpec,
     parse_org_file,
     render_org_file,
     setting_text,
 )
-from models.station_settings import SETTINGS, SETTINGS_BY_KEY
+from models.station_settings import SETTINGS, SETTINGS_BY_KEY, ShiftRenumbering
 from models.store.db import Database, SchemaTooNewError
 from models.store.misc_repo import AuditRepository, StationSettingsRepository
 from models.store.org_repo import OrgRepository
