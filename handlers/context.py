@@ -90,31 +90,48 @@ class PatrolApplication(Application[Any, Any, Any, Any, Any, Any]):
         if not isinstance(update, Update):
             await super().process_update(update)
             return
+        savepoint = False  # this update's effects are in a savepoint of the batch
         try:
             conn = await self._batch_begin()
             if await self.inbox.repo.is_done(update.update_id):
                 log.info("update %s was already processed", update.update_id)
             else:
                 await conn.execute("SAVEPOINT update_effects")
+                savepoint = True
                 self.update_failed = False
                 await super().process_update(update)
                 if self.update_failed:
                     await conn.execute("ROLLBACK TO update_effects")
-                await conn.execute("RELEASE update_effects")
                 await self.inbox.repo.mark_done(
                     update.update_id, self.services.clock.now(), self.update_failed
                 )
+                await conn.execute("RELEASE update_effects")  # effects and done mark, or none
+                savepoint = False
             self._batch_size += 1
             if not self._batch_goes_on():
                 await self._batch_end(None)
-        except Exception as error:
-            # The database itself failed: the batch's updates stay pending and run again at
-            # start (their done marks were not committed).
+        except Exception:
+            # The database failed on this update: it stays pending and runs again at start.
+            # The batch's earlier updates are kept if the database still takes a commit.
             log.exception("update %s could not be committed", update.update_id)
-            await self._batch_end(error)
+            await self._batch_salvage(savepoint)
         except BaseException as error:  # cancelled: roll back, as the transaction would
             await self._batch_end(error)
             raise
+
+    async def _batch_salvage(self, savepoint: bool) -> None:
+        """After a database error in one update: undo that update alone, commit the rest."""
+        conn = self._batch_conn
+        if self._batch_task is not asyncio.current_task() or conn is None:
+            return  # the batch is gone already (its commit was what failed)
+        try:
+            if savepoint:
+                await conn.execute("ROLLBACK TO update_effects")
+                await conn.execute("RELEASE update_effects")
+            await self._batch_end(None)
+        except Exception as error:
+            log.exception("the updates processed with it could not be committed either")
+            await self._batch_end(error)
 
     async def _batch_begin(self) -> aiosqlite.Connection:
         me = asyncio.current_task()

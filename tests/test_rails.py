@@ -4,6 +4,7 @@ application, Telegram faked at the request seam, a clock the test moves)."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
@@ -302,3 +303,45 @@ async def test_updates_handed_over_together_share_their_commits(harness: Harness
     assert all(r["done_at"] is not None and r["failed"] == 0 for r in rows)
     for person in people:
         assert len(harness.tg.sent(person.id)) == 1  # answered once
+
+
+async def test_a_database_error_in_one_update_of_a_batch_keeps_the_others(
+    harness: Harness,
+) -> None:
+    """Three updates in one batch; the database fails on the second's done mark: the first
+    and the third are committed, the second stays pending for the next start."""
+    people = [User(7200 + n, f"V{n}") for n in range(3)]
+    raws = [builders.text(person, "/help") for person in people]
+    app, db = harness.app, harness.services.db
+    repo = app.inbox.repo
+    real_mark_done = repo.mark_done
+    failing = raws[1]["update_id"]
+
+    async def mark_done(update_id: int, at: object, failed: bool) -> None:
+        if update_id == failing:
+            raise sqlite3.OperationalError("disk I/O error")
+        await real_mark_done(update_id, at, failed)  # type: ignore[arg-type]
+
+    repo.mark_done = mark_done  # type: ignore[method-assign]
+    queue = app.update_queue
+    assert isinstance(queue, DurableUpdateQueue)
+    await app.start()
+    try:
+        await queue.stored_in_advance(raws)
+        for raw in raws:
+            update = Update.de_json(raw, app.bot)
+            assert update is not None
+            await queue.put(update)
+        for _ in range(500):
+            row = await db.fetch_one("SELECT COUNT(*) n FROM inbox WHERE done_at IS NULL")
+            if row is not None and row["n"] == 1:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        await app.stop()
+    rows = await db.fetch_all("SELECT update_id, done_at FROM inbox ORDER BY update_id")
+    assert [(r["update_id"], r["done_at"] is not None) for r in rows] == [
+        (raws[0]["update_id"], True),
+        (failing, False),
+        (raws[2]["update_id"], True),
+    ]
