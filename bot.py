@@ -59,6 +59,7 @@ from handlers.gatekeeper import gatekeeper
 from handlers.inbox import DurableUpdateQueue
 from handlers.keyboards import KEYBOARD_ACTIONS
 from handlers.menu import publish_commands
+from handlers.replies import PatrolBot
 from handlers.webhook import WebhookServer
 from locales import Translator
 from models.clock import Clock, OffsetClock
@@ -75,6 +76,7 @@ from models.store.db import Database, SchemaTooNewError
 from models.store.lock import AlreadyRunningError, InstanceLock
 from scheduler.health import Health, WatchedRequest
 from scheduler.limits import PriorityRateLimiter
+from scheduler.outbox import MAX_IN_FLIGHT, URGENT_RESERVE
 from scheduler.registry import register_timer_kinds
 
 log = logging.getLogger("patrol")
@@ -99,35 +101,49 @@ def build_application(
     services = Services.create(settings, db, clock or Clock())
     translator = Translator.load(settings.default_locale)
 
-    builder = (
-        ApplicationBuilder()
-        .application_class(PatrolApplication, {"services": services, "translator": translator})
-        .token(settings.token)
-        .context_types(ContextTypes(context=CustomContext))
-        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.zone))
-        .update_queue(DurableUpdateQueue())
-        .post_init(_on_start)
-        .post_shutdown(_on_shutdown)
-    )
-    if settings.api_base_url:
-        builder = builder.base_url(settings.api_base_url)
+    defaults = Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.zone)
     # the getUpdates connection tells the health check when Telegram last answered
     updates_request = WatchedRequest(
         request if request is not None else HTTPXRequest(connection_pool_size=1)
     )
-    builder = builder.get_updates_request(updates_request)
-    if request is not None:
-        builder = builder.request(request)
-    if rate_limit:
+    bot_options: dict[str, Any] = {
+        "token": settings.token,
+        "defaults": defaults,
+        "get_updates_request": updates_request,
         # The builder's type parameter fixes the limiter's argument type to None; ours is a dict.
-        builder = builder.rate_limiter(PriorityRateLimiter())  # type: ignore[arg-type]
+        "rate_limiter": PriorityRateLimiter() if rate_limit else None,
+    }
+    if settings.api_base_url:
+        bot_options["base_url"] = settings.api_base_url
+    if request is not None:
+        bot_options["request"] = request
+    else:
+        # replies leave through the outbox, so the pool serves the sender's slots
+        bot_options["request"] = HTTPXRequest(
+            connection_pool_size=MAX_IN_FLIGHT + URGENT_RESERVE + 4
+        )
+    builder = (
+        ApplicationBuilder()
+        .application_class(PatrolApplication, {"services": services, "translator": translator})
+        .bot(PatrolBot(**bot_options))
+        .context_types(ContextTypes(context=CustomContext))
+        .update_queue(DurableUpdateQueue())
+        .post_init(_on_start)
+        .post_shutdown(_on_shutdown)
+    )
     app = builder.build()
     assert isinstance(app, PatrolApplication)
     _register_handlers(app, translator)
     register_timer_kinds(app)
     invite.register(app)
     app.health = Health(app)
-    updates_request.on_answer = app.health.polled
+    health, sender = app.health, app.sender
+
+    def answered() -> None:
+        health.polled()
+        sender.answered()  # an outage is over: what the outbox held goes now
+
+    updates_request.on_answer = answered
     queue = app.update_queue
     if isinstance(queue, DurableUpdateQueue):
         updates_request.on_updates = queue.stored_in_advance

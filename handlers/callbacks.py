@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
 MAX_BYTES = 64
+# SQLite's integers are 64-bit: a forged number beyond them is refused as stale data here,
+# before any handler turns it into a query (where it would raise OverflowError).
+INT_RANGE = range(-(2**63), 2**63)
 
 
 @dataclass(frozen=True)
@@ -28,12 +31,22 @@ def encode(feature: str, action: str, *args: object) -> str:
 
 
 def decode(data: str | None) -> Callback | None:
-    if not data:
+    """The parts of a button's data; None for data no button of ours carries (too long,
+    malformed, or a number out of range): the press is then refused as stale."""
+    if not data or len(data.encode()) > MAX_BYTES:
         return None
     parts = data.split(":")
     if len(parts) < 2:
         return None
-    return Callback(parts[0], parts[1], tuple(unquote(p) for p in parts[2:]))
+    args = tuple(unquote(p) for p in parts[2:])
+    for arg in args:
+        try:
+            number = int(arg)  # as a handler would read it (unicode digits too)
+        except ValueError:
+            continue
+        if number not in INT_RANGE:
+            return None
+    return Callback(parts[0], parts[1], args)
 
 
 def pattern(feature: str) -> str:

@@ -16,7 +16,9 @@ from telegram import Message, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
+from handlers.flood import InboundLimits
 from handlers.inbox import DurableUpdateQueue, Inbox
+from handlers.replies import UpdateReplies, capturing
 from locales import Html, Translator
 from models.org import Group, Person
 from models.services import Services
@@ -50,8 +52,10 @@ class PatrolApplication(Application[Any, Any, Any, Any, Any, Any]):
         self.last_operator_alert: datetime | None = None
         self.inbox = Inbox(services.db, services.clock)
         self.sender = OutboxSender(self.bot, services.db, services.clock, services.outbox)
+        self.sender.late_note = self._late_note
         self.update_failed = False
         self.stopping = False
+        self.inbound = InboundLimits()  # per-account limits on what people send
         # the open transaction of consecutive queued updates (see `process_update`)
         self._batch: contextlib.AsyncExitStack | None = None
         self._batch_conn: aiosqlite.Connection | None = None
@@ -73,6 +77,15 @@ class PatrolApplication(Application[Any, Any, Any, Any, Any, Any]):
         if isinstance(queue, DurableUpdateQueue):
             queue.store = self.inbox.store
             queue.store_batch = self.inbox.store_batch
+
+    def _late_note(self, queued_at: datetime) -> str:
+        """The line a message delayed by an outage starts with (in the deployment's language:
+        the outbox does not know the reader's)."""
+        settings = self.services.settings
+        local = queued_at.astimezone(settings.zone)
+        return self.translator.text(
+            settings.default_locale, "outbox.late", time=local.strftime("%m-%d %H:%M")
+        )
 
     async def receive(self, update: Update) -> None:
         """Store and process one update, as polling or the webhook would (tests use this)."""
@@ -99,9 +112,15 @@ class PatrolApplication(Application[Any, Any, Any, Any, Any, Any]):
                 await conn.execute("SAVEPOINT update_effects")
                 savepoint = True
                 self.update_failed = False
-                await super().process_update(update)
+                query = update.callback_query
+                replies = UpdateReplies(
+                    self.services.outbox, presser=query.from_user.id if query else None
+                )
+                with capturing(replies):
+                    await super().process_update(update)
                 if self.update_failed:
                     await conn.execute("ROLLBACK TO update_effects")
+                    await replies.requeue()  # a refusal or an apology still reaches them
                 await self.inbox.repo.mark_done(
                     update.update_id, self.services.clock.now(), self.update_failed
                 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
@@ -9,9 +11,12 @@ from telegram.ext import ApplicationHandlerStop
 from handlers import conversation
 from handlers.context import CustomContext
 from handlers.conversation import Flow
+from handlers.flood import Verdict
 from handlers.menu import publish_person_commands
 from locales import pick_locale
 from models.org import Person
+
+log = logging.getLogger(__name__)
 
 # Commands and buttons an unregistered person may use in private.
 PUBLIC_COMMANDS = frozenset({"start", "help", "language", "check"})
@@ -77,6 +82,8 @@ async def gatekeeper(update: Update, context: CustomContext) -> None:
     context.locale = pick_locale(
         person.locale if person else None, user.language_code, services.settings.default_locale
     )
+    if person is not None:
+        await _limit(update, context, user.id)
     if chat.type == ChatType.PRIVATE:
         await _private(update, context, person)
     else:
@@ -89,27 +96,84 @@ async def _private(update: Update, context: CustomContext, person: Person | None
     if person is not None:
         return
     command = command_of(update, context.bot.username)
-    if command in PUBLIC_COMMANDS:
-        return
     query = update.callback_query
-    if query is not None and (query.data or "").split(":", 1)[0] in PUBLIC_CALLBACK_FEATURES:
-        return
     message = update.effective_message
-    if message is not None and message.forward_origin is not None:
-        return  # anyone may ask whether a forwarded message is a scam
     talk = await conversation.current(update, context)
-    if (
+    in_flow = (
         talk is not None
         and talk.flow in (Flow.ONBOARDING, Flow.CHECK)
-        and query is None  # their messages only; their buttons are the public ones above
+        and query is None  # their messages only; their buttons are the public ones below
         and command in (None, "cancel")
-    ):
+    )
+    joining = (
+        in_flow
+        or (command == "start" and message is not None and len((message.text or "").split()) > 1)
+        or (query is not None and (query.data or "").split(":", 1)[0] in PUBLIC_CALLBACK_FEATURES)
+    )
+    if joining:
+        # someone with an invitation, answering the bot's questions: a person's pace
+        await _limit(update, context, user_id(update))
         return
+    if context.app.inbound.stranger(user_id(update)) is Verdict.DROP:
+        raise ApplicationHandlerStop  # a stranger hears from the bot once a minute at most
+    if command in PUBLIC_COMMANDS:
+        return
+    if message is not None and message.forward_origin is not None:
+        return  # anyone may ask whether a forwarded message is a scam
     if query is not None:
         await query.answer(context.label("gate.invitation_needed_short"), show_alert=True)
     else:
         await context.reply(update, "gate.invitation_needed")
     raise ApplicationHandlerStop
+
+
+def user_id(update: Update) -> int:
+    user = update.effective_user
+    assert user is not None  # the gatekeeper stops updates without one first
+    return user.id
+
+
+async def _limit(update: Update, context: CustomContext, account: int) -> None:
+    """The per-account inbound limit (handlers/flood.py): drop a flood, told once."""
+    limits = context.app.inbound
+    count = limits.count(account)
+    if count <= limits.flood_limit:
+        return
+    verdict = limits.verdict(account, count, await _urgent_action(update, context))
+    if verdict is Verdict.GO:
+        return
+    if verdict is Verdict.WARN:
+        log.warning("account %s sends faster than a person taps; ignoring it for now", account)
+        chat = update.effective_chat
+        if chat is not None and chat.type == ChatType.PRIVATE:
+            await context.bot.send_message(account, context.t("flood.slow_down"))
+    raise ApplicationHandlerStop
+
+
+URGENT_FEATURES = frozenset({"bk", "rp", "rd"})  # backup calls, report cards, report drafts
+URGENT_COMMANDS = frozenset({"backup", "report"})
+URGENT_FLOWS = frozenset({Flow.BACKUP, Flow.REPORT, Flow.REPORT_INPUT})
+
+
+async def _urgent_action(update: Update, context: CustomContext) -> bool:
+    """Whether this update belongs to a call for backup or a report (never dropped at a
+    person's pace)."""
+    query = update.callback_query
+    if query is not None:
+        return (query.data or "").split(":", 1)[0] in URGENT_FEATURES
+    message = update.effective_message
+    if message is None:
+        return False
+    if message.location is not None:
+        return True  # where the person is: a backup call's or a report's location
+    if command_of(update, context.bot.username) in URGENT_COMMANDS:
+        return True
+    translator = context.app.translator
+    text = message.text or ""
+    if text in translator.all_labels("kb.backup") | translator.all_labels("kb.report"):
+        return True
+    talk = await conversation.current(update, context)
+    return talk is not None and talk.flow in URGENT_FLOWS
 
 
 async def _group(update: Update, context: CustomContext, person: Person | None) -> None:

@@ -1,10 +1,13 @@
 """Telegram's sending limits, with urgent sends ahead of bulk ones.
 
 Telegram allows about 30 messages a second overall, one a second per private chat (short
-bursts tolerated) and 20 a minute per group. Bulk sends (broadcasts, tips) may use at most
-`BULK_RATE` of the overall 30/s, and give way whenever an urgent send (a reply, a backup
-call, an escalation) is waiting for the overall share, so the urgent one goes with the next
-token (a thirtieth of a second), however large a broadcast is running.
+bursts tolerated) and 20 a minute per group. Sends have the outbox's three priorities:
+urgent (backup calls, escalation steps, report cards), replies, bulk (broadcasts, tips).
+Bulk sends may use at most `BULK_RATE` of the overall 30/s; a send gives way whenever one of
+a higher priority is waiting only for the overall share, so an urgent one goes with the next
+token (a thirtieth of a second), however large a broadcast or a wave of replies is.
+A 429 pauses the chat it was for (and the bulk lane, for a bulk send), never the urgent
+lane; the outbox's sends do not wait out a pause (`SendLater`): they hold no slot meanwhile.
 
 The buckets are sized so that no window of the limit's length ever holds more than the limit
 (a bucket lets through at most `burst + rate × window`): the overall and bulk lanes are
@@ -26,6 +29,8 @@ from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import BaseRateLimiter
 from telegram.warnings import PTBDeprecationWarning
 
+from models.store.rails_repo import BULK, REPLY
+
 log = logging.getLogger(__name__)
 
 OVERALL_RATE, OVERALL_BURST = 30.0, 1.0
@@ -33,6 +38,9 @@ BULK_RATE, BULK_BURST = 29.0, 1.0
 PRIVATE_RATE, PRIVATE_BURST = 1.0, 6.0
 GROUP_RATE, GROUP_BURST = 15 / 60, 5.0
 NETWORK_RETRY_DELAY = 0.3
+# An outbox send waits at most this long for a chat (or the bulk lane) that Telegram paused
+# with a 429; a longer pause puts it back in the outbox, so it holds no sending slot meanwhile.
+PAUSE_HOLD = 1.0
 
 
 def retry_seconds(error: RetryAfter) -> float:
@@ -69,6 +77,10 @@ class TokenBucket:
             return pause
         return max(pause, (1 - self._tokens) / self.rate)
 
+    def paused_for(self) -> float:
+        """Seconds the pause after a RetryAfter still holds (0 when not paused)."""
+        return max(0.0, self._paused_until - self._now())
+
     def take(self) -> None:
         self._refill()
         self._tokens -= 1
@@ -94,8 +106,19 @@ async def acquire(*buckets: TokenBucket, give_way: Callable[[], bool] | None = N
         await asyncio.sleep(wait if wait > 0 else 1 / OVERALL_RATE)
 
 
+class SendLater(Exception):
+    """An outbox send that would wait out a pause (a 429's `retry_after` on its chat, or on
+    the bulk lane): the sender puts it back for `seconds` instead of holding a slot."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"paused for {seconds:.1f} s")
+        self.seconds = seconds
+
+
 class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
-    """PTB's rate-limiter seam. Pass `rate_limit_args={"bulk": True}` for bulk sends."""
+    """PTB's rate-limiter seam. `rate_limit_args`: `{"priority": BULK | REPLY | URGENT}`
+    (calls without one are replies), `{"outbox": True}` for the sender's calls (a pause is
+    then raised as `SendLater`, not waited out), `{"retries": N}`."""
 
     def __init__(self, max_retries: int = 3) -> None:
         self.max_retries = max_retries
@@ -105,26 +128,48 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
         self.overall = TokenBucket(OVERALL_RATE, OVERALL_BURST)
         self.bulk = TokenBucket(BULK_RATE, BULK_BURST)
         self.chats: dict[int, TokenBucket] = {}
-        # urgent sends whose chat has room and that wait only for the overall share: while
-        # there are any, bulk sends let them go first
-        self.urgent_waiting = 0
+        # per priority, the sends whose chat (and lane) have room and that wait only for the
+        # overall share: while any of a higher priority wait, lower ones let them go first
+        self.waiting = [0, 0, 0]
 
-    async def _acquire_urgent(self, chat: TokenBucket) -> None:
-        ready = False  # counted in urgent_waiting
+    def _someone_more_urgent(self, priority: int) -> bool:
+        return any(self.waiting[p] for p in range(priority + 1, len(self.waiting)))
+
+    async def _acquire(self, chat: TokenBucket, priority: int) -> None:
+        lane = self.bulk if priority == BULK else None
+        ready = False  # counted in `waiting`
         try:
             while True:
-                chat_wait, overall_wait = chat.wait_time(), self.overall.wait_time()
-                if chat_wait <= 0 and overall_wait <= 0:
-                    chat.take()
-                    self.overall.take()
+                chat_wait = chat.wait_time()
+                lane_wait = lane.wait_time() if lane is not None else 0.0
+                overall_wait = self.overall.wait_time()
+                if max(chat_wait, lane_wait, overall_wait) <= 0 and not self._someone_more_urgent(
+                    priority
+                ):
+                    for bucket in (chat, self.overall, lane):
+                        if bucket is not None:
+                            bucket.take()
                     return
-                if (chat_wait <= 0) != ready:
+                if (max(chat_wait, lane_wait) <= 0) != ready:
                     ready = not ready
-                    self.urgent_waiting += 1 if ready else -1
-                await asyncio.sleep(max(chat_wait, overall_wait))
+                    self.waiting[priority] += 1 if ready else -1
+                wait = max(chat_wait, lane_wait, overall_wait)
+                await asyncio.sleep(wait if wait > 0 else 1 / OVERALL_RATE)
         finally:
             if ready:
-                self.urgent_waiting -= 1
+                self.waiting[priority] -= 1
+
+    def paused(self, chat_id: int) -> float:
+        """Seconds a pause (after a 429) still holds this chat."""
+        bucket = self.chats.get(chat_id)
+        return bucket.paused_for() if bucket is not None else 0.0
+
+    def paused_chats(self) -> set[int]:
+        return {chat for chat, bucket in self.chats.items() if bucket.paused_for() > 0}
+
+    @property
+    def bulk_paused(self) -> float:
+        return self.bulk.paused_for()
 
     async def initialize(self) -> None:
         return None
@@ -157,28 +202,25 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
         chat_id: int | None = None
         with contextlib.suppress(TypeError, ValueError):
             chat_id = int(data["chat_id"]) if data.get("chat_id") is not None else None
-        bulk = bool(rate_limit_args and rate_limit_args.get("bulk"))
-        retries = self.max_retries
-        if rate_limit_args and "retries" in rate_limit_args:
-            retries = int(rate_limit_args["retries"])
+        options = rate_limit_args or {}
+        priority = int(options.get("priority", BULK if options.get("bulk") else REPLY))
+        from_outbox = bool(options.get("outbox"))
+        retries = int(options.get("retries", self.max_retries))
         for attempt in range(retries + 1):
             if chat_id is not None and not self.stopping:
-                if bulk:
-                    await acquire(
-                        self.overall,
-                        self._chat_bucket(chat_id),
-                        self.bulk,
-                        give_way=lambda: self.urgent_waiting > 0,
-                    )
-                else:
-                    await self._acquire_urgent(self._chat_bucket(chat_id))
+                chat = self._chat_bucket(chat_id)
+                if from_outbox:
+                    held = max(chat.paused_for(), self.bulk.paused_for() if priority == 0 else 0)
+                    if held > PAUSE_HOLD:
+                        raise SendLater(held)
+                await self._acquire(chat, priority)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
                 wait = retry_seconds(exc)
-                target = self._chat_bucket(chat_id) if chat_id is not None else self.overall
-                target.pause(wait)
-                if bulk:
+                if chat_id is not None:
+                    self._chat_bucket(chat_id).pause(wait)  # that chat waits; others go on
+                if priority == BULK:
                     self.bulk.pause(wait)  # a broadcast slows down; urgent sends go on
                 if attempt == retries:
                     raise

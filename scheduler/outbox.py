@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import logging
-from datetime import timedelta
+import warnings
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -21,18 +24,31 @@ from telegram.error import (
     TimedOut,
 )
 from telegram.ext import ExtBot
+from telegram.warnings import PTBUserWarning
 
 from models.clock import Clock, to_db
 from models.services.outbox import Outbox
 from models.store.db import Database
 from models.store.misc_repo import GroupRepository
-from models.store.rails_repo import OutboxItem
-from scheduler.limits import retry_seconds
+from models.store.rails_repo import BULK, OutboxItem
+from scheduler.limits import PriorityRateLimiter, SendLater, retry_seconds
 
 log = logging.getLogger(__name__)
 
+# Sends in flight at once: up to MAX_IN_FLIGHT of replies and bulk, and URGENT_RESERVE more
+# that only urgent sends (backup calls, escalation steps, report cards) may take, so they
+# never wait for a slot behind a broadcast or a wave of replies.
 MAX_IN_FLIGHT = 16
+URGENT_RESERVE = 4
 MAX_BACKOFF = timedelta(minutes=5)
+# While Telegram does not answer (5xx, timeouts, refused connections), one send at a time
+# probes it this often; the first answer (a send, or polling) sends everything at once.
+PROBE_EVERY = timedelta(seconds=1)
+# A message delivered this long after it was queued says so (an outage delayed it).
+LATE_AFTER = timedelta(minutes=3)
+# Telegram takes the answer to a button press for a short while only; a later answer with
+# text goes to the person as a message instead.
+ANSWER_WINDOW = timedelta(seconds=30)
 # BadRequest texts that mean the recipient is gone for good, not that our message was wrong.
 GONE = ("chat not found", "user is deactivated", "bot was kicked", "not enough rights")
 
@@ -50,7 +66,11 @@ class OutboxSender:
         self._busy: set[int] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._runner: asyncio.Task[None] | None = None
-        self._slots = asyncio.Semaphore(MAX_IN_FLIGHT)
+        # Telegram did not answer since this moment (None: it answers)
+        self.down_since: datetime | None = None
+        # the line a late message starts with, given when it was queued (set by the app)
+        self.late_note: Callable[[datetime], str] | None = None
+        self._resume = False
         # Deliveries waiting to be recorded, and the lock of the one task recording them:
         # sends that finish while a record is being committed share the next commit.
         self._delivered: list[tuple[OutboxItem, int | None]] = []
@@ -111,19 +131,21 @@ class OutboxSender:
             return 5.0
         return min(5.0, max(0.05, (upcoming - self.clock.now()).total_seconds()))
 
-    async def pump(self, limit: int | None = None) -> int:
-        """Start sending every item that is due now (as far as the in-flight limit allows);
-        `limit` stops after that many (tests interrupt a broadcast halfway with it)."""
+    async def pump(self, limit: int | None = None, min_priority: int = BULK) -> int:
+        """Start sending every item that is due now, as far as the in-flight room allows
+        (urgent items may also take the reserved slots); `limit` stops after that many
+        (tests interrupt a broadcast halfway with it)."""
         started = 0
         while limit is None or started < limit:
-            await self._slots.acquire()
-            free = 1  # and every other slot that is free now, claimed in one transaction
-            while not self._slots.locked() and (limit is None or started + free < limit):
-                await self._slots.acquire()
-                free += 1
-            items = await self._claim(free)
-            for _ in range(free - len(items)):
-                self._slots.release()
+            room = MAX_IN_FLIGHT + URGENT_RESERVE - len(self._tasks)
+            normal_room = max(0, MAX_IN_FLIGHT - len(self._tasks))
+            if self.down_since is not None:
+                room = min(room, 1 - len(self._tasks))  # one probe at a time
+            if limit is not None:
+                room = min(room, limit - started)
+            if room <= 0:
+                return started
+            items = await self._claim(room, normal_room, min_priority)
             if not items:
                 return started
             started += len(items)
@@ -132,32 +154,70 @@ class OutboxSender:
                 task = asyncio.create_task(self._deliver(item), name=f"outbox:{item.id}")
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
+            if len(items) < room:
+                return started
         return started
 
-    async def drain(self) -> None:
-        """Send until nothing more is due (tests and shutdown)."""
+    def answered(self) -> None:
+        """Telegram answered (a send, or a poll): an outage is over, send what it held."""
+        if self.down_since is not None:
+            log.warning(
+                "Telegram answers again (silent for %.0f s); sending what waited",
+                (self.clock.now() - self.down_since).total_seconds(),
+            )
+            self.down_since = None
+            self._resume = True
+            self.wake.set()
+
+    def _unanswered(self) -> None:
+        if self.down_since is None:
+            log.warning("Telegram does not answer; the outbox probes it every second")
+            self.down_since = self.clock.now()
+
+    async def drain(self, min_priority: int = BULK) -> None:
+        """Send until nothing more is due (tests and shutdown); `min_priority` leaves what is
+        below it waiting (a test that lets replies go while a broadcast waits)."""
         while True:
-            await self.pump()
+            started = await self.pump(min_priority=min_priority)
             if not self._tasks:
-                if await self._claim_peek() is None:
+                if not started:
                     return
                 continue
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    async def _claim_peek(self) -> OutboxItem | None:
-        return await self.repo.next_due(self.clock.now(), self._busy)
+    def _held_back(self) -> tuple[set[int], int]:
+        """Chats Telegram paused (429), and the lowest priority that may go now."""
+        limiter = self.bot.rate_limiter
+        if isinstance(limiter, PriorityRateLimiter):
+            return self._busy | limiter.paused_chats(), (BULK + 1 if limiter.bulk_paused else 0)
+        return self._busy, BULK
 
-    async def _claim(self, count: int) -> list[OutboxItem]:
-        if await self._claim_peek() is None:
+    async def _claim(
+        self, count: int, normal: int | None = None, min_priority: int = BULK
+    ) -> list[OutboxItem]:
+        busy, lowest = self._held_back()
+        lowest = max(lowest, min_priority)
+        now = self.clock.now()
+        if self._resume:
+            self._resume = False
+            async with self.db.write():
+                await self.repo.retry_now(now)  # what the outage held back goes now
+        peek = await self.repo.due(now, busy, 1, normal_limit=normal, min_priority=lowest)
+        if not peek:
             return []  # nothing due: no write transaction (and no commit) for nothing
         async with self.db.write():
-            items = await self.repo.due(self.clock.now(), self._busy, count)
+            items = await self.repo.due(
+                self.clock.now(), busy, count, normal_limit=normal, min_priority=lowest
+            )
             claimed = set(await self.repo.claim_many([item.id for item in items]))
             return [item for item in items if item.id in claimed]
 
     async def _deliver(self, item: OutboxItem) -> None:
         try:
             message = await self._call(item)
+        except SendLater as later:
+            # its chat (or the bulk lane) is paused: back in the queue, holding no slot
+            await self._retry(item, "paused", delay=timedelta(seconds=later.seconds))
         except RetryAfter as exc:
             seconds = retry_seconds(exc)
             await self._retry(item, "RetryAfter", delay=timedelta(seconds=seconds))
@@ -170,11 +230,13 @@ class OutboxSender:
             else:
                 await self._fail(item, f"bad request: {exc.message}", gone=gone)
         except TimedOut as exc:
-            await self._retry(item, f"timed out: {exc.message}", duplicate=True)
+            self._unanswered()
+            await self._retry(item, f"timed out: {exc.message}", duplicate=True, outage=True)
         except NetworkError as exc:
             # A transport error may strike after Telegram got the message: outcome unknown.
             unknown = isinstance(exc.__cause__, httpx.HTTPError)
-            await self._retry(item, f"network: {exc.message}", duplicate=unknown)
+            self._unanswered()
+            await self._retry(item, f"network: {exc.message}", duplicate=unknown, outage=True)
         except ChatMigrated as exc:
             # a group became a supergroup: everything queued for it follows the new id
             await self._migrated(item.chat_id, exc.new_chat_id)
@@ -185,16 +247,23 @@ class OutboxSender:
             log.exception("outbox item %s could not be sent", item.id)
             await self._retry(item, "internal error")
         else:
-            await self._sent(item, message.message_id if isinstance(message, Message) else None)
+            self.answered()
+            await self._sent(item, _message_id(message))
         finally:
             self._busy.discard(item.chat_id)
-            self._slots.release()
             self.wake.set()
 
-    async def _call(self, item: OutboxItem) -> Message | bool:
+    async def _call(self, item: OutboxItem) -> Any:
         payload: dict[str, Any] = dict(item.payload)
-        # Bulk sends yield to urgent ones; RetryAfter comes back here to be rescheduled.
-        limits = {"bulk": not item.urgent, "retries": 0} if self.bot.rate_limiter else None
+        # Lower priorities yield to higher ones; RetryAfter and SendLater come back here to
+        # be rescheduled.
+        limits = (
+            {"priority": item.priority, "retries": 0, "outbox": True}
+            if self.bot.rate_limiter
+            else None
+        )
+        if "api" in payload:
+            return await self._api(item, dict(payload["api"]), limits)
         if "render" in payload:
             upload = InputFile(await self._render(item), filename=payload["filename"])
             caption = payload.get("caption")
@@ -208,7 +277,7 @@ class OutboxSender:
         if item.method == "sendMessage":
             return await self.bot.send_message(
                 item.chat_id,
-                payload.pop("text"),
+                self._late(item, payload.pop("text")),
                 reply_markup=payload.get("reply_markup"),
                 rate_limit_args=limits,
             )
@@ -247,6 +316,32 @@ class OutboxSender:
             )
             return result
         raise BadRequest(f"unknown outbox method {item.method}")
+
+    async def _api(
+        self, item: OutboxItem, params: dict[str, Any], limits: dict[str, Any] | None
+    ) -> Any:
+        """A captured reply, sent as the handler made it (see handlers/replies.py)."""
+        method = item.method
+        age = self.clock.now() - item.created_at
+        if method == "answerCallbackQuery" and age > ANSWER_WINDOW:
+            # Telegram no longer takes this answer; what it said reaches the person anyway
+            text = params.get("text")
+            if not text:
+                return True
+            method = "sendMessage"
+            params = {"chat_id": item.chat_id, "text": html.escape(str(text))}
+        if method == "sendMessage" and "text" in params:
+            params["text"] = self._late(item, str(params["text"]))
+        with warnings.catch_warnings():
+            # do_api_request warns that PTB has a method for this: we replay its parameters
+            warnings.filterwarnings("ignore", "Please use", PTBUserWarning)
+            return await self.bot.do_api_request(method, api_kwargs=params, rate_limit_args=limits)
+
+    def _late(self, item: OutboxItem, text: str) -> str:
+        """A message that an outage delayed says when it was meant to arrive."""
+        if self.late_note is None or self.clock.now() - item.created_at < LATE_AFTER:
+            return text
+        return f"{self.late_note(item.created_at)}\n{text}"
 
     async def _render(self, item: OutboxItem) -> bytes:
         """Draw a generated file (a chart, a workbook) from the spec kept in the row: in a
@@ -290,8 +385,11 @@ class OutboxSender:
         *,
         duplicate: bool = False,
         delay: timedelta | None = None,
+        outage: bool = False,
     ) -> None:
         delay = delay if delay is not None else self._backoff(item)
+        if outage:
+            delay = min(delay, PROBE_EVERY)  # probed every second; all go when it answers
         log.info("outbox item %s: %s; retry in %s", item.id, error, delay)
         async with self.db.write():
             await self.repo.retry_later(item.id, self.clock.now() + delay, error, duplicate)
@@ -324,3 +422,11 @@ class OutboxSender:
                 "UPDATE chat_groups SET active = 0, updated_at = ? WHERE chat_id = ?",
                 (now, chat_id),
             )
+
+
+def _message_id(result: Any) -> int | None:
+    if isinstance(result, Message):
+        return result.message_id
+    if isinstance(result, dict) and isinstance(result.get("message_id"), int):
+        return int(result["message_id"])
+    return None

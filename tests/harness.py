@@ -35,13 +35,21 @@ def make_settings(db_path: Path, **overrides: Any) -> Settings:
 class Harness:
     """Push updates into the application; read what it sent and what it stored."""
 
-    def __init__(self, settings: Settings, clock: FrozenClock | None = None) -> None:
+    def __init__(
+        self, settings: Settings, clock: FrozenClock | None = None, human_pace: bool = False
+    ) -> None:
         self.settings = settings
         self.tg = FakeTelegram()
         self.clock = clock or FrozenClock(START)
         self.app: PatrolApplication = build_application(
             settings, request=self.tg, clock=self.clock, rate_limit=False
         )
+        if not human_pace:
+            # a test script taps far faster than a person: the per-account inbound limits
+            # (handlers/flood.py) are tested on their own, at their real values
+            limits = self.app.inbound
+            limits.flood_limit = limits.urgent_limit = 1_000_000
+            limits.stranger_every = 0.0
 
     @property
     def services(self) -> Services:

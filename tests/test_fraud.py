@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from models.org import Role
+from models.store.rails_repo import REPLY
 from tests import builders
 from tests.builders import Chat, User
 from tests.harness import Harness, make_settings
@@ -153,6 +154,7 @@ async def test_backup_call_overtakes_a_600_recipient_broadcast(harness: Harness)
     send = next(d for label, d in h.tg.sent(CHIEF.id)[-1].buttons() if "发送" in label)
     await h.press(CHIEF, send, deliver=False)  # 600 rows queued in the bulk lane
     await h.send(MEMBER, "/backup", deliver=False)
+    await h.app.sender.drain(min_priority=REPLY)  # the reply goes; the broadcast waits
     reason = next(d for label, d in h.tg.sent(MEMBER.id)[-1].buttons() if "纠纷升级" in label)
     await h.press(MEMBER, reason, deliver=False)  # the call comes while they wait
     await h.app.sender.drain()

@@ -88,6 +88,7 @@ async def test_stored_updates_not_done_are_processed_first_at_start(tmp_path: Pa
         assert second.app.update_queue.qsize() == 1
         queued = second.app.update_queue.get_nowait()
         await second.app.process_update(queued)
+        await second.app.sender.drain()  # the reply left through the outbox
         assert "所长" in second.last_text(CHIEF.id)
         row = await second.services.db.fetch_one(
             "SELECT done_at FROM inbox WHERE update_id = ?", (update["update_id"],)

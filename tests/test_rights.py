@@ -22,6 +22,7 @@ import pytest
 from locales import Translator
 from models.clock import to_db
 from models.org import PlaceKind
+from models.store.rails_repo import REPLY
 from tests.builders import Chat, User
 from tests.fakes import Call
 from tests.flows import OPERATOR, add_station, invite, onboard
@@ -294,13 +295,21 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any
     return path, ids
 
 
-async def _snapshot(h: Harness) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table but the inbox (a refusal queues nothing to anyone either)."""
+async def _snapshot(h: Harness, *answered: int) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table but the inbox. A refusal queues nothing to anyone either,
+    but its own answer: replies (REPLY priority) to the person and the chat they used."""
     tables = await h.services.db.fetch_all(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'inbox'"
     )
+    chats = ",".join(str(int(c)) for c in answered) or "0"
+    where = {"outbox": f" WHERE NOT (urgent = {REPLY} AND chat_id IN ({chats}))"}
     return {
-        t["name"]: [tuple(r) for r in await h.services.db.fetch_all(f"SELECT * FROM {t['name']}")]
+        t["name"]: [
+            tuple(r)
+            for r in await h.services.db.fetch_all(
+                f"SELECT * FROM {t['name']}{where.get(t['name'], '')}"
+            )
+        ]
         for t in tables
     }
 
@@ -352,7 +361,8 @@ async def _run(world: tuple[Path, dict[str, Any]], work: Path, item: Case) -> li
         for role in sorted(ALL - item.allowed) + sorted(item.allowed):
             user = ROLES[role][0]
             what = item.what.format(**ids)
-            before = await _snapshot(h)
+            answered = (user.id, chat.id if chat else user.id)
+            before = await _snapshot(h, *answered)
             if item.kind == "command":
                 calls = await h.send(user, what, chat)
             else:
@@ -372,14 +382,16 @@ async def _run(world: tuple[Path, dict[str, Any]], work: Path, item: Case) -> li
             if role in item.allowed:
                 if refused or not seen:
                     problems.append(f"{role} {what}: refused or no answer {seen[:2]}")
-                if await _snapshot(h) != before:  # the next role finds the world as it was
+                if (
+                    await _snapshot(h, *answered) != before
+                ):  # the next role finds the world as it was
                     await h.stop()
                     h = await fresh()
                     continue
             else:
                 if not refused:
                     problems.append(f"{role} {what}: not refused {seen[:2]}")
-                if await _snapshot(h) != before:
+                if await _snapshot(h, *answered) != before:
                     problems.append(f"{role} {what}: a refusal changed the database")
             if item.kind == "command" and chat is None and role in item.allowed:
                 await h.send(user, "/cancel")  # the next role starts from nothing

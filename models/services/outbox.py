@@ -9,7 +9,9 @@ from typing import Any
 
 from models.clock import Clock
 from models.store.db import Database
-from models.store.rails_repo import OutboxItem, OutboxRepository
+from models.store.rails_repo import BULK, REPLY, URGENT, OutboxItem, OutboxRepository
+
+__all__ = ["BULK", "REPLY", "URGENT", "Outbox"]
 
 FailureHandler = Callable[[OutboxItem, str], Awaitable[None]]
 # draws a file from the JSON-able spec kept in an outbox row (a chart PNG, a workbook)
@@ -41,7 +43,7 @@ class Outbox:
         payload: dict[str, Any] = {"text": text}
         if reply_markup is not None:
             payload["reply_markup"] = reply_markup
-        return await self._add(chat_id, "sendMessage", payload, urgent, ref, not_before)
+        return await self._add(chat_id, "sendMessage", payload, _priority(urgent), ref, not_before)
 
     async def send_location(
         self,
@@ -53,7 +55,7 @@ class Outbox:
         ref: str | None = None,
     ) -> int:
         payload = {"latitude": latitude, "longitude": longitude}
-        return await self._add(chat_id, "sendLocation", payload, urgent, ref)
+        return await self._add(chat_id, "sendLocation", payload, _priority(urgent), ref)
 
     async def send_photo(
         self,
@@ -68,7 +70,7 @@ class Outbox:
         payload: dict[str, Any] = {"photo": photo}
         if caption:
             payload["caption"] = caption
-        return await self._add(chat_id, "sendPhoto", payload, urgent, ref, not_before)
+        return await self._add(chat_id, "sendPhoto", payload, _priority(urgent), ref, not_before)
 
     async def send_file(
         self,
@@ -88,12 +90,12 @@ class Outbox:
         if caption:
             payload["caption"] = caption
         method = "sendPhoto" if as_photo else "sendDocument"
-        return await self._add(chat_id, method, payload, urgent, ref)
+        return await self._add(chat_id, method, payload, _priority(urgent), ref)
 
     async def send_voice(
         self, chat_id: int, voice: str, *, urgent: bool = False, ref: str | None = None
     ) -> int:
-        return await self._add(chat_id, "sendVoice", {"voice": voice}, urgent, ref)
+        return await self._add(chat_id, "sendVoice", {"voice": voice}, _priority(urgent), ref)
 
     async def forward(
         self,
@@ -106,7 +108,7 @@ class Outbox:
     ) -> int:
         """Forward a message (a forwarded live location keeps moving for the recipient)."""
         payload = {"from_chat_id": from_chat_id, "message_id": message_id}
-        return await self._add(chat_id, "forwardMessage", payload, urgent, ref)
+        return await self._add(chat_id, "forwardMessage", payload, _priority(urgent), ref)
 
     async def edit(
         self,
@@ -128,18 +130,25 @@ class Outbox:
                 chat_id=item.chat_id,
                 method="editMessageText",
                 payload=payload,
-                urgent=item.urgent,
+                priority=item.priority,
                 at=self.clock.now(),
                 edit_of=original,
                 ref=ref or item.ref,
             )
+
+    async def call(
+        self, chat_id: int, method: str, params: dict[str, Any], *, priority: int = REPLY
+    ) -> int:
+        """Queue any Bot API call by its parameters (a reply captured from a handler: see
+        handlers/replies.py); `chat_id` orders it among that chat's messages."""
+        return await self._add(chat_id, method, {"api": params}, priority, None)
 
     async def _add(
         self,
         chat_id: int,
         method: str,
         payload: dict[str, Any],
-        urgent: bool,
+        priority: int,
         ref: str | None,
         not_before: datetime | None = None,
     ) -> int:
@@ -149,8 +158,12 @@ class Outbox:
                 chat_id=chat_id,
                 method=method,
                 payload=payload,
-                urgent=urgent,
+                priority=priority,
                 at=now,
                 ref=ref,
                 due=max(now, not_before) if not_before else None,
             )
+
+
+def _priority(urgent: bool) -> int:
+    return URGENT if urgent else BULK

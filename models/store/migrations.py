@@ -483,6 +483,12 @@ CREATE INDEX pending_people_waiting ON pending_people(station_id, office_id, nam
 CREATE INDEX pending_people_imported ON pending_people(imported_at)
 """
 
+# The outbox's `urgent` column becomes a priority: 0 bulk, 1 a direct reply (replies now leave
+# through the outbox too), 2 urgent (backup calls, escalation steps, report cards).
+V13_OUTBOX_PRIORITY = """
+UPDATE outbox SET urgent = 2 WHERE urgent = 1
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     V1_ORGANISATION,
     V2_RAILS,
@@ -496,4 +502,5 @@ MIGRATIONS: tuple[str, ...] = (
     V10_RETENTION,
     V11_OUTBOX_CHAT,  # the sender's one-at-a-time-per-chat check, by index
     V12_ROSTER,
+    V13_OUTBOX_PRIORITY,  # bulk 0, reply 1, urgent 2
 )

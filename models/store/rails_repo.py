@@ -12,6 +12,11 @@ from aiosqlite import Row
 from models.clock import from_db, to_db
 from models.store.db import Database
 
+# Outbox priorities (the `urgent` column): bulk work (broadcasts, tips, reminders), a direct
+# reply to what someone just did, and what must never wait (backup calls, escalation steps,
+# report cards). Higher goes first; the sender and the rate limiter keep room for URGENT.
+BULK, REPLY, URGENT = 0, 1, 2
+
 
 class InboxRepository:
     """Every update, stored before Telegram is told it arrived; marked done with its effects."""
@@ -64,7 +69,7 @@ class OutboxItem:
     chat_id: int
     method: str
     payload: dict[str, Any]
-    urgent: bool
+    priority: int
     status: str
     edit_of: int | None
     ref: str | None
@@ -73,6 +78,11 @@ class OutboxItem:
     possible_duplicate: bool
     message_id: int | None
     error: str | None
+    created_at: datetime
+
+    @property
+    def urgent(self) -> bool:
+        return self.priority >= URGENT
 
 
 class OutboxRepository:
@@ -85,7 +95,7 @@ class OutboxRepository:
         chat_id: int,
         method: str,
         payload: dict[str, Any],
-        urgent: bool,
+        priority: int,
         at: datetime,
         edit_of: int | None = None,
         ref: str | None = None,
@@ -99,7 +109,7 @@ class OutboxRepository:
                 chat_id,
                 method,
                 json.dumps(payload, ensure_ascii=False),
-                int(urgent),
+                priority,
                 edit_of,
                 ref,
                 to_db(due or at),
@@ -117,25 +127,41 @@ class OutboxRepository:
         items = await self.due(now, busy_chats, 1)
         return items[0] if items else None
 
-    async def due(self, now: datetime, busy_chats: set[int], limit: int) -> list[OutboxItem]:
-        """Up to `limit` items to send now, at most one per chat, in the order of `next_due`."""
+    async def due(
+        self,
+        now: datetime,
+        busy_chats: set[int],
+        limit: int,
+        *,
+        normal_limit: int | None = None,
+        min_priority: int = BULK,
+    ) -> list[OutboxItem]:
+        """Up to `limit` items to send now, at most one per chat, in the order of `next_due`;
+        of them at most `normal_limit` below URGENT (the rest of the room is kept for urgent
+        ones), and none below `min_priority` (bulk waits while its lane is paused)."""
         busy = ",".join(str(int(c)) for c in busy_chats) or "0"  # chat 0 does not exist
         rows = await self.db.fetch_all(
             "SELECT o.* FROM outbox o LEFT JOIN outbox e ON e.id = o.edit_of"
-            " WHERE o.status = 'pending' AND o.next_attempt_at <= ?"
+            " WHERE o.status = 'pending' AND o.next_attempt_at <= ? AND o.urgent >= ?"
             f" AND o.chat_id NOT IN ({busy})"
             " AND (o.edit_of IS NULL OR e.status IN ('sent', 'failed'))"
             " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.chat_id = o.chat_id"
             "   AND p.status IN ('pending', 'sending') AND p.id < o.id AND p.urgent >= o.urgent)"
             " ORDER BY o.urgent DESC, o.id LIMIT ?",
-            (to_db(now), 2 * limit),  # an urgent and an older bulk item may share a chat
+            (to_db(now), min_priority, 2 * limit),  # an urgent and an older item may share a chat
         )
         items: list[OutboxItem] = []
         chats: set[int] = set()
+        normal = 0
         for row in rows:
-            if row["chat_id"] not in chats and len(items) < limit:
-                chats.add(row["chat_id"])
-                items.append(_item(row))
+            if row["chat_id"] in chats or len(items) >= limit:
+                continue
+            if normal_limit is not None and row["urgent"] < URGENT:
+                if normal >= normal_limit:
+                    continue
+                normal += 1
+            chats.add(row["chat_id"])
+            items.append(_item(row))
         return items
 
     async def claim(self, item_id: int) -> bool:
@@ -172,6 +198,14 @@ class OutboxRepository:
             "UPDATE outbox SET status = 'pending', next_attempt_at = ?, error = ?,"
             " possible_duplicate = MAX(possible_duplicate, ?) WHERE id = ?",
             (to_db(at), error, int(possible_duplicate), item_id),
+        )
+
+    async def retry_now(self, now: datetime) -> int:
+        """Telegram answers again: what waits only because it did not is due now."""
+        return await self.db.execute_count(
+            "UPDATE outbox SET next_attempt_at = ? WHERE status = 'pending'"
+            " AND next_attempt_at > ? AND (error LIKE 'network:%' OR error LIKE 'timed out:%')",
+            (to_db(now), to_db(now)),
         )
 
     async def forget_spec(self, item_id: int) -> None:
@@ -310,7 +344,7 @@ def _item(row: Row) -> OutboxItem:
         chat_id=row["chat_id"],
         method=row["method"],
         payload=json.loads(row["payload"]),
-        urgent=bool(row["urgent"]),
+        priority=int(row["urgent"]),
         status=row["status"],
         edit_of=row["edit_of"],
         ref=row["ref"],
@@ -319,6 +353,7 @@ def _item(row: Row) -> OutboxItem:
         possible_duplicate=bool(row["possible_duplicate"]),
         message_id=row["message_id"],
         error=row["error"],
+        created_at=from_db(row["created_at"]),
     )
 
 
