@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import os
 import signal
@@ -62,6 +61,7 @@ from handlers.menu import publish_commands
 from handlers.replies import PatrolBot
 from handlers.webhook import WebhookServer
 from locales import Translator
+from models.aio import wait_event
 from models.clock import Clock, OffsetClock
 from models.config import (
     Settings,
@@ -144,9 +144,13 @@ def build_application(
         sender.answered()  # an outage is over: what the outbox held goes now
 
     updates_request.on_answer = answered
+    health.polling = updates_request
+    updater = app.updater
+    updates_request.polling = lambda: updater is not None and updater.running
     queue = app.update_queue
     if isinstance(queue, DurableUpdateQueue):
         updates_request.on_updates = queue.stored_in_advance
+        queue.on_wait = updates_request.alive
     return app
 
 
@@ -371,7 +375,7 @@ def _run(settings: Settings) -> int:
         return 2
     finally:
         lock.release()
-    return 0
+    return app.exit_code
 
 
 async def _serve_webhook(app: PatrolApplication, settings: Settings) -> None:
@@ -401,8 +405,7 @@ async def _serve_webhook(app: PatrolApplication, settings: Settings) -> None:
                 log.warning("setWebhook failed (%s); trying again", error)
                 if attempt == 5 or stop.is_set():
                     raise
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), 2**attempt)
+                await wait_event(stop, 2**attempt)
         log.info("webhook server on %s; Telegram posts to %s", settings.listen, "the URL set")
         await stop.wait()
     finally:

@@ -9,7 +9,7 @@ import platform
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks import broadcast, escalation, planner, startup, updates
+from benchmarks import broadcast, escalation, planner, siege, startup, updates
 
 # name, full-size call, quick call, the target it is judged against
 BENCHMARKS: list[tuple[str, Callable[[], dict[str, Any]], Callable[[], dict[str, Any]], str]] = [
@@ -30,6 +30,13 @@ BENCHMARKS: list[tuple[str, Callable[[], dict[str, Any]], Callable[[], dict[str,
         lambda: broadcast.run(600, 3000, 10),
         lambda: broadcast.run(20, 60, 1),
         "over_minimum < 0.1, 429s <= 1 per burst, backup_wait_max_s < 1",
+    ),
+    (
+        "the urgent path under siege (bot as a process, Telegram's limits)",
+        siege.run,
+        siege.quick,
+        "every backup case p99 < 2 s (outage: from Telegram's return), lost = duplicated = 0,"
+        " outage_answered = outage_writers, report_card_s < 0.5",
     ),
     (
         "planner (county-month)",

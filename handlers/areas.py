@@ -187,7 +187,7 @@ async def _dispatch(context: CustomContext, person: Person, data: callbacks.Call
         return await _place_view(context, person, place.id)
     if data.action == "need":
         place = await org.place_for(person, data.int_arg(0))
-        need = place.patrol_need + (1 if data.args[1] == "+" else -1)
+        need = place.patrol_need + (1 if data.choice(1, ("+", "-")) == "+" else -1)
         await org.set_patrol(person, place.id, place.shifts, need)
         return await _place_view(context, person, place.id)
     if data.action == "rmpl":

@@ -197,7 +197,9 @@ async def _dispatch(
             await show(query, context.t("backup.created_from_report", id=request.id))
         return
     if data.action == "duty":
-        on = data.args[0] == "1"
+        on = data.choice(0, ("0", "1")) == "1"
+        if len(data.args) > 1:
+            data.choice(1, ("0",))  # the buttons carry a 0 there; anything else is forged
         await context.services.backup.set_on_duty(person, on)
         await query.answer()
         await show(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
@@ -9,6 +11,7 @@ MAX_BYTES = 64
 # SQLite's integers are 64-bit: a forged number beyond them is refused as stale data here,
 # before any handler turns it into a query (where it would raise OverflowError).
 INT_RANGE = range(-(2**63), 2**63)
+_DIGITS = re.compile(r"-?\d+")
 
 
 @dataclass(frozen=True)
@@ -20,6 +23,13 @@ class Callback:
     def int_arg(self, index: int) -> int:
         """An integer argument; a forged or missing one raises ValueError."""
         return int(self.args[index])
+
+    def choice(self, index: int, allowed: Collection[str]) -> str:
+        """An argument that must be one of `allowed`; anything else raises ValueError."""
+        value = self.args[index]
+        if value not in allowed:
+            raise ValueError(f"unexpected button argument {value!r}")
+        return value
 
 
 def encode(feature: str, action: str, *args: object) -> str:
@@ -40,12 +50,10 @@ def decode(data: str | None) -> Callback | None:
         return None
     args = tuple(unquote(p) for p in parts[2:])
     for arg in args:
-        try:
-            number = int(arg)  # as a handler would read it (unicode digits too)
-        except ValueError:
-            continue
-        if number not in INT_RANGE:
-            return None
+        # every run of digits, as a handler may read one out of an argument ("o12", "-7")
+        for digits in _DIGITS.findall(arg):
+            if int(digits) not in INT_RANGE:
+                return None
     return Callback(parts[0], parts[1], args)
 
 

@@ -113,6 +113,7 @@ async def stale_button(update: Update, context: CustomContext) -> None:
     query = update.callback_query
     if query is None:
         return
+    context.app.update_failed = True  # whatever the press wrote before, nothing is kept
     await context.alert(update, context.t("error.stale"))
     message = query.message
     if isinstance(message, Message) and isinstance(message.reply_markup, InlineKeyboardMarkup):

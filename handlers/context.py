@@ -20,8 +20,10 @@ from handlers.flood import InboundLimits
 from handlers.inbox import DurableUpdateQueue, Inbox
 from handlers.replies import UpdateReplies, capturing
 from locales import Html, Translator
+from models.aio import wait_event
 from models.org import Group, Person
 from models.services import Services
+from models.store.db import RETRYABLE
 from scheduler.jobs import TimerJobs
 from scheduler.limits import PriorityRateLimiter
 from scheduler.outbox import OutboxSender
@@ -39,6 +41,13 @@ log = logging.getLogger(__name__)
 ALERT_LIMIT = 200  # characters Telegram shows in an alert
 BATCH_UPDATES = 50  # queued updates that may share one commit
 BATCH_SECONDS = 0.05  # ... and how long the batch may hold the write lock
+# An update the database refused (locked by another process, a full disk) is tried again
+# after this long, doubling up to RETRY_MAX: soon after the lock goes or space returns.
+RETRY_FIRST, RETRY_MAX = 0.5, 5.0
+
+
+class DatabaseRefused(Exception):
+    """A handler met a database that refuses writes: the update is tried again, not failed."""
 
 
 class PatrolApplication(Application[Any, Any, Any, Any, Any, Any]):
@@ -54,7 +63,10 @@ class PatrolApplication(Application[Any, Any, Any, Any, Any, Any]):
         self.sender = OutboxSender(self.bot, services.db, services.clock, services.outbox)
         self.sender.late_note = self._late_note
         self.update_failed = False
+        self.database_refused = False  # set by the error handler: try the update again
         self.stopping = False
+        self._stop_requested = asyncio.Event()
+        self.exit_code = 0  # non-zero when the watchdog stopped a bot that could not go on
         self.inbound = InboundLimits()  # per-account limits on what people send
         # the open transaction of consecutive queued updates (see `process_update`)
         self._batch: contextlib.AsyncExitStack | None = None
@@ -62,6 +74,8 @@ class PatrolApplication(Application[Any, Any, Any, Any, Any, Any]):
         self._batch_size = 0
         self._batch_since = 0.0
         self._batch_task: asyncio.Task[Any] | None = None
+        self._batch_updates: list[Update] = []  # processed in the open batch
+        self._lost: list[Update] = []  # processed in a batch whose commit failed
         self._batch_closed = asyncio.Event()
         # Work the JobQueue runs every minute (and tests run with `tick`): e.g. making sure
         # tomorrow's patrol plan and publishing are rows.
@@ -103,6 +117,29 @@ class PatrolApplication(Application[Any, Any, Any, Any, Any, Any]):
         if not isinstance(update, Update):
             await super().process_update(update)
             return
+        pending, delay = [update], RETRY_FIRST
+        while pending:
+            head = pending[0]
+            done = await self._process_once(head)
+            if done:
+                pending.pop(0)
+            # a batch whose commit failed took its earlier updates with it: they go first
+            lost, self._lost = self._lost, []
+            ids = {u.update_id for u in pending}
+            pending[0:0] = [u for u in lost if u.update_id not in ids]
+            if done:
+                delay = RETRY_FIRST
+                continue
+            # the database refused (locked elsewhere, disk full): the same updates again, in
+            # order, once it takes writes; at a stop they stay stored for the next start
+            if self.stopping:
+                log.warning("%d update(s) stay stored for the next start", len(pending))
+                return
+            await self._pause(delay)
+            delay = min(delay * 2, RETRY_MAX)
+
+    async def _process_once(self, update: Update) -> bool:
+        """One try; False when the database refused it (nothing of it is kept)."""
         savepoint = False  # this update's effects are in a savepoint of the batch
         try:
             conn = await self._batch_begin()
@@ -111,13 +148,15 @@ class PatrolApplication(Application[Any, Any, Any, Any, Any, Any]):
             else:
                 await conn.execute("SAVEPOINT update_effects")
                 savepoint = True
-                self.update_failed = False
+                self.update_failed = self.database_refused = False
                 query = update.callback_query
                 replies = UpdateReplies(
                     self.services.outbox, presser=query.from_user.id if query else None
                 )
                 with capturing(replies):
                     await super().process_update(update)
+                if self.database_refused:
+                    raise DatabaseRefused
                 if self.update_failed:
                     await conn.execute("ROLLBACK TO update_effects")
                     await replies.requeue()  # a refusal or an apology still reaches them
@@ -126,17 +165,28 @@ class PatrolApplication(Application[Any, Any, Any, Any, Any, Any]):
                 )
                 await conn.execute("RELEASE update_effects")  # effects and done mark, or none
                 savepoint = False
+            self._batch_updates.append(update)
             self._batch_size += 1
             if not self._batch_goes_on():
                 await self._batch_end(None)
+            return True
+        except (*RETRYABLE, DatabaseRefused):
+            await self._batch_salvage(savepoint)
+            return False
         except Exception:
-            # The database failed on this update: it stays pending and runs again at start.
-            # The batch's earlier updates are kept if the database still takes a commit.
+            # Not the database's refusal but a failure of its own: it stays pending and runs
+            # again at start. The batch's earlier updates are kept if the database still
+            # takes a commit.
             log.exception("update %s could not be committed", update.update_id)
             await self._batch_salvage(savepoint)
+            return True
         except BaseException as error:  # cancelled: roll back, as the transaction would
             await self._batch_end(error)
             raise
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep, but no longer than until the bot is told to stop."""
+        await wait_event(self._stop_requested, seconds)
 
     async def _batch_salvage(self, savepoint: bool) -> None:
         """After a database error in one update: undo that update alone, commit the rest."""
@@ -184,11 +234,17 @@ class PatrolApplication(Application[Any, Any, Any, Any, Any, Any]):
         stack, self._batch, self._batch_conn = self._batch, None, None
         self._batch_task = None
         self._batch_closed.set()
+        updates, self._batch_updates = self._batch_updates, []
         if stack is None:
             return
         if error is None:
-            await stack.aclose()
+            try:
+                await stack.aclose()
+            except BaseException:
+                self._lost = updates  # not committed: to be processed again
+                raise
         else:
+            self._lost = updates
             with contextlib.suppress(Exception):  # the database is failing already
                 await stack.__aexit__(type(error), error, error.__traceback__)
 
@@ -207,6 +263,7 @@ class PatrolApplication(Application[Any, Any, Any, Any, Any, Any]):
         """PTB's start, then the rails: overdue work, timer jobs, the outbox sender. A stop
         signal can arrive while this runs; then nothing more is started."""
         self.stopping = False
+        self._stop_requested.clear()
         await super().start()
         if self.job_queue is not None and not self.stopping:
             await self.run_periodic()
@@ -236,12 +293,14 @@ class PatrolApplication(Application[Any, Any, Any, Any, Any, Any]):
 
     async def stop(self) -> None:
         self.stopping = True
+        self._stop_requested.set()
         limiter = self.bot.rate_limiter
         if isinstance(limiter, PriorityRateLimiter):
             limiter.stopping = True  # finish the update in hand quickly
         await super().stop()
         try:
-            await self.sender.stop(grace=2.0)
+            # a database that refuses writes could not record what the grace would send
+            await self.sender.stop(grace=0.0 if self.services.db.failing else 2.0)
         except Exception:  # never keep the process from closing the database and exiting
             log.exception("the outbox sender did not stop cleanly")
 

@@ -14,6 +14,7 @@ from handlers.context import CustomContext
 from locales import Html, pick_locale
 from models.errors import DomainError
 from models.org import Role
+from models.store.db import RETRYABLE
 
 log = logging.getLogger(__name__)
 OPERATOR_ALERT_INTERVAL = timedelta(minutes=1)
@@ -25,6 +26,11 @@ async def on_error(update: object, context: CustomContext) -> None:
     if not isinstance(update, Update):
         log.error("error outside an update", exc_info=error)
         return
+    if isinstance(error, RETRYABLE):
+        # the database refuses writes (locked elsewhere, disk full): not this update's
+        # fault; it is tried again once the database takes writes, nobody is told of a failure
+        context.app.database_refused = True
+        raise ApplicationHandlerStop
     context.app.update_failed = True  # its effects are rolled back; the update is done
     await _load_locale(update, context)
     if isinstance(error, DomainError):

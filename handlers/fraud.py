@@ -12,7 +12,7 @@ from handlers import callbacks, conversation, report_draft
 from handlers.common import refuse, refuse_press, show, stale_button
 from handlers.context import CustomContext
 from handlers.conversation import Conversation, Flow
-from locales import N_, NATIVE_NAMES, Html
+from locales import LOCALES, N_, NATIVE_NAMES, Html
 from models.errors import DomainError
 from models.org import Person, Role
 from models.reports import Category, ReportDraft
@@ -209,8 +209,9 @@ async def _dispatch(update: Update, context: CustomContext, data: callbacks.Call
         await show(query, text, markup)
         return
     if action == "tog":
-        await fraud.toggle_tip(person, data.int_arg(0))
-        text, markup = await _library(context, person, data.int_arg(1))
+        tip, page = data.int_arg(0), data.int_arg(1)
+        await fraud.toggle_tip(person, tip)
+        text, markup = await _library(context, person, page)
         await query.answer()
         await show(query, text, markup)
         return
@@ -227,7 +228,7 @@ async def _dispatch(update: Update, context: CustomContext, data: callbacks.Call
             context,
             Flow.CHECK,
             FraudState.TIP_EDIT,
-            {"tip": data.int_arg(0), "locale": data.args[1]},
+            {"tip": data.int_arg(0), "locale": data.choice(1, LOCALES)},
         )
         await query.answer()
         await context.reply(update, "tips.ask_edit")

@@ -17,7 +17,7 @@ from typing import Any
 from telegram import Bot, Update
 
 from models.clock import Clock
-from models.store.db import Database
+from models.store.db import RETRYABLE, Database
 from models.store.rails_repo import InboxRepository
 
 log = logging.getLogger(__name__)
@@ -77,15 +77,30 @@ class DurableUpdateQueue(asyncio.Queue[object]):
         self.store: Callable[[Update], Awaitable[bool]] | None = None
         self.store_batch: Callable[[list[dict[str, Any]]], Awaitable[set[int]]] | None = None
         self._stored: set[int] = set()  # stored with their batch, not queued yet
+        self.on_wait: Callable[[], None] | None = None  # told while the database is waited for
 
     async def put(self, item: object) -> None:
         if isinstance(item, Update) and self.store is not None:
             if item.update_id in self._stored:
                 self._stored.discard(item.update_id)
-            elif not await self.store(item):
+            elif not await self._store(item):
                 log.info("update %s is already known; not processed again", item.update_id)
                 return
         await super().put(item)
+
+    async def _store(self, update: Update) -> bool:
+        """Store, waiting for a database that refuses writes (locked elsewhere, disk full):
+        the update is not confirmed to Telegram before it is stored, and polling goes on."""
+        assert self.store is not None
+        delay = 0.25
+        while True:
+            try:
+                return await self.store(update)
+            except RETRYABLE:
+                if self.on_wait is not None:
+                    self.on_wait()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
     async def stored_in_advance(self, updates: list[dict[str, Any]]) -> None:
         """A `getUpdates` answer, stored before the updater queues its updates one by one."""

@@ -9,12 +9,16 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
+from telegram.error import NetworkError
 from telegram.request import BaseRequest, RequestData
+
+from models.store.db import RETRYABLE
 
 if TYPE_CHECKING:
     from handlers.context import PatrolApplication
@@ -26,6 +30,14 @@ log = logging.getLogger(__name__)
 STALE_AFTER = timedelta(minutes=2)
 DB_TIMEOUT = 5.0
 PING_TIMEOUT = 10.0
+# getUpdates without an answer is tried again after 0.25 s, doubling up to 1 s: a backup call
+# sent during an outage arrives within a second or two of Telegram's return.
+OUTAGE_RETRY_FIRST, OUTAGE_RETRY_MAX = 0.25, 1.0
+DB_RETRY_MAX = 5.0
+# Polling that has not even tried getUpdates for this long is dead (its loop ended): the
+# bot exits non-zero so that systemd or Docker starts it again.
+POLLING_DEAD_AFTER = 60.0
+WATCHDOG_EVERY = 10.0
 
 
 class Health:
@@ -35,6 +47,7 @@ class Health:
         self.webhook = bool(app.services.settings.webhook_url)
         self.polled_at: datetime | None = None
         self.beats = 0
+        self.polling: WatchedRequest | None = None  # the getUpdates connection, when polling
 
     def polled(self) -> None:
         """Telegram answered a getUpdates call."""
@@ -53,17 +66,24 @@ class Health:
         swept = self.app.services.timers.last_sweep_at
         if swept is None or self.clock.now() - swept > STALE_AFTER:
             problems.append("sweeper")
+        db = self.app.services.db
         try:
-            await asyncio.wait_for(self.app.services.db.fetch_one("SELECT 1"), DB_TIMEOUT)
+            await asyncio.wait_for(db.fetch_one("SELECT 1"), DB_TIMEOUT)
         except Exception:
             problems.append("database")
-        return {
+        else:
+            if db.failing:  # readable, but it refuses writes (locked elsewhere, disk full)
+                problems.append("database")
+        report: dict[str, Any] = {
             "ok": not problems,
             "problems": problems,
             "mode": "webhook" if self.webhook else "polling",
             "polled_seconds_ago": self._age(self.polled_at),
             "swept_seconds_ago": self._age(swept),
         }
+        if db.failure:
+            report["database_error"] = db.failure
+        return report
 
     async def beat(self) -> bool:
         """Call the heartbeat address if all is well; True when it was called."""
@@ -87,8 +107,28 @@ class Health:
     async def _job(self, context: Any) -> None:
         await self.beat()
 
+    async def _watchdog(self, context: Any) -> None:
+        """Polling that stopped trying (its loop ended, whatever the cause) leaves a process
+        that does nothing: exit non-zero instead, so that systemd or Docker restarts it."""
+        updater = self.app.updater
+        if self.polling is None or self.app.stopping or updater is None or not updater.running:
+            return  # not polling (a webhook, a test, a benchmark): nothing to watch
+        silent = time.monotonic() - self.polling.attempted_at
+        if silent > POLLING_DEAD_AFTER:
+            log.critical(
+                "polling has stopped (no getUpdates for %.0f s); exiting so that the service"
+                " manager starts the bot again",
+                silent,
+            )
+            self.app.exit_code = 1
+            self.app.stop_running()
+
     def schedule(self) -> None:
-        """The repeating heartbeat job (only when an address is set)."""
+        """The watchdog, and the repeating heartbeat job (only when an address is set)."""
+        if self.polling is not None and self.app.job_queue is not None and not self.webhook:
+            self.app.job_queue.run_repeating(
+                self._watchdog, interval=WATCHDOG_EVERY, first=WATCHDOG_EVERY, name="watchdog"
+            )
         settings = self.app.services.settings
         if settings.heartbeat_url and self.app.job_queue is not None:
             self.app.job_queue.run_repeating(
@@ -108,10 +148,19 @@ class WatchedRequest(BaseRequest):
         # the updates of one answer, before PTB's updater sees them (the inbox stores the
         # whole batch with one commit; the next getUpdates confirms them to Telegram)
         self.on_updates: Callable[[list[dict[str, Any]]], Awaitable[None]] | None = None
+        # when the last getUpdates was tried (monotonic): the watchdog's sign of life
+        self.attempted_at = time.monotonic()
+        # whether polling goes on (PTB's last getUpdates at a stop needs nothing stored)
+        self.polling: Callable[[], bool] = lambda: True
+        self.down_since: float | None = None  # Telegram has not answered getUpdates since
 
     @property
     def read_timeout(self) -> float | None:
         return self.inner.read_timeout
+
+    def alive(self) -> None:
+        """Polling is waiting for something of ours (the database), not dead."""
+        self.attempted_at = time.monotonic()
 
     async def initialize(self) -> None:
         await self.inner.initialize()
@@ -129,16 +178,45 @@ class WatchedRequest(BaseRequest):
         connect_timeout: Any = BaseRequest.DEFAULT_NONE,
         pool_timeout: Any = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
-        code, payload = await self.inner.do_request(
-            url,
-            method,
-            request_data,
-            read_timeout=read_timeout,
-            write_timeout=write_timeout,
-            connect_timeout=connect_timeout,
-            pool_timeout=pool_timeout,
-        )
-        if code == 200 and url.endswith("/getUpdates"):
+        """One call; for getUpdates, tried again every second while Telegram does not answer
+        (PTB's own loop would wait up to 30 s between tries after a long outage), so updates
+        flow again within a second or two of its return. Stopping cancels the wait."""
+        polling = url.endswith("/getUpdates")
+        delay = OUTAGE_RETRY_FIRST
+        while True:
+            self.attempted_at = time.monotonic()
+            try:
+                code, payload = await self.inner.do_request(
+                    url,
+                    method,
+                    request_data,
+                    read_timeout=read_timeout,
+                    write_timeout=write_timeout,
+                    connect_timeout=connect_timeout,
+                    pool_timeout=pool_timeout,
+                )
+            except NetworkError as error:  # refused, reset, timed out: no answer at all
+                if not polling:
+                    raise
+                problem = f"{type(error).__name__}: {error.message}"
+            else:
+                if not polling or code < 500:
+                    break
+                problem = f"HTTP {code}"
+            if self.down_since is None:
+                self.down_since = time.monotonic()
+                log.warning(
+                    "Telegram does not answer getUpdates (%s); trying again every second", problem
+                )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, OUTAGE_RETRY_MAX)
+        if polling and self.down_since is not None:
+            log.warning(
+                "Telegram answers getUpdates again after %.0f s",
+                time.monotonic() - self.down_since,
+            )
+            self.down_since = None
+        if code == 200 and polling:
             if self.on_answer is not None:
                 self.on_answer()
             if self.on_updates is not None:
@@ -146,14 +224,26 @@ class WatchedRequest(BaseRequest):
         return code, payload
 
     async def _hand_over(self, payload: bytes) -> None:
+        """Store the answer's updates before PTB's updater queues them. A database that
+        refuses (locked elsewhere, disk full) is waited for: the answer is not confirmed to
+        Telegram until it is stored, so nothing is lost and polling goes on afterwards."""
         assert self.on_updates is not None
         try:
             result = json.loads(payload).get("result")
         except ValueError:
             return  # PTB reports the broken answer
-        if isinstance(result, list) and result:
+        if not isinstance(result, list) or not result:
+            return
+        delay = OUTAGE_RETRY_FIRST
+        while self.polling():  # at a stop, what is not stored stays unconfirmed at Telegram
+            self.attempted_at = time.monotonic()  # alive, waiting for the database
             try:
                 await self.on_updates([u for u in result if isinstance(u, dict)])
+                return
+            except RETRYABLE:
+                await asyncio.sleep(delay)  # the database logged it (once) and health says so
+                delay = min(delay * 2, DB_RETRY_MAX)
             except Exception:
                 # each update is then stored on its own as the updater queues it
                 log.exception("a batch of %d updates could not be stored at once", len(result))
+                return

@@ -8,8 +8,9 @@ import contextlib
 import html
 import logging
 import warnings
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import httpx
@@ -26,9 +27,10 @@ from telegram.error import (
 from telegram.ext import ExtBot
 from telegram.warnings import PTBUserWarning
 
+from models.aio import wait_event
 from models.clock import Clock, to_db
 from models.services.outbox import Outbox
-from models.store.db import Database
+from models.store.db import RETRYABLE, Database
 from models.store.misc_repo import GroupRepository
 from models.store.rails_repo import BULK, OutboxItem
 from scheduler.limits import PriorityRateLimiter, SendLater, retry_seconds
@@ -117,13 +119,14 @@ class OutboxSender:
             started = 0
             try:
                 started = await self.pump()
+            except RETRYABLE:
+                pass  # the database refuses writes: it said so once; tried again next round
             except Exception:
                 log.exception("outbox pump failed; retrying")
             # Every send started wakes us when it ends; only an idle sender needs to know
             # when the next retry is due. (Asked before the wait exists: a cancel leaks none.)
             idle = 5.0 if started else await self._idle_wait()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), timeout=idle)
+            await wait_event(self.wake, idle)
 
     async def _idle_wait(self) -> float:
         upcoming = await self.repo.next_attempt()
@@ -214,44 +217,61 @@ class OutboxSender:
 
     async def _deliver(self, item: OutboxItem) -> None:
         try:
+            record = await self._attempt(item)
+            delay = 0.25
+            while True:  # what happened is recorded, however long the database refuses
+                try:
+                    await record()
+                    break
+                except RETRYABLE:
+                    await asyncio.sleep(delay)  # the database logged it; health reports it
+                    delay = min(delay * 2, 5.0)
+        finally:
+            self._busy.discard(item.chat_id)
+            self.wake.set()
+
+    async def _attempt(self, item: OutboxItem) -> Callable[[], Awaitable[None]]:
+        """Send once; what to record about it."""
+        try:
             message = await self._call(item)
         except SendLater as later:
             # its chat (or the bulk lane) is paused: back in the queue, holding no slot
-            await self._retry(item, "paused", delay=timedelta(seconds=later.seconds))
+            wait = timedelta(seconds=later.seconds)
+            return partial(self._retry, item, "paused", delay=wait)
         except RetryAfter as exc:
-            seconds = retry_seconds(exc)
-            await self._retry(item, "RetryAfter", delay=timedelta(seconds=seconds))
+            wait = timedelta(seconds=retry_seconds(exc))
+            return partial(self._retry, item, "RetryAfter", delay=wait)
         except Forbidden as exc:
-            await self._fail(item, f"forbidden: {exc.message}", gone=True)
+            return partial(self._fail, item, f"forbidden: {exc.message}", gone=True)
         except BadRequest as exc:
             gone = any(text in exc.message.lower() for text in GONE)
             if "message is not modified" in exc.message.lower():
-                await self._sent(item, item.message_id)
-            else:
-                await self._fail(item, f"bad request: {exc.message}", gone=gone)
+                return partial(self._sent, item, item.message_id)
+            return partial(self._fail, item, f"bad request: {exc.message}", gone=gone)
         except TimedOut as exc:
             self._unanswered()
-            await self._retry(item, f"timed out: {exc.message}", duplicate=True, outage=True)
+            error = f"timed out: {exc.message}"
+            return partial(self._retry, item, error, duplicate=True, outage=True)
         except NetworkError as exc:
             # A transport error may strike after Telegram got the message: outcome unknown.
             unknown = isinstance(exc.__cause__, httpx.HTTPError)
             self._unanswered()
-            await self._retry(item, f"network: {exc.message}", duplicate=unknown, outage=True)
+            error = f"network: {exc.message}"
+            return partial(self._retry, item, error, duplicate=unknown, outage=True)
         except ChatMigrated as exc:
             # a group became a supergroup: everything queued for it follows the new id
-            await self._migrated(item.chat_id, exc.new_chat_id)
-            await self._retry(item, "chat migrated", delay=timedelta(0))
+            return partial(self._follow, item, exc.new_chat_id)
         except TelegramError as exc:
-            await self._retry(item, f"telegram: {exc.message}", duplicate=False)
+            return partial(self._retry, item, f"telegram: {exc.message}", duplicate=False)
         except Exception:
             log.exception("outbox item %s could not be sent", item.id)
-            await self._retry(item, "internal error")
-        else:
-            self.answered()
-            await self._sent(item, _message_id(message))
-        finally:
-            self._busy.discard(item.chat_id)
-            self.wake.set()
+            return partial(self._retry, item, "internal error")
+        self.answered()
+        return partial(self._sent, item, _message_id(message))
+
+    async def _follow(self, item: OutboxItem, new_chat_id: int) -> None:
+        await self._migrated(item.chat_id, new_chat_id)
+        await self._retry(item, "chat migrated", delay=timedelta(0))
 
     async def _call(self, item: OutboxItem) -> Any:
         payload: dict[str, Any] = dict(item.payload)

@@ -9,6 +9,7 @@ import email
 import email.policy
 import itertools
 import json
+import math
 import random
 import socket
 import threading
@@ -38,6 +39,13 @@ class Delivered:
     text: str
     params: dict[str, Any]
     message_id: int
+    at: float = field(default_factory=time.monotonic)  # when Telegram accepted it
+
+
+# Telegram's sending limits as the limited fake enforces them (its real counters are not
+# published): 30 messages in any second overall, 20 in any minute per group, and one a
+# second per private chat with the short bursts Telegram tolerates (12 in any 6 seconds).
+WINDOWS = {"overall": (30, 1.0), "group": (20, 60.0), "private": (12, 6.0)}
 
 
 @dataclass
@@ -66,8 +74,16 @@ class Faults:
 class FakeBotAPI:
     """Start with `start()`; the base URL for the bot is `base_url`."""
 
-    def __init__(self, faults: Faults | None = None) -> None:
+    def __init__(self, faults: Faults | None = None, limits: bool = False) -> None:
         self.faults = faults or Faults()
+        # Telegram's limits enforced (429 with retry_after when a send exceeds them)
+        self.limits = limits
+        self._sent_at: dict[str, list[float]] = {}
+        self.too_many = 0
+        # an outage: every call, getUpdates included, answers 502 while this is set
+        self.outage = False
+        # a test's own 429s: (method, params) -> seconds to ask the bot to wait, or None
+        self.refuse: Any = None
         self._lock = threading.Condition()
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
@@ -224,7 +240,37 @@ class FakeBotAPI:
 
         return Handler
 
+    def _limited(self, method: str, params: dict[str, Any]) -> int | None:
+        """Seconds to wait if this send exceeds Telegram's limits (None: it may go)."""
+        if method not in SEND_METHODS or params.get("chat_id") is None:
+            return None
+        chat = int(params["chat_id"])
+        now = time.monotonic()
+        kind = "group" if chat < 0 else "private"
+        keys = [("overall", *WINDOWS["overall"]), (str(chat), *WINDOWS[kind])]
+        wait = 0.0
+        for key, limit, window in keys:
+            times = self._sent_at.setdefault(key, [])
+            while times and times[0] <= now - window:
+                times.pop(0)
+            if len(times) >= limit:
+                wait = max(wait, times[0] + window - now)
+        if wait > 0:
+            return max(1, math.ceil(wait))
+        for key, _, _ in keys:
+            self._sent_at[key].append(now)
+        return None
+
     def _answer(self, method: str, params: dict[str, Any]) -> tuple[int, Any, bool]:
+        if self.outage:
+            return 502, _error(502, "Bad Gateway"), False
+        with self._lock:
+            wait = self.refuse(method, params) if self.refuse is not None else None
+            if wait is None and self.limits:
+                wait = self._limited(method, params)
+            if wait is not None:
+                self.too_many += 1
+                return 429, _error(429, f"Too Many Requests: retry after {wait}", wait), False
         fault = self.faults.pick(method)
         if fault == "429":
             return 429, _error(429, "Too Many Requests: retry after 1", retry_after=1), False

@@ -36,10 +36,14 @@ class Harness:
     """Push updates into the application; read what it sent and what it stored."""
 
     def __init__(
-        self, settings: Settings, clock: FrozenClock | None = None, human_pace: bool = False
+        self,
+        settings: Settings,
+        clock: FrozenClock | None = None,
+        human_pace: bool = False,
+        tg: FakeTelegram | None = None,
     ) -> None:
         self.settings = settings
-        self.tg = FakeTelegram()
+        self.tg = tg or FakeTelegram()
         self.clock = clock or FrozenClock(START)
         self.app: PatrolApplication = build_application(
             settings, request=self.tg, clock=self.clock, rate_limit=False

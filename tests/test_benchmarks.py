@@ -8,7 +8,7 @@ import pytest
 from telegram import Bot
 from telegram.error import RetryAfter
 
-from benchmarks import broadcast, planner, startup, updates
+from benchmarks import broadcast, planner, siege, startup, updates
 from tests.fakes import TOKEN
 
 
@@ -50,3 +50,13 @@ async def test_the_limited_fake_answers_429_like_telegram() -> None:
         with pytest.raises(RetryAfter):
             await bot.send_message(-5, "one too many this minute")
     assert fake.too_many == group.too_many == 1
+
+
+def test_siege_benchmark_loses_and_doubles_nothing() -> None:
+    """The quick siege: the bot as a process, every case run; what it counts is right."""
+    figures = siege.quick()
+    assert figures["lost"] == 0 and figures["duplicated"] == 0
+    assert figures["outage_answered"] == figures["outage_writers"] == 50
+    assert figures["stranger_answers"] == 1  # one answer a minute, whatever the flood
+    assert figures["broadcast_delivered"] >= siege.QUICK.people
+    assert figures["report_card_s"] >= 0 and figures["alive"] and figures["tracebacks"] == 0

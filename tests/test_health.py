@@ -168,3 +168,54 @@ def test_webhook_mode_answers_healthz(tmp_path: Path) -> None:
         assert bot.terminate() < 10
     finally:
         api.stop()
+
+
+async def test_a_database_refusing_writes_is_unhealthy_until_a_commit(tmp_path: Path) -> None:
+    """Another process holds the write lock: reads still work, but writes do not; the check
+    says so (with SQLite's own words) until a write goes through again."""
+    import sqlite3
+
+    h = Harness(make_settings(tmp_path / "patrol.db"))
+    await h.start()
+    health = h.app.health
+    assert health is not None
+    try:
+        await h.app.bot.get_updates()
+        await h.services.timers.sweep()
+        assert (await health.check())["ok"]
+        foreign = sqlite3.connect(tmp_path / "patrol.db", isolation_level=None)
+        foreign.execute("BEGIN IMMEDIATE")
+        with pytest.raises(sqlite3.OperationalError):
+            async with h.services.db.write():
+                pass
+        report = await health.check()
+        assert report["problems"] == ["database"] and "locked" in report["database_error"]
+        foreign.execute("ROLLBACK")
+        foreign.close()
+        async with h.services.db.write():
+            pass
+        assert (await health.check())["ok"]
+    finally:
+        await h.stop()
+
+
+async def test_the_watchdog_ends_a_bot_whose_polling_stopped(tmp_path: Path) -> None:
+    """Polling that has not tried getUpdates for a minute is dead: exit status 1, so that
+    systemd or Docker starts the bot again, never a live process doing nothing."""
+    h = Harness(make_settings(tmp_path / "patrol.db"))
+    await h.start()
+    health = h.app.health
+    assert health is not None and health.polling is not None
+    stopped: list[bool] = []
+    h.app.stop_running = lambda: stopped.append(True)  # type: ignore[method-assign]
+    assert h.app.updater is not None
+    h.app.updater._running = True  # polling was started (its loop has died since)
+    try:
+        await health._watchdog(None)
+        assert h.app.exit_code == 0 and not stopped  # polling tried a moment ago
+        health.polling.attempted_at -= 61
+        await health._watchdog(None)
+        assert h.app.exit_code == 1 and stopped == [True]
+    finally:
+        h.app.updater._running = False
+        await h.stop()

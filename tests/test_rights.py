@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import html
+import logging
+import re
 import shutil
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from locales import Translator
+from locales import LOCALES, Translator
 from models.clock import to_db
 from models.org import PlaceKind
 from models.store.rails_repo import REPLY
@@ -134,7 +136,7 @@ BUTTONS = [
     case("bk:cancel:{request}", {"M"}, "cancel one's call"),
     case("bk:arr:{claimed}", {"O1"}, "arrived (the officer who went)"),
     case("bk:res:{claimed}", {"O1"}, "resolved (the officer who went)"),
-    case("bk:duty:0:x", {"O1", "O2", "Dy", "C", "CB"}, "go off duty"),
+    case("bk:duty:0:0", {"O1", "O2", "Dy", "C", "CB"}, "go off duty"),
     case("bk:r:dispute", set(), "a backup call from a village group", chat="village"),
     # patrols of office A1
     case("pt:in", {"P", "M"}, "check in"),
@@ -457,3 +459,65 @@ def test_docs_roles_is_this_table() -> None:
 
 if __name__ == "__main__":
     print(render(), end="")
+
+
+FORGED_NUMBERS = (str(2**70), "-" + str(2**64), "9" * 50)
+
+
+def _forged(what: str) -> list[str]:
+    """The button's data with every object number (placeholder or literal) replaced by one
+    out of SQLite's range, each argument replaced by junk, and the whole made longer than
+    Telegram's 64 bytes. Buttons without arguments have only the last."""
+    feature, action, *args = what.split(":")
+    head = f"{feature}:{action}"
+    forged = [(f"{what}:" + "1" * 80)[:100]]  # more than Telegram's 64 bytes
+    for number in FORGED_NUMBERS:
+        numbered = re.sub(r"\{\w+\}", number, what)
+        numbered = ":".join([head, *(re.sub(r"\d+", number, a) for a in numbered.split(":")[2:])])
+        if numbered != what:
+            forged.append(numbered)
+    for n in range(len(args)):
+        junk = [*args[:n], "x" * 30, *args[n + 1 :]]
+        forged.append(":".join([head, *(re.sub(r"\{\w+\}", "1", a) for a in junk)]))
+    return list(dict.fromkeys(forged))
+
+
+async def _press_forged(path: Path, work: Path) -> list[str]:
+    _copy_world(path, work)
+    h = Harness(make_settings(work))
+    await h.start()
+    problems: list[str] = []
+    try:
+        stale = {html.unescape(h.app.translator.text(loc, "error.stale")) for loc in LOCALES}
+        refusals = {
+            html.unescape(h.app.translator.text(loc, key)) for loc in LOCALES for key in REFUSALS
+        }
+        for item in BUTTONS:
+            chat = {"village": VILLAGE, "new_group": NEW_GROUP}.get(item.chat)
+            for data in _forged(item.what):
+                for role in ("Op", "C", "M"):
+                    user = ROLES[role][0]
+                    answered = (user.id, chat.id if chat else user.id)
+                    before = await _snapshot(h, *answered)
+                    calls = await h.press(user, data, chat)
+                    seen = _answers(calls, user, chat.id if chat else user.id)
+                    if not any(text in stale | refusals for text in seen):
+                        problems.append(f"{role} {data}: not refused as stale {seen[:2]}")
+                    if any("failed while handling" in c.text for c in calls):
+                        problems.append(f"{role} {data}: the operators were alerted")
+                    if await _snapshot(h, *answered) != before:
+                        problems.append(f"{role} {data}: the database changed")
+    finally:
+        await h.stop()
+    return problems
+
+
+def test_forged_out_of_range_numbers_are_stale_buttons(
+    world: tuple[Path, dict[str, Any]], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every feature's buttons with numbers beyond 64 bits, junk and oversized arguments:
+    the ordinary "no longer valid" answer (or the role's refusal), no error, no alert."""
+    with caplog.at_level(logging.ERROR):
+        problems = asyncio.run(_press_forged(world[0], tmp_path / "forged.db"))
+    assert problems == []
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []

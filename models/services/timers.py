@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from models.clock import Clock
-from models.store.db import Database
+from models.store.db import RETRYABLE, Database
 from models.store.rails_repo import Timer, TimerRepository
 
 log = logging.getLogger(__name__)
@@ -88,8 +88,8 @@ class Timers:
             if not due:
                 break
             ran += len(await self._fire([t.key for t in due]))
-            if len(due) < BATCH:
-                break
+            if len(due) < BATCH or self.db.failing:
+                break  # (a database refusing writes is tried once a sweep, not per batch)
         self.last_sweep_at = self.clock.now()  # the health check's sign of life
         return ran
 
@@ -116,11 +116,17 @@ class Timers:
                     try:
                         if await self._run(key, now):
                             ran.add(key)
+                    except RETRYABLE:
+                        raise  # the database refuses writes: the whole batch waits for it
                     except Exception:
                         log.exception("timer %s failed; it will be retried", key)
                         await conn.execute("ROLLBACK TO timer")
                         failed.append(key)
                     await conn.execute("RELEASE timer")
+        except RETRYABLE:
+            # locked elsewhere, a full disk (the database said so once): not the timers'
+            # fault, so no attempt is spent; the sweeper runs them when it takes writes
+            return set()
         except Exception:
             log.exception("timers %s could not be committed; they will be retried", keys)
             failed, ran = [*failed, *ran], set()  # (those not due were not touched)

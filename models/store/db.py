@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import sqlite3
+import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,6 +17,12 @@ import aiosqlite
 from models.store.migrations import MIGRATIONS
 
 log = logging.getLogger(__name__)
+BUSY_TIMEOUT_MS = 2000
+# The errors after which a write is worth trying again later: the database is locked by
+# another process, the disk is full or failing (sqlite3.OperationalError covers them).
+RETRYABLE = (sqlite3.OperationalError,)
+# what SQLite says when the database itself refuses writes (as opposed to a mistake of ours)
+REFUSALS = ("locked", "busy", "full", "disk", "i/o", "readonly", "read-only")
 
 
 class SchemaTooNewError(RuntimeError):
@@ -43,6 +52,10 @@ class Database:
         # wakes only those who care
         self.changed: set[str] = set()
         self.last_committed: frozenset[str] = frozenset()
+        # Since when (monotonic) writes fail — locked by another process, a full disk — and
+        # why; None while they succeed. Health reports it; the callers retry.
+        self.failing_since: float | None = None
+        self.failure: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -65,7 +78,9 @@ class Database:
                 "PRAGMA journal_mode=WAL",
                 "PRAGMA synchronous=FULL",
                 "PRAGMA foreign_keys=ON",
-                "PRAGMA busy_timeout=5000",
+                # a lock held elsewhere is waited for this long, then the caller retries
+                # (a short wait keeps SIGTERM prompt while another process holds the lock)
+                f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
             ):
                 await conn.execute(pragma)
             await self._migrate()
@@ -113,22 +128,62 @@ class Database:
                     await self.conn.execute("ROLLBACK")
                 await self.conn.execute("BEGIN IMMEDIATE")
                 self.changed = set()
-            except BaseException:
+            except BaseException as error:
                 self._writer = None
+                self._failed(error)
                 raise
             try:
                 yield self.conn
-            except BaseException:
+            except BaseException as error:
+                self._failed(error)
                 if self.conn.in_transaction:
-                    await self.conn.execute("ROLLBACK")
+                    with contextlib.suppress(sqlite3.Error):  # the disk may refuse this too
+                        await self.conn.execute("ROLLBACK")
                 raise
             else:
-                await self.conn.execute("COMMIT")
+                try:
+                    await self.conn.execute("COMMIT")
+                except BaseException as error:
+                    self._failed(error)
+                    if self.conn.in_transaction:
+                        with contextlib.suppress(sqlite3.Error):
+                            await self.conn.execute("ROLLBACK")
+                    raise
+                self._recovered()
                 self.last_committed, self.changed = frozenset(self.changed), set()
                 for hook in self.on_commit:
                     hook()
             finally:
                 self._writer = None
+
+    def _failed(self, error: BaseException) -> None:
+        """A write failed: if the database itself refused it (locked, full, I/O), say so
+        once — one clear line — and keep it for the health check until a commit succeeds."""
+        if not isinstance(error, sqlite3.OperationalError) or not any(
+            word in str(error).lower() for word in REFUSALS
+        ):
+            return
+        if self.failing_since is None:
+            self.failing_since = time.monotonic()
+            log.error(
+                "the database %s refuses writes (%s): retrying until it takes them again;"
+                " nothing acknowledged is lost",
+                self.path,
+                error,
+            )
+        self.failure = str(error)
+
+    def _recovered(self) -> None:
+        if self.failing_since is not None:
+            log.warning(
+                "the database takes writes again after %.0f s",
+                time.monotonic() - self.failing_since,
+            )
+            self.failing_since, self.failure = None, None
+
+    @property
+    def failing(self) -> bool:
+        return self.failing_since is not None
 
     @property
     def in_write(self) -> bool:
