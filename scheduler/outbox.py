@@ -9,7 +9,7 @@ import html
 import logging
 import warnings
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -73,6 +73,7 @@ class OutboxSender:
         # the line a late message starts with, given when it was queued (set by the app)
         self.late_note: Callable[[datetime], str] | None = None
         self._resume = False
+        self._next_probe = datetime.min.replace(tzinfo=UTC)
         # Deliveries waiting to be recorded, and the lock of the one task recording them:
         # sends that finish while a record is being committed share the next commit.
         self._delivered: list[tuple[OutboxItem, int | None]] = []
@@ -129,6 +130,8 @@ class OutboxSender:
             await wait_event(self.wake, idle)
 
     async def _idle_wait(self) -> float:
+        if self.down_since is not None:
+            return max(0.05, (self._next_probe - self.clock.now()).total_seconds())
         upcoming = await self.repo.next_attempt()
         if upcoming is None:
             return 5.0
@@ -143,7 +146,10 @@ class OutboxSender:
             room = MAX_IN_FLIGHT + URGENT_RESERVE - len(self._tasks)
             normal_room = max(0, MAX_IN_FLIGHT - len(self._tasks))
             if self.down_since is not None:
-                room = min(room, 1 - len(self._tasks))  # one probe at a time
+                # one probe at a time, a second apart
+                if self.clock.now() < self._next_probe:
+                    return started
+                room = min(room, 1 - len(self._tasks))
             if limit is not None:
                 room = min(room, limit - started)
             if room <= 0:
@@ -173,6 +179,7 @@ class OutboxSender:
             self.wake.set()
 
     def _unanswered(self) -> None:
+        self._next_probe = self.clock.now() + PROBE_EVERY
         if self.down_since is None:
             log.warning("Telegram does not answer; the outbox probes it every second")
             self.down_since = self.clock.now()

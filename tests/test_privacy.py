@@ -198,10 +198,13 @@ async def test_retention_strips_old_closed_reports_and_transport_rows(tmp_path: 
         assert left == []
         texts = await db.fetch_all(
             "SELECT payload FROM outbox WHERE status = 'sent' AND created_at = ?"
-            " AND json_extract(payload, '$.text') IS NOT NULL",
+            " AND (json_extract(payload, '$.text') IS NOT NULL"
+            "   OR json_extract(payload, '$.api') IS NOT NULL)",  # replies: the whole call
             (weeks_ago,),
         )
         assert texts == []
+        replies = await db.fetch_all("SELECT id FROM outbox WHERE urgent = 1")
+        assert replies, "the replies of the flows above are outbox rows too"
         assert await db.fetch_all("SELECT id FROM outbox WHERE created_at = ?", (weeks_ago,))
         # the officer still sees the old report, without the number
         calls = await h.send(OFFICER, "/reports 2026-0001")

@@ -81,11 +81,12 @@ class RetentionRepository:
             "inbox": await self.db.execute_count(
                 "DELETE FROM inbox WHERE done_at IS NOT NULL AND received_at < ?", (cutoff,)
             ),
-            # texts, photos, voice, positions and forwarded messages of delivered rows
+            # texts, photos, voice, positions and forwarded messages of delivered rows, and
+            # the whole call of a delivered reply (`api`: its text, buttons, alert)
             "outbox": await self.db.execute_count(
                 "UPDATE outbox SET payload = json_remove(payload, '$.text', '$.caption',"
                 " '$.reply_markup', '$.spec', '$.photo', '$.voice', '$.latitude',"
-                " '$.longitude', '$.from_chat_id', '$.message_id')"
+                " '$.longitude', '$.from_chat_id', '$.message_id', '$.api')"
                 " WHERE status IN ('sent', 'failed') AND created_at < ? AND payload != '{}'",
                 (cutoff,),
             ),
