@@ -9,7 +9,7 @@ import platform
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks import broadcast, escalation, planner, siege, startup, updates
+from benchmarks import broadcast, county, escalation, planner, siege, startup, updates
 
 # name, full-size call, quick call, the target it is judged against
 BENCHMARKS: list[tuple[str, Callable[[], dict[str, Any]], Callable[[], dict[str, Any]], str]] = [
@@ -37,6 +37,13 @@ BENCHMARKS: list[tuple[str, Callable[[], dict[str, Any]], Callable[[], dict[str,
         siege.quick,
         "every backup case p99 < 2 s (outage: from Telegram's return), lost = duplicated = 0,"
         " outage_answered = outage_writers, report_card_s < 0.5",
+    ),
+    (
+        "three years of a county (seeded database): long reads and the urgent path",
+        county.run,
+        county.quick,
+        "stats_station_month_s < 0.1, stats_county_year_s < 2, export_station_year_s < 5,"
+        " backup_extra_s < 0.2",
     ),
     (
         "planner (county-month)",

@@ -227,30 +227,9 @@ async def _produce(
     views = _views(context)
     chat = update.effective_chat
     assert chat is not None
-    if mode == STATS:
-        sent = await views.send_figures(
-            chat.id, context.locale, scope, first, last, urgent=True, ref="stats:ask"
-        )
-        if not sent:
-            await context.reply(
-                update, "stats.no_data", days=views.days(context.locale, first, last)
-            )
-        return
-    phones = context.services.stats.phones_allowed(person)
-    counts = await views.send_workbook(
-        chat.id, context.locale, scope, first, last, phones=phones, ref="stats:export", urgent=True
-    )
-    if counts is None:
-        await context.reply(update, "export.no_data", days=views.days(context.locale, first, last))
-        return
-    await context.services.stats.record_export(person, scope, first, last, counts)
-    await context.reply(
-        update,
-        "export.coming",
-        reports=counts["reports"],
-        backup=counts["backup"],
-        patrols=counts["patrols"] + counts["checkins"],
-    )
+    # the figures (or the workbook) are read and sent by the outbox sender: a year of a
+    # county is a long read, and nobody's update — a backup call — waits for it
+    await views.ask(chat.id, context.locale, mode, scope, first, last, person)
 
 
 async def on_message(update: Update, context: CustomContext, talk: Conversation) -> None:

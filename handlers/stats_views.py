@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 from datetime import date, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from handlers.backup import STATUS as BACKUP_STATUS
@@ -14,7 +15,9 @@ from handlers.report_views import CATEGORY, OUTCOME, STATUS
 from locales import N_, Html
 from models.backup import BackupReason, BackupStatus
 from models.clock import from_db
+from models.org import Person
 from models.reports import Category, Outcome, ReportStatus
+from models.services.outbox import BULK, REPLY, URGENT, Queue
 from models.services.stats import ZeroEntry
 from models.stats import Figures, FiveZero
 from models.store.stats_repo import Scope
@@ -242,29 +245,117 @@ class StatsViews:
     ) -> bool:
         """Queue the text (and the picture, when there are reports to draw); False when the
         range holds nothing at all (then nothing is queued unless `always`)."""
+        queue = await self.prepare_figures(
+            chat_id, locale, scope, first, last, ref=ref, header=header, extra=extra,
+            always=always, priority=URGENT if urgent else BULK,
+        )  # fmt: skip
+        if queue is None:
+            return False
+        await queue()
+        return True
+
+    async def prepare_figures(
+        self,
+        chat_id: int,
+        locale: str,
+        scope: Scope,
+        first: date,
+        last: date,
+        *,
+        ref: str,
+        priority: int,
+        header: str | None = None,
+        extra: list[str] | None = None,
+        always: bool = False,
+    ) -> Queue | None:
+        """Read the figures (the read-only connection); what queues their text and picture,
+        or None when the range holds nothing (and not `always`)."""
         figures = await self.services.stats.figures(scope, first, last)
         if figures.empty and not always:
-            return False
+            return None
         title = await self.scope_title(locale, scope)
         text = self.text(locale, title, figures)
         if header:
             text = Html(header + "\n" + text)
         if extra:
             text = Html(text + "\n\n" + "\n".join(extra))
+        chart = self.chart_spec(locale, title, figures) if figures.has_chart else None
+        caption = html.escape(f"{title} · {self.days(locale, first, last)}", quote=False)
         outbox = self.services.outbox
-        await outbox.send(chat_id, text, urgent=urgent, ref=ref)
-        if figures.has_chart:
-            await outbox.send_file(
-                chat_id,
-                CHART,
-                self.chart_spec(locale, title, figures),
-                f"stats-{first:%Y%m%d}-{last:%Y%m%d}.png",
-                caption=html.escape(f"{title} · {self.days(locale, first, last)}", quote=False),
-                as_photo=True,
-                urgent=urgent,
-                ref=ref,
-            )
-        return True
+
+        async def queue() -> None:
+            await outbox.send(chat_id, text, ref=ref, priority=priority)
+            if chart is not None:
+                await outbox.send_file(
+                    chat_id,
+                    CHART,
+                    chart,
+                    f"stats-{first:%Y%m%d}-{last:%Y%m%d}.png",
+                    caption=caption,
+                    as_photo=True,
+                    ref=ref,
+                    priority=priority,
+                )
+
+        return queue
+
+    # answers composed by the outbox sender (a long read never holds anyone's update)
+    async def ask(
+        self, chat_id: int, locale: str, mode: str, scope: Scope, first: date, last: date,
+        person: Person,
+    ) -> None:  # fmt: skip
+        """An answer to /stats or /export: queued now, read and made by the sender."""
+        spec = {
+            "locale": locale,
+            "station": scope.station_id,
+            "office": scope.office_id,
+            "first": first.isoformat(),
+            "last": last.isoformat(),
+            "person": person.id,
+        }
+        await self.services.outbox.compose(
+            chat_id, COMPOSE_STATS if mode == "s" else COMPOSE_EXPORT, spec
+        )
+
+    async def compose_figures(self, chat_id: int, spec: dict[str, Any]) -> Queue:
+        locale, scope, first, last = _asked(spec)
+        queue = await self.prepare_figures(
+            chat_id, locale, scope, first, last, ref="stats:ask", priority=REPLY
+        )
+        if queue is not None:
+            return queue
+        text = self.t(locale, "stats.no_data", days=self.days(locale, first, last))
+        return partial(self.services.outbox.send, chat_id, text, priority=REPLY)
+
+    async def compose_export(self, chat_id: int, spec: dict[str, Any]) -> Queue:
+        locale, scope, first, last = _asked(spec)
+        person = await self.services.people.repo.get(int(spec["person"]))
+        outbox = self.services.outbox
+        if person is None or not person.active:
+            return _nothing
+        prepared = await self.prepare_workbook(
+            chat_id, locale, scope, first, last,
+            phones=self.services.stats.phones_allowed(person), ref="stats:export",
+            priority=REPLY,
+        )  # fmt: skip
+        if prepared is None:
+            text = self.t(locale, "export.no_data", days=self.days(locale, first, last))
+            return partial(outbox.send, chat_id, text, priority=REPLY)
+        counts, queue_file = prepared
+        coming = self.t(
+            locale,
+            "export.coming",
+            reports=counts["reports"],
+            backup=counts["backup"],
+            patrols=counts["patrols"] + counts["checkins"],
+        )
+
+        async def queue() -> None:
+            await self.services.stats.record_export(person, scope, first, last, counts)
+            await outbox.send(chat_id, coming, priority=REPLY)
+            await queue_file()
+
+        return queue
 
     # five zeros
     def zero_value(self, locale: str, entry: ZeroEntry) -> str:
@@ -499,19 +590,61 @@ class StatsViews:
         urgent: bool,
     ) -> dict[str, int] | None:
         """Queue the export of a range as a workbook; the row counts, or None if empty."""
+        prepared = await self.prepare_workbook(
+            chat_id, locale, scope, first, last, phones=phones, ref=ref,
+            priority=URGENT if urgent else BULK,
+        )  # fmt: skip
+        if prepared is None:
+            return None
+        counts, queue = prepared
+        await queue()
+        return counts
+
+    async def prepare_workbook(
+        self,
+        chat_id: int,
+        locale: str,
+        scope: Scope,
+        first: date,
+        last: date,
+        *,
+        phones: bool,
+        ref: str,
+        priority: int,
+    ) -> tuple[dict[str, int], Queue] | None:
+        """Read the rows of an export (the read-only connection); their counts and what
+        queues the workbook, or None when the range holds nothing."""
         rows = await self.services.stats.export_rows(scope, first, last)
         if not any(rows.values()):
             return None
         title = await self.scope_title(locale, scope)
         days = self.days(locale, first, last)
         spec = self.workbook_spec(locale, f"{title} {days}", rows, phones)
-        await self.services.outbox.send_file(
-            chat_id,
-            WORKBOOK,
-            spec,
-            f"mulan-{first:%Y%m%d}-{last:%Y%m%d}.xlsx",
-            caption=str(self.t(locale, "export.caption", scope=title, days=days)),
-            urgent=urgent,
-            ref=ref,
-        )
-        return {name: len(found) for name, found in rows.items()}
+        caption = str(self.t(locale, "export.caption", scope=title, days=days))
+        outbox = self.services.outbox
+
+        async def queue() -> None:
+            await outbox.send_file(
+                chat_id,
+                WORKBOOK,
+                spec,
+                f"mulan-{first:%Y%m%d}-{last:%Y%m%d}.xlsx",
+                caption=caption,
+                ref=ref,
+                priority=priority,
+            )
+
+        return {name: len(found) for name, found in rows.items()}, queue
+
+
+COMPOSE_STATS, COMPOSE_EXPORT = "stats", "export"
+
+
+def _asked(spec: dict[str, Any]) -> tuple[str, Scope, date, date]:
+    scope = Scope(spec.get("station"), spec.get("office"))
+    first, last = date.fromisoformat(spec["first"]), date.fromisoformat(spec["last"])
+    return str(spec["locale"]), scope, first, last
+
+
+async def _nothing() -> None:
+    return None

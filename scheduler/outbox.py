@@ -273,6 +273,8 @@ class OutboxSender:
         except Exception:
             log.exception("outbox item %s could not be sent", item.id)
             return partial(self._retry, item, "internal error")
+        if message is COMPOSED:
+            return _recorded  # done in the composer's own transaction
         self.answered()
         return partial(self._sent, item, _message_id(message))
 
@@ -291,6 +293,9 @@ class OutboxSender:
         )
         if "api" in payload:
             return await self._api(item, dict(payload["api"]), limits)
+        if item.method == "compose":
+            await self._compose(item)
+            return COMPOSED
         if "render" in payload:
             upload = InputFile(await self._render(item), filename=payload["filename"])
             caption = payload.get("caption")
@@ -369,6 +374,16 @@ class OutboxSender:
         if self.late_note is None or self.clock.now() - item.created_at < LATE_AFTER:
             return text
         return f"{self.late_note(item.created_at)}\n{text}"
+
+    async def _compose(self, item: OutboxItem) -> None:
+        """Run the composer, then queue its answer and mark this row done together."""
+        composer = self.outbox.composers.get(str(item.payload["compose"]))
+        if composer is None:
+            raise BadRequest(f"unknown composer {item.payload['compose']}")
+        queue = await composer(item.chat_id, dict(item.payload["spec"]))
+        async with self.db.write():
+            await queue()
+            await self.repo.mark_sent_many([(item.id, None)], self.clock.now())
 
     async def _render(self, item: OutboxItem) -> bytes:
         """Draw a generated file (a chart, a workbook) from the spec kept in the row: in a
@@ -449,6 +464,13 @@ class OutboxSender:
                 "UPDATE chat_groups SET active = 0, updated_at = ? WHERE chat_id = ?",
                 (now, chat_id),
             )
+
+
+COMPOSED = object()  # what `_call` returns for a composed answer: nothing was sent
+
+
+async def _recorded() -> None:
+    return None
 
 
 def _message_id(result: Any) -> int | None:

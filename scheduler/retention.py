@@ -15,7 +15,7 @@ from models.roster import PENDING_DAYS
 from models.services.timers import TimerKind
 from models.stats import month_of
 from models.store.rails_repo import Timer
-from models.store.retention_repo import RetentionRepository
+from models.store.retention_repo import PRUNED, RetentionRepository
 
 if TYPE_CHECKING:
     from handlers.context import PatrolApplication
@@ -25,6 +25,14 @@ log = logging.getLogger(__name__)
 KIND = "retention"
 RUN_AT = time(3, 0)
 TRANSPORT_DAYS = 30
+# Handled updates and delivered replies are deleted TRANSPORT_DAYS after, finished timers
+# TIMER_DAYS after (a timer's key stays while a job might ask for it again: a week's or a
+# month's report, a day's plan are never asked for two months later) — by the minute job, at
+# most PRUNE_ROWS of each kind a minute, each kind in its own short transaction, so the
+# database stays bounded without ever holding the write lock for long (a county's three
+# years of timers, about 800,000 when this came in, go within a day).
+TIMER_DAYS = 60
+PRUNE_ROWS = 1000
 
 
 class RetentionJobs:
@@ -60,9 +68,26 @@ class RetentionJobs:
     async def on_timer(self, timer: Timer) -> None:
         await self.run(timer)
 
+    async def prune_a_little(self) -> None:
+        await self.prune()
+
+    async def prune(self) -> dict[str, int]:
+        """The minute job's share of the pruning (see TIMER_DAYS)."""
+        now = self.services.clock.now()
+        transport, timers = now - timedelta(days=TRANSPORT_DAYS), now - timedelta(days=TIMER_DAYS)
+        pruned = {}
+        for kind in PRUNED:
+            async with self.services.db.write():
+                before = timers if kind == "timers" else transport
+                pruned[kind] = await self.repo.prune(kind, before, PRUNE_ROWS)
+        if any(pruned.values()):
+            log.info("pruned %s", pruned)
+        return pruned
+
 
 def register(app: PatrolApplication) -> RetentionJobs:
     jobs = RetentionJobs(app)
     app.services.timers.register(TimerKind(KIND, jobs.on_timer, max_lateness=timedelta(days=27)))
     app.periodic.append(jobs.ensure)
+    app.periodic.append(jobs.prune_a_little)
     return jobs

@@ -10,7 +10,15 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from handlers.stats_views import CHART, WORKBOOK, StatsViews, render_chart, render_workbook
+from handlers.stats_views import (
+    CHART,
+    COMPOSE_EXPORT,
+    COMPOSE_STATS,
+    WORKBOOK,
+    StatsViews,
+    render_chart,
+    render_workbook,
+)
 from models.fraud import iso_week
 from models.org import Person, Role
 from models.services.timers import TimerKind
@@ -174,6 +182,8 @@ def register(app: PatrolApplication) -> StatsViews:
     jobs = StatsJobs(app, views)
     app.services.outbox.renderers[CHART] = render_chart
     app.services.outbox.renderers[WORKBOOK] = render_workbook
+    app.services.outbox.composers[COMPOSE_STATS] = views.compose_figures
+    app.services.outbox.composers[COMPOSE_EXPORT] = views.compose_export
     timers = app.services.timers
     timers.register(TimerKind(WEEKLY, jobs.on_weekly, max_lateness=timedelta(days=2)))
     timers.register(TimerKind(MONTHLY, jobs.on_monthly, max_lateness=timedelta(days=5)))

@@ -7,7 +7,18 @@ from pathlib import Path
 
 import pytest
 
+from models.store import db as database
 from tests.harness import Harness, make_settings
+
+# Every statement the suite's in-process runs issue, for tests/test_query_plans.py (which
+# runs last and puts each under EXPLAIN QUERY PLAN).
+database.TRACE = set()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The query-plan test runs after everything else: it needs the statements they ran."""
+    last = [item for item in items if item.module.__name__.endswith("test_query_plans")]
+    items[:] = [item for item in items if item not in last] + last
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -4,11 +4,13 @@ waits for real 10-second steps, so it runs only with `python -m benchmarks.run -
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from telegram import Bot
 from telegram.error import RetryAfter
 
-from benchmarks import broadcast, planner, siege, startup, updates
+from benchmarks import broadcast, county, planner, siege, startup, updates
 from tests.fakes import TOKEN
 
 
@@ -60,3 +62,28 @@ def test_siege_benchmark_loses_and_doubles_nothing() -> None:
     assert figures["stranger_answers"] == 1  # one answer a minute, whatever the flood
     assert figures["broadcast_delivered"] >= siege.QUICK.people
     assert figures["report_card_s"] >= 0 and figures["alive"] and figures["tracebacks"] == 0
+
+
+def test_county_benchmark_answers_every_long_read() -> None:
+    """The seeded county: every long read answered, a backup call rings during them."""
+    figures = county.quick()
+    for name in ("stats_station_month_s", "stats_county_year_s", "export_station_year_s"):
+        assert figures[name] > 0
+    assert figures["backup_during_reads_s"] > 0 and figures["database_mb"] > 0
+
+
+def test_the_county_generator_is_deterministic(tmp_path: Path) -> None:
+    """The same seed and end make the same county, row for row."""
+    import sqlite3
+    from datetime import UTC, datetime
+
+    from benchmarks.seed import seed
+
+    end = datetime(2026, 12, 1, tzinfo=UTC)
+    counts = [seed(tmp_path / f"c{n}.db", years=0.05, stations=2, end=end) for n in (1, 2)]
+    assert counts[0] == counts[1] and counts[0]["reports"] > 0 and counts[0]["checkins"] > 0
+    rows = []
+    for n in (1, 2):
+        with sqlite3.connect(tmp_path / f"c{n}.db") as conn:
+            rows.append(conn.execute("SELECT * FROM reports ORDER BY id").fetchall())
+    assert rows[0] == rows[1]

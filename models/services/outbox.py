@@ -16,6 +16,10 @@ __all__ = ["BULK", "REPLY", "URGENT", "Outbox"]
 FailureHandler = Callable[[OutboxItem, str], Awaitable[None]]
 # draws a file from the JSON-able spec kept in an outbox row (a chart PNG, a workbook)
 Renderer = Callable[[dict[str, Any]], bytes]
+# reads what an answer needs (through the read-only connection, holding no lock) and returns
+# the writes that queue it: see `Outbox.compose`
+Queue = Callable[[], Awaitable[object]]
+Composer = Callable[[int, dict[str, Any]], Awaitable[Queue]]
 
 
 class Outbox:
@@ -27,6 +31,8 @@ class Outbox:
         self.failure_handlers: dict[str, FailureHandler] = {}
         # name -> renderer, for files drawn when they are sent (see `send_file`)
         self.renderers: dict[str, Renderer] = {}
+        # name -> composer, for answers made when they are sent (see `compose`)
+        self.composers: dict[str, Composer] = {}
 
     async def send(
         self,
@@ -37,13 +43,16 @@ class Outbox:
         reply_markup: dict[str, Any] | None = None,
         ref: str | None = None,
         not_before: datetime | None = None,
+        priority: int | None = None,
     ) -> int:
         """Queue a message; returns the outbox id (an edit of it can be queued at once).
-        `not_before` holds a bulk message back (quiet hours)."""
+        `not_before` holds a bulk message back (quiet hours); `priority` (REPLY, say)
+        overrides what `urgent` says."""
         payload: dict[str, Any] = {"text": text}
         if reply_markup is not None:
             payload["reply_markup"] = reply_markup
-        return await self._add(chat_id, "sendMessage", payload, _priority(urgent), ref, not_before)
+        level = _priority(urgent) if priority is None else priority
+        return await self._add(chat_id, "sendMessage", payload, level, ref, not_before)
 
     async def send_location(
         self,
@@ -83,6 +92,7 @@ class Outbox:
         as_photo: bool = False,
         urgent: bool = False,
         ref: str | None = None,
+        priority: int | None = None,
     ) -> int:
         """Queue a generated file: the row keeps the spec and the sender draws it, so the
         file survives a restart and nobody waits for the drawing."""
@@ -90,7 +100,8 @@ class Outbox:
         if caption:
             payload["caption"] = caption
         method = "sendPhoto" if as_photo else "sendDocument"
-        return await self._add(chat_id, method, payload, _priority(urgent), ref)
+        level = _priority(urgent) if priority is None else priority
+        return await self._add(chat_id, method, payload, level, ref)
 
     async def send_voice(
         self, chat_id: int, voice: str, *, urgent: bool = False, ref: str | None = None
@@ -135,6 +146,17 @@ class Outbox:
                 edit_of=original,
                 ref=ref or item.ref,
             )
+
+    async def compose(
+        self, chat_id: int, composer: str, spec: dict[str, Any], *, priority: int = REPLY
+    ) -> int:
+        """Queue an answer that needs a long read (a year of statistics, an export): the
+        sender runs the composer — its reads on the read-only connection, outside any write
+        transaction and outside the update that asked — and queues what it returns in one
+        short transaction with this row's done mark. Nobody's update waits for the read."""
+        return await self._add(
+            chat_id, "compose", {"compose": composer, "spec": spec}, priority, None
+        )
 
     async def call(
         self, chat_id: int, method: str, params: dict[str, Any], *, priority: int = REPLY

@@ -126,18 +126,18 @@ class StatsService:
         # starts its chain again, but what it went through before still counts)
         figures.reached_step2 = sum(1 for b in backups if (b["highest_step"] or 0) >= 2)
         figures.reached_step3 = sum(1 for b in backups if (b["highest_step"] or 0) >= 3)
-        slots = await self.repo.assignments(scope, first, last)
-        figures.slots_planned = len(slots)
-        figures.slots_checked_in = sum(1 for s in slots if s["checkin_id"] is not None)
-        figures.slots_missed = sum(
-            1 for s in slots if s["checkin_id"] is None and from_db(s["ends_at"]) <= now
+        planned, checked, missed = await self.repo.slot_counts(scope, first, last, now)
+        figures.slots_planned, figures.slots_checked_in, figures.slots_missed = (
+            planned,
+            checked,
+            missed,
         )
-        for checkin in await self.repo.checkins(scope, start, end):
-            figures.patrol_seconds += _seconds(checkin["ended_at"], checkin["started_at"]) or 0
-            figures.households += checkin["households"] or 0
-            figures.publicity += checkin["publicity"] or 0
-            figures.hazards += checkin["hazards"] or 0
-            figures.disputes += checkin["disputes"] or 0
+        totals = await self.repo.checkin_totals(scope, start, end)
+        figures.patrol_seconds = round(totals.get("seconds", 0.0), 3)
+        figures.households = int(totals.get("households", 0))
+        figures.publicity = int(totals.get("publicity", 0))
+        figures.hazards = int(totals.get("hazards", 0))
+        figures.disputes = int(totals.get("disputes", 0))
         figures.tips = await self.repo.tips_delivered(scope, start, end)
         figures.broadcasts = await self.repo.broadcasts_delivered(scope, start, end)
         figures.scam_checks = await self.repo.scam_checks(scope, start, end)

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
+import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -23,6 +24,9 @@ BUSY_TIMEOUT_MS = 2000
 RETRYABLE = (sqlite3.OperationalError,)
 # what SQLite says when the database itself refuses writes (as opposed to a mistake of ours)
 REFUSALS = ("locked", "busy", "full", "disk", "i/o", "readonly", "read-only")
+# Every statement the application runs, when a test collects them (tests/test_query_plans.py
+# runs each under EXPLAIN QUERY PLAN); None otherwise.
+TRACE: set[str] | None = None
 
 
 class SchemaTooNewError(RuntimeError):
@@ -56,6 +60,9 @@ class Database:
         # why; None while they succeed. Health reports it; the callers retry.
         self.failing_since: float | None = None
         self.failure: str | None = None
+        # A second connection for long reads (statistics, exports): under WAL it reads the
+        # last committed state without waiting for the writer or making it wait.
+        self._reader: aiosqlite.Connection | None = None
 
     @property
     def is_open(self) -> bool:
@@ -89,9 +96,28 @@ class Database:
             raise
 
     async def close(self) -> None:
+        if self._reader is not None:
+            reader, self._reader = self._reader, None
+            await reader.close()
         if self._conn is not None:
             conn, self._conn = self._conn, None
             await conn.close()
+
+    async def reader(self) -> aiosqlite.Connection:
+        """The read-only connection (opened on first use)."""
+        if self._reader is None:
+            if self._conn is None:
+                raise RuntimeError("database is not open")
+            reader = await aiosqlite.connect(f"file:{self.path}?mode=ro", uri=True)
+            reader.row_factory = aiosqlite.Row
+            await reader.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            self._reader = reader
+        return self._reader
+
+    def read_only(self) -> ReadOnly:
+        """The same `fetch_one` / `fetch_all` on the read-only connection, for repositories
+        that only read (a long read there never holds the write lock)."""
+        return ReadOnly(self)
 
     async def schema_version(self) -> int:
         row = await self.fetch_one("PRAGMA user_version")
@@ -205,11 +231,15 @@ class Database:
 
     async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
         """Run one statement; return the last row id (for inserts)."""
+        if TRACE is not None:
+            _trace(sql)
         row = await self.conn.execute_insert(sql, params)
         return int(row[0]) if row and row[0] is not None else 0
 
     async def execute_count(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
         """Run one statement; return how many rows it changed."""
+        if TRACE is not None:
+            _trace(sql)
         cursor = await self.conn.execute(sql, params)
         count = cursor.rowcount
         await cursor.close()
@@ -217,6 +247,8 @@ class Database:
 
     async def execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         """Run one statement for every row of parameters, in one call to the database."""
+        if TRACE is not None:
+            _trace(sql)
         cursor = await self.conn.executemany(sql, rows)
         await cursor.close()
 
@@ -224,6 +256,8 @@ class Database:
         self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
     ) -> aiosqlite.Row | None:
         """The first row (the statements asked this way return one row, or a few)."""
+        if TRACE is not None:
+            _trace(sql)
         rows = await self.conn.execute_fetchall(sql, params)
         for row in rows:
             return row
@@ -232,7 +266,40 @@ class Database:
     async def fetch_all(
         self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
     ) -> list[aiosqlite.Row]:
+        if TRACE is not None:
+            _trace(sql)
         return list(await self.conn.execute_fetchall(sql, params))
+
+
+class ReadOnly:
+    """A read-only view of the database: `fetch_one` and `fetch_all` on its own connection."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def fetch_one(
+        self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
+    ) -> aiosqlite.Row | None:
+        if TRACE is not None:
+            _trace(sql)
+        rows = await (await self.db.reader()).execute_fetchall(sql, params)
+        for row in rows:
+            return row
+        return None
+
+    async def fetch_all(
+        self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
+    ) -> list[aiosqlite.Row]:
+        if TRACE is not None:
+            _trace(sql)
+        return list(await (await self.db.reader()).execute_fetchall(sql, params))
+
+
+def _trace(sql: str) -> None:
+    """Keep a statement the application ran (not one a test or a benchmark ran itself)."""
+    caller = sys._getframe(2).f_code.co_filename
+    if TRACE is not None and not any(part in caller for part in ("/tests/", "/benchmarks/")):
+        TRACE.add(sql)
 
 
 def _statements(script: str) -> Iterable[str]:

@@ -489,6 +489,27 @@ V13_OUTBOX_PRIORITY = """
 UPDATE outbox SET urgent = 2 WHERE urgent = 1
 """
 
+# Every query indexed (tests/test_query_plans.py checks each statement of the suite against a
+# seeded county): statistics by slot, office and county; lookups by owner; the minute job's
+# pruning by age.
+V14_INDEXES = """
+CREATE INDEX checkins_assignment ON checkins(assignment_id);
+CREATE INDEX checkins_office ON checkins(office_id, started_at);
+CREATE INDEX reports_owner ON reports(owner_id, status);
+CREATE INDEX reports_office_created ON reports(office_id, created_at);
+CREATE INDEX reports_created_all ON reports(created_at);
+CREATE INDEX backup_owner ON backup_requests(owner_id, status);
+CREATE INDEX backup_office_created ON backup_requests(office_id, created_at);
+CREATE INDEX backup_created_all ON backup_requests(created_at);
+CREATE INDEX backup_notifications_outbox ON backup_notifications(outbox_id);
+CREATE INDEX broadcasts_created ON broadcasts(created_at);
+CREATE INDEX group_tips_sent ON group_tips(sent_at);
+CREATE INDEX outbox_created ON outbox(created_at);
+CREATE INDEX timers_done ON timers(done_at) WHERE done_at IS NOT NULL;
+CREATE INDEX reports_status ON reports(status, id);
+CREATE INDEX broadcasts_sending ON broadcasts(status) WHERE status = 'sending'
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     V1_ORGANISATION,
     V2_RAILS,
@@ -503,4 +524,5 @@ MIGRATIONS: tuple[str, ...] = (
     V11_OUTBOX_CHAT,  # the sender's one-at-a-time-per-chat check, by index
     V12_ROSTER,
     V13_OUTBOX_PRIORITY,  # bulk 0, reply 1, urgent 2
+    V14_INDEXES,
 )

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from models.clock import to_db
 from models.store.db import Database
+from models.store.rails_repo import REPLY
 
 # a mainland mobile (138 1234 5678, 138-1234-5678, +86 13812345678) or landline number
 # ((0351) 1234567, 0351-1234567), found in a copy whose full-width digits are made ASCII
@@ -32,6 +33,19 @@ def redact_phones(text: str | None) -> str | None:
     for start, end in reversed(phone_spans(text)):
         text = text[:start] + REMOVED + text[end:]
     return text
+
+
+# Rows nobody reads again: handled updates (kept a while to recognise a redelivery),
+# delivered replies (their row ordered the chat's messages; nothing refers to them) and
+# timers done. Each statement deletes a bounded batch found through an index.
+PRUNED = {
+    "inbox": "DELETE FROM inbox WHERE update_id IN (SELECT update_id FROM inbox"
+    " WHERE received_at < ? AND done_at IS NOT NULL LIMIT ?)",
+    "replies": "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE created_at < ?"
+    f" AND urgent = {REPLY} AND status IN ('sent', 'failed') LIMIT ?)",
+    "timers": "DELETE FROM timers WHERE id IN (SELECT id FROM timers"
+    " WHERE done_at IS NOT NULL AND done_at < ? LIMIT ?)",
+}
 
 
 class RetentionRepository:
@@ -74,13 +88,10 @@ class RetentionRepository:
         return len(rows)
 
     async def purge_transport(self, before: datetime) -> dict[str, int]:
-        """Raw updates already handled, the texts of messages long delivered (their rows stay:
+        """The texts of messages long delivered (their rows stay:
         delivery counts and edits need them), and the texts people asked the scam check."""
         cutoff = to_db(before)
         return {
-            "inbox": await self.db.execute_count(
-                "DELETE FROM inbox WHERE done_at IS NOT NULL AND received_at < ?", (cutoff,)
-            ),
             # texts, photos, voice, positions and forwarded messages of delivered rows, and
             # the whole call of a delivered reply (`api`: its text, buttons, alert)
             "outbox": await self.db.execute_count(
@@ -94,6 +105,11 @@ class RetentionRepository:
                 "UPDATE scam_checks SET text = NULL WHERE text IS NOT NULL AND at < ?", (cutoff,)
             ),
         }
+
+    async def prune(self, kind: str, before: datetime, limit: int) -> int:
+        """Delete at most `limit` rows of `kind` (see PRUNED) older than `before`; the caller
+        keeps each call short: a write lock held for seconds would delay a backup call."""
+        return await self.db.execute_count(PRUNED[kind], (to_db(before), limit))
 
     async def purge_pending(self, before: datetime) -> int:
         """Roster rows (name, phone) of people who never joined, imported before `before`,

@@ -28,12 +28,16 @@ class Scope:
 
 
 class StatsRepository:
+    """The figures read through the read-only connection (a county-year is a long read that
+    must not hold the write lock); the five zeros are written through the writer."""
+
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.read = db.read_only()
 
     async def reports(self, scope: Scope, start: datetime, end: datetime) -> list[dict[str, Any]]:
         cond, params = scope.where("r.station_id", "r.office_id")
-        rows = await self.db.fetch_all(
+        rows = await self.read.fetch_all(
             "SELECT r.*, o.name office_name, p.name reporter_name, p.phone reporter_phone,"
             " w.name owner_name, pl.name place_name"
             " FROM reports r JOIN offices o ON o.id = r.office_id"
@@ -51,7 +55,7 @@ class StatsRepository:
         self, scope: Scope, start: datetime, end: datetime
     ) -> list[dict[str, Any]]:
         cond, params = scope.where("b.station_id", "b.office_id")
-        rows = await self.db.fetch_all(
+        rows = await self.read.fetch_all(
             "SELECT b.*, o.name office_name, p.name requester_name, p.phone requester_phone,"
             " w.name owner_name, (SELECT MAX(CAST(substr(e.detail, 1, instr(e.detail, ':') - 1)"
             "   AS INTEGER)) FROM backup_events e WHERE e.request_id = b.id AND e.kind = 'step')"
@@ -67,7 +71,7 @@ class StatsRepository:
     async def assignments(self, scope: Scope, first: date, last: date) -> list[dict[str, Any]]:
         """Planned patrol slots of the days, each with its check-in (if any)."""
         cond, params = scope.where("o.station_id", "a.office_id")
-        rows = await self.db.fetch_all(
+        rows = await self.read.fetch_all(
             "SELECT a.*, o.name office_name, pl.name area_name, p.name member_name,"
             " p.phone member_phone, c.id checkin_id, c.started_at, c.ended_at,"
             " c.households, c.publicity, c.hazards, c.disputes, c.note, c.auto_closed"
@@ -82,10 +86,43 @@ class StatsRepository:
         )
         return [dict(r) for r in rows]
 
+    async def slot_counts(
+        self, scope: Scope, first: date, last: date, now: datetime
+    ) -> tuple[int, int, int]:
+        """Planned slots of the days: how many, how many were checked in, how many ended
+        without a check-in (counted in SQL: a county-year is 130,000 slots)."""
+        cond, params = scope.where("o.station_id", "a.office_id")
+        row = await self.read.fetch_one(
+            "SELECT COUNT(*) planned, COALESCE(SUM(c.id IS NOT NULL), 0) checked,"
+            " COALESCE(SUM(c.id IS NULL AND a.ends_at <= ?), 0) missed"
+            " FROM assignments a JOIN offices o ON o.id = a.office_id"
+            " LEFT JOIN checkins c ON c.id = (SELECT MIN(id) FROM checkins"
+            "   WHERE assignment_id = a.id)"
+            " WHERE a.status = 'planned' AND a.day >= ? AND a.day <= ?" + cond,
+            [to_db(now), first.isoformat(), last.isoformat(), *params],
+        )
+        return (int(row[0]), int(row[1]), int(row[2])) if row else (0, 0, 0)
+
+    async def checkin_totals(
+        self, scope: Scope, start: datetime, end: datetime
+    ) -> dict[str, float]:
+        """Seconds walked and the check-out logs' sums of the check-ins started in the range."""
+        cond, params = scope.where("o.station_id", "c.office_id")
+        row = await self.read.fetch_one(
+            "SELECT COALESCE(SUM((julianday(c.ended_at) - julianday(c.started_at)) * 86400.0),"
+            " 0) seconds, COALESCE(SUM(c.households), 0) households,"
+            " COALESCE(SUM(c.publicity), 0) publicity, COALESCE(SUM(c.hazards), 0) hazards,"
+            " COALESCE(SUM(c.disputes), 0) disputes"
+            " FROM checkins c LEFT JOIN offices o ON o.id = c.office_id"
+            " WHERE c.started_at >= ? AND c.started_at < ?" + cond,
+            [to_db(start), to_db(end), *params],
+        )
+        return dict(row) if row else {}
+
     async def checkins(self, scope: Scope, start: datetime, end: datetime) -> list[dict[str, Any]]:
         """Every check-in that started in the range (with or without a planned slot)."""
         cond, params = scope.where("o.station_id", "c.office_id")
-        rows = await self.db.fetch_all(
+        rows = await self.read.fetch_all(
             "SELECT c.*, o.name office_name, p.name member_name, p.phone member_phone"
             " FROM checkins c JOIN people p ON p.id = c.person_id"
             " LEFT JOIN offices o ON o.id = c.office_id"
@@ -96,7 +133,7 @@ class StatsRepository:
 
     async def tips_delivered(self, scope: Scope, start: datetime, end: datetime) -> int:
         cond, params = scope.where("g.station_id", "g.office_id")
-        row = await self.db.fetch_one(
+        row = await self.read.fetch_one(
             "SELECT COUNT(*) n FROM group_tips t JOIN outbox ob ON ob.id = t.outbox_id"
             " JOIN chat_groups g ON g.chat_id = t.chat_id"
             " WHERE ob.status = 'sent' AND t.sent_at >= ? AND t.sent_at < ?" + cond,
@@ -111,7 +148,7 @@ class StatsRepository:
         scoped = ""
         if cond_g:
             scoped = f" AND ((g.chat_id IS NOT NULL{cond_g}) OR (p.id IS NOT NULL{cond_p}))"
-        row = await self.db.fetch_one(
+        row = await self.read.fetch_one(
             "SELECT COUNT(*) n FROM broadcast_recipients r"
             " JOIN broadcasts b ON b.id = r.broadcast_id JOIN outbox ob ON ob.id = r.outbox_id"
             " LEFT JOIN chat_groups g ON g.chat_id = r.chat_id"
@@ -125,7 +162,7 @@ class StatsRepository:
         """Scam checks asked in the range; a station or office counts its own people's."""
         cond, params = scope.where("p.station_id", "p.office_id")
         join = "JOIN" if cond else "LEFT JOIN"
-        row = await self.db.fetch_one(
+        row = await self.read.fetch_one(
             f"SELECT COUNT(*) n FROM scam_checks s {join} people p ON p.id = s.person_id"
             " WHERE s.at >= ? AND s.at < ?" + cond,
             [to_db(start), to_db(end), *params],
