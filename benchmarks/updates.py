@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import sqlite3
 import statistics
 import tempfile
 import time
@@ -76,12 +77,14 @@ class Updates:
         }
 
 
-def workload(total: int, members: int) -> list[dict[str, Any]]:
+def workload(
+    total: int, members: int, report_base: int = 0, backup_base: int = 0
+) -> list[dict[str, Any]]:
     """About `total` updates: per member in turn a report (then acknowledged), a backup call
     (claimed, resolved), a patrol (check-in, check-out, the log) or /today."""
     make = Updates()
     out: list[dict[str, Any]] = []
-    report = backup = 0
+    report, backup = report_base, backup_base  # the ids the database gives them next
     for turn in itertools.count():
         if len(out) >= total:
             break
@@ -191,7 +194,10 @@ async def full_stack(payloads: list[dict[str, Any]], path: Path) -> dict[str, fl
         latencies.append(time.perf_counter() - start)
     await app.sender.drain()
     elapsed = time.perf_counter() - began
-    failed = await app.services.db.fetch_one("SELECT COUNT(*) n FROM inbox WHERE failed = 1")
+    failed = await app.services.db.fetch_one(
+        "SELECT COUNT(*) n FROM inbox WHERE failed = 1 AND update_id <= ?",
+        (max(int(p["update_id"]) for p in payloads),),
+    )
     await app.sender.stop()
     await app.post_shutdown(app)
     await app.shutdown()
@@ -253,15 +259,20 @@ async def polled(payloads: list[dict[str, Any]], path: Path) -> dict[str, float]
     began = time.time()
     await app.updater.start_polling(poll_interval=0, timeout=0)
     db = app.services.db
+    last = max(int(p["update_id"]) for p in payloads)  # (a seeded inbox has its own rows)
     done, progress_at = 0, time.monotonic()
     while done < len(payloads):
         await asyncio.sleep(0.05)
-        row = await db.fetch_one("SELECT COUNT(*) n FROM inbox WHERE done_at IS NOT NULL")
+        row = await db.fetch_one(
+            "SELECT COUNT(*) n FROM inbox WHERE done_at IS NOT NULL AND update_id <= ?", (last,)
+        )
         if row is not None and int(row["n"]) > done:
             done, progress_at = int(row["n"]), time.monotonic()
         if time.monotonic() - progress_at > 60:
             raise RuntimeError(f"polling stalled after {done} of {len(payloads)} updates")
-    rows = await db.fetch_all("SELECT update_id, done_at, failed FROM inbox")
+    rows = await db.fetch_all(
+        "SELECT update_id, done_at, failed FROM inbox WHERE update_id <= ?", (last,)
+    )
     await app.updater.stop()
     await app.stop()
     await app.post_shutdown(app)
@@ -311,15 +322,32 @@ async def echo_floor(payloads: list[dict[str, Any]]) -> dict[str, float]:
     }
 
 
-def run(total: int = 20_000, members: int = 200) -> dict[str, float]:
-    payloads = workload(total, members)
+def run(
+    total: int = 20_000, members: int = 200, years: float = 0.0, stations: int = 12
+) -> dict[str, float]:
+    """With `years`, the benchmark's station is added to a seeded county of that many years
+    (benchmarks/seed.py): the updates run on a database of realistic size."""
+
+    def prepare(path: Path) -> list[dict[str, Any]]:
+        if years:
+            from benchmarks.county import county_copy
+
+            county_copy(path, years, stations)
+        asyncio.run(seed(path, members))
+        with sqlite3.connect(path) as conn:
+            reports, backups = conn.execute(
+                "SELECT (SELECT COALESCE(MAX(id), 0) FROM reports),"
+                " (SELECT COALESCE(MAX(id), 0) FROM backup_requests)"
+            ).fetchone()
+        return workload(total, members, reports, backups)
+
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "bench.db"
-        asyncio.run(seed(path, members))
+        payloads = prepare(path)
         ours = asyncio.run(full_stack(payloads, path))
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "bench.db"
-        asyncio.run(seed(path, members))
+        payloads = prepare(path)
         batched = asyncio.run(polled(payloads, path))
     floor = asyncio.run(echo_floor(payloads))
     return {
