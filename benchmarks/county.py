@@ -6,7 +6,7 @@ from the update to the answer leaving (the workbook drawn); /today and /reports;
 backup call's press-to-officer time alone and while a county-year /export and a station-year
 /stats are being read (the extra is what the reads cost it). Medians of `repeat` runs.
 
-`PATROL_BENCH_COUNTY=/path/county.db` reuses a seeded database (copied, never changed)."""
+`BENCH_COUNTY_DB=/path/county.db` reuses a seeded database (copied, never changed)."""
 
 from __future__ import annotations
 
@@ -146,8 +146,8 @@ _FOLDER = tempfile.TemporaryDirectory(prefix="patrol-county-")  # removed at exi
 
 def county_copy(target: Path, years: float = 3.0, stations: int = 12) -> float:
     """A copy of the seeded county at `target` (seeded once per process, or taken from
-    PATROL_BENCH_COUNTY); the seconds the seeding took (0 when it was ready)."""
-    cached = os.environ.get("PATROL_BENCH_COUNTY")
+    BENCH_COUNTY_DB); the seconds the seeding took (0 when it was ready)."""
+    cached = os.environ.get("BENCH_COUNTY_DB")
     began = time.perf_counter()
     source = Path(cached) if cached and Path(cached).exists() else _SEEDED.get((years, stations))
     if source is None:

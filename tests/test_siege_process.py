@@ -34,6 +34,11 @@ def onboard(api: FakeBotAPI, uid: int, code: str) -> None:
     api.wait_for(lambda: len(api.received(uid)) >= before + 4, 30, "the member to be welcomed")
 
 
+def unsent(db_path: Path) -> int:
+    rows = query(db_path, "SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending')")
+    return int(rows[0][0])  # type: ignore[call-overload]
+
+
 def answered_once(api: FakeBotAPI, people: list[int]) -> bool:
     return all(len(api.received(uid)) == 1 for uid in people)
 
@@ -170,6 +175,9 @@ def test_a_full_disk_then_space_again(tmp_path: Path) -> None:
             filler.unlink()  # space again
             api.wait_for(lambda: answered_once(api, strangers), 60, "everyone to be answered")
             api.wait_for(lambda: alerts(api, OFFICER_IDS[0]), 30, "the backup call")
+            # every delivery recorded (a send the disk could not record is sent again, flagged,
+            # after a restart: what was acknowledged is what was stored)
+            api.wait_for(lambda: unsent(db_path) == 0, 30, "the deliveries to be recorded")
             # full again: SIGTERM still ends it within 10 s, and the update waits for the next run
             filler = fill(disk)
             api.text(60_000, "/start")
