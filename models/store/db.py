@@ -91,6 +91,10 @@ class Database:
             ):
                 await conn.execute(pragma)
             await self._migrate()
+            # fresh statistics for the query planner where they are missing or stale,
+            # bounded (analysis_limit) so that a large database opens quickly
+            await conn.execute("PRAGMA analysis_limit=400")
+            await conn.execute("PRAGMA optimize=0x10002")
         except BaseException:
             await self.close()
             raise
