@@ -27,6 +27,7 @@ from typing import Any
 from telegram import Update
 from telegram.request import RequestData
 
+from benchmarks.people import unlimited
 from benchmarks.updates import MEMBER_BASE, OFFICER_BASE, Updates, seed
 from bot import build_application
 from models.clock import to_db
@@ -138,6 +139,7 @@ async def _run(path: Path, groups: int, people: int, calls: int) -> dict[str, fl
     settings = Settings(bot_token=TOKEN, db_path=path, _env_file=None)  # type: ignore[call-arg]
     fake = LimitedTelegram()
     app = build_application(settings, request=fake, rate_limit=True)
+    unlimited(app)  # a script, not people: the per-account limits are not measured here
     await app.initialize()
     assert app.post_init is not None and app.post_shutdown is not None
     await app.post_init(app)

@@ -23,6 +23,7 @@ from typing import Any
 
 from telegram import Update
 
+from benchmarks.people import unlimited
 from benchmarks.seed import BASE_TG, SEED_TOKEN, seed
 from benchmarks.updates import Updates
 from bot import build_application
@@ -94,6 +95,7 @@ async def _run(path: Path, repeat: int) -> dict[str, Any]:
     settings = Settings(bot_token=SEED_TOKEN, db_path=path, _env_file=None)  # type: ignore[call-arg]
     fake = FakeTelegram()
     app = build_application(settings, request=fake, rate_limit=False)
+    unlimited(app)  # a script, not people: the per-account limits are not measured here
     await app.initialize()
     assert app.post_init is not None and app.post_shutdown is not None
     await app.post_init(app)

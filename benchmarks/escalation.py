@@ -14,6 +14,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from benchmarks.people import unlimited
 from benchmarks.updates import MEMBER_BASE, seed
 from bot import build_application
 from models.backup import BackupReason
@@ -29,6 +30,7 @@ STEPS = 3  # steps 1, 2 and 3 are observed
 async def _run(path: Path, requests: int) -> dict[str, float]:
     settings = Settings(bot_token=TOKEN, db_path=path, _env_file=None)  # type: ignore[call-arg]
     app = build_application(settings, request=FakeTelegram(), rate_limit=False)
+    unlimited(app)  # a script, not people: the per-account limits are not measured here
     await app.initialize()
     assert app.post_init is not None and app.post_shutdown is not None
     await app.post_init(app)

@@ -22,6 +22,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 from telegram.request import RequestData
 
+from benchmarks.people import unlimited
 from bot import build_application
 from models.clock import Clock
 from models.config import Settings
@@ -180,6 +181,7 @@ async def full_stack(payloads: list[dict[str, Any]], path: Path) -> dict[str, fl
     settings = Settings(bot_token=TOKEN, db_path=path, _env_file=None)  # type: ignore[call-arg]
     fake = FakeTelegram()
     app = build_application(settings, request=fake, rate_limit=False)
+    unlimited(app)  # a script, not people: the per-account limits are not measured here
     await app.initialize()
     assert app.post_init is not None and app.post_shutdown is not None
     await app.post_init(app)
@@ -252,6 +254,7 @@ async def polled(payloads: list[dict[str, Any]], path: Path) -> dict[str, float]
     settings = Settings(bot_token=TOKEN, db_path=path, _env_file=None)  # type: ignore[call-arg]
     fake = PolledTelegram(payloads)
     app = build_application(settings, request=fake, rate_limit=False)
+    unlimited(app)  # a script, not people: the per-account limits are not measured here
     await app.initialize()
     assert app.post_init is not None and app.post_shutdown is not None and app.updater
     await app.post_init(app)
