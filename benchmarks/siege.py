@@ -86,6 +86,16 @@ class Siege:
         )
         return int(rows[0][0]) if rows else None  # type: ignore[call-overload]
 
+    def await_request(self, uid: int, seconds: float) -> int | None:
+        """The member's backup call, once the bot has stored it (None: not within seconds)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            request_id = self.request_of(uid)
+            if request_id is not None:
+                return request_id
+        return None
+
     def ring(self, request_id: int, since: float, timeout: float = 180.0) -> float | None:
         """When an officer's phone first rang for this call (None: never, within timeout)."""
         mark = f"支援请求 #{request_id}"
@@ -108,11 +118,7 @@ class Siege:
         time.sleep(TAP)
         at = time.monotonic()
         self.api.press(uid, "bk:r:dispute")
-        request_id = None
-        deadline = time.monotonic() + 300
-        while request_id is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-            request_id = self.request_of(uid)
+        request_id = self.await_request(uid, 300)
         if request_id is None:
             return uid, None
         since = pressed() if pressed is not None else at
@@ -251,11 +257,7 @@ class Siege:
         self.api.outage = False
         waits: list[float | None] = []
         for uid in uids:
-            request_id = None
-            deadline = time.monotonic() + 120
-            while request_id is None and time.monotonic() < deadline:
-                time.sleep(0.05)
-                request_id = self.request_of(uid)
+            request_id = self.await_request(uid, 120)
             if request_id is None:
                 waits.append(None)
                 continue

@@ -275,28 +275,32 @@ class Database:
         return list(await self.conn.execute_fetchall(sql, params))
 
 
-class ReadOnly:
-    """A read-only view of the database: `fetch_one` and `fetch_all` on its own connection."""
+class ReadOnly(Database):
+    """A read-only view of a database: its `fetch_one` and `fetch_all` run on the database's
+    read-only connection (writing through it fails: that connection is opened read-only)."""
 
     def __init__(self, db: Database) -> None:
+        super().__init__(db.path)
         self.db = db
+
+    @property
+    def conn(self) -> aiosqlite.Connection:
+        reader = self.db._reader
+        if reader is None:
+            raise RuntimeError("the read-only connection is not open")
+        return reader
 
     async def fetch_one(
         self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
     ) -> aiosqlite.Row | None:
-        if TRACE is not None:
-            _trace(sql)
-        rows = await (await self.db.reader()).execute_fetchall(sql, params)
-        for row in rows:
-            return row
-        return None
+        await self.db.reader()  # opened on first use
+        return await super().fetch_one(sql, params)
 
     async def fetch_all(
         self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
     ) -> list[aiosqlite.Row]:
-        if TRACE is not None:
-            _trace(sql)
-        return list(await (await self.db.reader()).execute_fetchall(sql, params))
+        await self.db.reader()
+        return await super().fetch_all(sql, params)
 
 
 def _trace(sql: str) -> None:
