@@ -70,8 +70,8 @@ def test_a_telegram_outage_delays_but_drops_nothing(tmp_path: Path) -> None:
         api.text(MEMBER, "/backup")
         api.press(MEMBER, "bk:r:dispute")
         api.wait_for(lambda: alerts(api, OFFICER_IDS[0]), 30, "the first step")
-        api.outage = True
         down = time.monotonic()
+        api.outage = True
         strangers = [20_000 + n for n in range(50)]
         for uid in strangers:
             api.text(uid, "/start")
@@ -85,7 +85,9 @@ def test_a_telegram_outage_delays_but_drops_nothing(tmp_path: Path) -> None:
         api.wait_for(lambda: alerts(api, CHIEF_ID), 30, "the chief's step")
         late = [d for d in api.delivered if d.chat_id == CHIEF_ID and "支援请求 #" in d.text]
         assert late and late[0].at >= back
-        assert all(d.at < down or d.at >= back for d in api.delivered)
+        # nothing was taken by Telegram while it was down (a send answered as the outage
+        # began may land in its first moment)
+        assert all(d.at < down + 0.5 or d.at >= back for d in api.delivered)
         assert answered_once(api, strangers)  # nothing twice
         assert "Traceback" not in bot.log()
         assert bot.terminate() < 10
