@@ -9,6 +9,7 @@ import html
 import logging
 import warnings
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -273,8 +274,10 @@ class OutboxSender:
         except Exception:
             log.exception("outbox item %s could not be sent", item.id)
             return partial(self._retry, item, "internal error")
-        if message is COMPOSED:
-            return _recorded  # done in the composer's own transaction
+        if isinstance(message, Composed):  # recorded in the composer's own transaction
+            if message.first is None:
+                return _recorded
+            return await self._attempt(message.first)  # its first message, sent at once
         self.answered()
         return partial(self._sent, item, _message_id(message))
 
@@ -294,8 +297,7 @@ class OutboxSender:
         if "api" in payload:
             return await self._api(item, dict(payload["api"]), limits)
         if item.method == "compose":
-            await self._compose(item)
-            return COMPOSED
+            return Composed(await self._compose(item))
         if "render" in payload:
             upload = InputFile(await self._render(item), filename=payload["filename"])
             caption = payload.get("caption")
@@ -375,15 +377,22 @@ class OutboxSender:
             return text
         return f"{self.late_note(item.created_at)}\n{text}"
 
-    async def _compose(self, item: OutboxItem) -> None:
-        """Run the composer, then queue its answer and mark this row done together."""
+    async def _compose(self, item: OutboxItem) -> OutboxItem | None:
+        """Run the composer, then queue its answer and mark this row done together; the
+        answer's first message comes back claimed, for this task to send at once (its chat
+        is ours already: no claim and no wake-up of its own)."""
         composer = self.outbox.composers.get(str(item.payload["compose"]))
         if composer is None:
             raise BadRequest(f"unknown composer {item.payload['compose']}")
         queue = await composer(item.chat_id, dict(item.payload["spec"]))
         async with self.db.write():
+            before = await self.repo.last_id()  # what `queue` adds comes after it
             await queue()
             await self.repo.mark_sent_many([(item.id, None)], self.clock.now())
+            first = await self.repo.first_pending(item.chat_id, after=before)
+            if first is None or not await self.repo.claim(first.id):
+                return None
+        return await self.repo.get(first.id)
 
     async def _render(self, item: OutboxItem) -> bytes:
         """Draw a generated file (a chart, a workbook) from the spec kept in the row: in a
@@ -466,7 +475,12 @@ class OutboxSender:
             )
 
 
-COMPOSED = object()  # what `_call` returns for a composed answer: nothing was sent
+@dataclass(frozen=True)
+class Composed:
+    """What `_call` returns for a composed answer: nothing was sent; the answer's first
+    message, claimed, if it has one."""
+
+    first: OutboxItem | None
 
 
 async def _recorded() -> None:

@@ -164,6 +164,19 @@ class OutboxRepository:
             items.append(_item(row))
         return items
 
+    async def first_pending(self, chat_id: int, after: int) -> OutboxItem | None:
+        """The chat's oldest item queued after item `after` that may go now."""
+        row = await self.db.fetch_one(
+            "SELECT * FROM outbox WHERE chat_id = ? AND status = 'pending' AND id > ?"
+            " AND edit_of IS NULL AND next_attempt_at <= created_at ORDER BY id LIMIT 1",
+            (chat_id, after),
+        )
+        return _item(row) if row else None
+
+    async def last_id(self) -> int:
+        row = await self.db.fetch_one("SELECT MAX(id) FROM outbox")
+        return int(row[0]) if row and row[0] is not None else 0
+
     async def claim(self, item_id: int) -> bool:
         return await self.claim_many([item_id]) == [item_id]
 
