@@ -39,7 +39,6 @@ class Harness:
         self,
         settings: Settings,
         clock: FrozenClock | None = None,
-        human_pace: bool = False,
         tg: FakeTelegram | None = None,
     ) -> None:
         self.settings = settings
@@ -48,12 +47,11 @@ class Harness:
         self.app: PatrolApplication = build_application(
             settings, request=self.tg, clock=self.clock, rate_limit=False
         )
-        if not human_pace:
-            # a test script taps far faster than a person: the per-account inbound limits
-            # (handlers/flood.py) are tested on their own, at their real values
-            limits = self.app.inbound
-            limits.flood_limit = limits.urgent_limit = 1_000_000
-            limits.stranger_every = 0.0
+        # a test script taps far faster than a person: the per-account inbound limits
+        # (handlers/flood.py) are tested on their own, at their real values (test_siege.py)
+        limits = self.app.inbound
+        limits.flood_limit = limits.urgent_limit = 1_000_000
+        limits.stranger_every = 0.0
 
     @property
     def services(self) -> Services:
