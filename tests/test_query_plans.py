@@ -43,7 +43,10 @@ GROWING = frozenset(
 )
 
 # Statements allowed to scan a growing table, with the reason.
-ALLOWED: dict[str, str] = {}
+ALLOWED: dict[str, str] = {
+    "SELECT MAX(id) FROM outbox": "the largest rowid: SQLite reads the table's last row"
+    " (its plan says SEARCH without an index, like a MIN(id) that walks a table)",
+}
 
 
 def parameters(conn: sqlite3.Connection, sql: str) -> int:
