@@ -142,11 +142,10 @@ class PatrolApplication(Application[Any, Any, Any, Any, Any, Any]):
         """One try; False when the database refused it (nothing of it is kept)."""
         savepoint = False  # this update's effects are in a savepoint of the batch
         try:
-            conn = await self._batch_begin()
-            if await self.inbox.repo.is_done(update.update_id):
-                log.info("update %s was already processed", update.update_id)
-            else:
-                await conn.execute("SAVEPOINT update_effects")
+            await self._batch_begin()
+            db = self.services.db
+            # (the check and the savepoint in one round trip to the database)
+            if await self.inbox.repo.begin_unless_done(update.update_id, "update_effects"):
                 savepoint = True
                 self.update_failed = self.database_refused = False
                 query = update.callback_query
@@ -158,13 +157,15 @@ class PatrolApplication(Application[Any, Any, Any, Any, Any, Any]):
                 if self.database_refused:
                     raise DatabaseRefused
                 if self.update_failed:
-                    await conn.execute("ROLLBACK TO update_effects")
+                    await db.rollback_to("update_effects")
                     await replies.requeue()  # a refusal or an apology still reaches them
-                await self.inbox.repo.mark_done(
+                self.inbox.repo.mark_done(
                     update.update_id, self.services.clock.now(), self.update_failed
                 )
-                await conn.execute("RELEASE update_effects")  # effects and done mark, or none
+                await db.release("update_effects")  # effects and done mark, or none
                 savepoint = False
+            else:
+                log.info("update %s was already processed", update.update_id)
             self._batch_updates.append(update)
             self._batch_size += 1
             if not self._batch_goes_on():
@@ -190,13 +191,13 @@ class PatrolApplication(Application[Any, Any, Any, Any, Any, Any]):
 
     async def _batch_salvage(self, savepoint: bool) -> None:
         """After a database error in one update: undo that update alone, commit the rest."""
-        conn = self._batch_conn
-        if self._batch_task is not asyncio.current_task() or conn is None:
+        if self._batch_task is not asyncio.current_task() or self._batch_conn is None:
             return  # the batch is gone already (its commit was what failed)
         try:
             if savepoint:
-                await conn.execute("ROLLBACK TO update_effects")
-                await conn.execute("RELEASE update_effects")
+                db = self.services.db
+                await db.rollback_to("update_effects")
+                await db.release("update_effects")
             await self._batch_end(None)
         except Exception as error:
             log.exception("the updates processed with it could not be committed either")

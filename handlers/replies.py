@@ -68,7 +68,7 @@ class UpdateReplies:
 
     async def add(self, chat_id: int, method: str, values: dict[str, Any]) -> None:
         self.said.append((chat_id, method, values))
-        await self.outbox.call(chat_id, method, values, priority=REPLY)
+        await self.outbox.say(chat_id, method, values, priority=REPLY)
 
     async def requeue(self) -> None:
         """The update's effects were rolled back (a refusal, a failure): what it said to

@@ -318,10 +318,10 @@ async def test_a_database_error_in_one_update_of_a_batch_keeps_the_others(
     real_mark_done = repo.mark_done
     failing = raws[1]["update_id"]
 
-    async def mark_done(update_id: int, at: object, failed: bool) -> None:
+    def mark_done(update_id: int, at: object, failed: bool) -> None:
         if update_id == failing:
             raise sqlite3.OperationalError("disk I/O error")
-        await real_mark_done(update_id, at, failed)  # type: ignore[arg-type]
+        real_mark_done(update_id, at, failed)  # type: ignore[arg-type]
 
     repo.mark_done = mark_done  # type: ignore[method-assign]
     queue = app.update_queue

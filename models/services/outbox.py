@@ -165,6 +165,23 @@ class Outbox:
         handlers/replies.py); `chat_id` orders it among that chat's messages."""
         return await self._add(chat_id, method, {"api": params}, priority, None)
 
+    async def say(
+        self, chat_id: int, method: str, params: dict[str, Any], *, priority: int = REPLY
+    ) -> None:
+        """`call` when nobody needs the row's id (what a handler said): inside a write
+        transaction it is written with the transaction's next statement (one round trip
+        to the database fewer), in the same order as every other row."""
+        if not self.db.in_write:
+            await self.call(chat_id, method, params, priority=priority)
+            return
+        self.repo.add_deferred(
+            chat_id=chat_id,
+            method=method,
+            payload={"api": params},
+            priority=priority,
+            at=self.clock.now(),
+        )
+
     async def _add(
         self,
         chat_id: int,

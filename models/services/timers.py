@@ -109,10 +109,10 @@ class Timers:
         ran: set[str] = set()
         failed: list[str] = []
         try:
-            async with self.db.write() as conn:
+            async with self.db.write():
                 now = self.clock.now()
                 for key in keys:
-                    await conn.execute("SAVEPOINT timer")
+                    await self.db.savepoint("timer")
                     try:
                         if await self._run(key, now):
                             ran.add(key)
@@ -120,9 +120,9 @@ class Timers:
                         raise  # the database refuses writes: the whole batch waits for it
                     except Exception:
                         log.exception("timer %s failed; it will be retried", key)
-                        await conn.execute("ROLLBACK TO timer")
+                        await self.db.rollback_to("timer")
                         failed.append(key)
-                    await conn.execute("RELEASE timer")
+                    await self.db.release("timer")
         except RETRYABLE:
             # locked elsewhere, a full disk (the database said so once): not the timers'
             # fault, so no attempt is spent; the sweeper runs them when it takes writes

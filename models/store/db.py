@@ -63,6 +63,13 @@ class Database:
         # A second connection for long reads (statistics, exports): under WAL it reads the
         # last committed state without waiting for the writer or making it wait.
         self._reader: aiosqlite.Connection | None = None
+        # Writes of the transaction in progress whose result nobody needs (`defer`): they
+        # run, in order, in the same round trip as the writer's next statement or its commit.
+        self._deferred: list[tuple[str, Sequence[Any] | dict[str, Any]]] = []
+        # Rows read again and again within one write transaction (a station's settings, read
+        # by several steps of one update), kept by the repository that reads them until the
+        # transaction ends, a savepoint rolls back, or the repository writes them.
+        self.txn_cache: dict[Any, Any] = {}
 
     @property
     def is_open(self) -> bool:
@@ -158,6 +165,8 @@ class Database:
                     await self.conn.execute("ROLLBACK")
                 await self.conn.execute("BEGIN IMMEDIATE")
                 self.changed = set()
+                self._deferred = []
+                self.txn_cache = {}
             except BaseException as error:
                 self._writer = None
                 self._failed(error)
@@ -166,20 +175,23 @@ class Database:
                 yield self.conn
             except BaseException as error:
                 self._failed(error)
+                self._deferred, self.txn_cache = [], {}  # (rolled back with the rest)
                 if self.conn.in_transaction:
                     with contextlib.suppress(sqlite3.Error):  # the disk may refuse this too
                         await self.conn.execute("ROLLBACK")
                 raise
             else:
                 try:
-                    await self.conn.execute("COMMIT")
+                    await self._run_unit("COMMIT")  # with the deferred writes: one round trip
                 except BaseException as error:
                     self._failed(error)
+                    self._deferred, self.txn_cache = [], {}
                     if self.conn.in_transaction:
                         with contextlib.suppress(sqlite3.Error):
                             await self.conn.execute("ROLLBACK")
                     raise
                 self._recovered()
+                self.txn_cache = {}
                 self.last_committed, self.changed = frozenset(self.changed), set()
                 for hook in self.on_commit:
                     hook()
@@ -230,31 +242,96 @@ class Database:
             finally:
                 await copy.close()
 
-    # Each call below is one round trip to aiosqlite's thread (about 30 µs here) where the
-    # cursor dance (execute, fetch, close) was three; an update makes about twenty of them.
+    # Each call below is one round trip to aiosqlite's thread (about 30 µs here; an update
+    # makes about twenty): the statement, its fetch or count and the cursor's close run there
+    # together, after the writer's deferred writes (see `defer`).
+
+    async def _unit(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
+        """Run `work` on the connection in aiosqlite's thread, in one round trip.
+
+        aiosqlite runs every call of ours as a function queued to its thread
+        (`Connection._execute`); this queues one function doing several steps at once.
+        The writer's deferred writes go first, in order, within the same round trip."""
+        pending: list[tuple[str, Sequence[Any] | dict[str, Any]]] = []
+        if self._deferred and self.in_write:
+            pending, self._deferred = self._deferred, []
+        conn = self.conn
+
+        def run() -> Any:
+            raw = conn._conn  # the sqlite3 connection, used only in aiosqlite's thread
+            for sql, params in pending:
+                raw.execute(sql, params).close()
+            return work(raw)
+
+        return await conn._execute(run)  # type: ignore[no-untyped-call]
+
+    def defer(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> None:
+        """A write inside the current write transaction whose result is not needed (no row
+        id, no count): it runs before the writer's next statement or with its commit, in
+        the same round trip. An error it raises surfaces there and rolls the transaction
+        back like any other. Outside a write transaction: use `execute`."""
+        if not self.in_write:
+            raise RuntimeError("defer() is only for writes inside the writer's transaction")
+        if TRACE is not None:
+            _trace(sql)
+        self._deferred.append((sql, params))
+
+    async def _run_unit(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> None:
+        def work(raw: sqlite3.Connection) -> None:
+            raw.execute(sql, params).close()
+
+        await self._unit(work)
+
+    async def savepoint(self, name: str) -> None:
+        await self._run_unit(f"SAVEPOINT {name}")
+
+    async def release(self, name: str) -> None:
+        await self._run_unit(f"RELEASE {name}")
+
+    async def rollback_to(self, name: str) -> None:
+        """Undo the writes since the savepoint `name` (deferred ones included: they came
+        after it, since a savepoint runs the writes deferred before it)."""
+        self._deferred, self.txn_cache = [], {}
+        await self.conn.execute(f"ROLLBACK TO {name}")
 
     async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
         """Run one statement; return the last row id (for inserts)."""
         if TRACE is not None:
             _trace(sql)
-        row = await self.conn.execute_insert(sql, params)
-        return int(row[0]) if row and row[0] is not None else 0
+
+        def work(raw: sqlite3.Connection) -> int:
+            cursor = raw.execute(sql, params)
+            try:
+                return int(cursor.lastrowid or 0)
+            finally:
+                cursor.close()
+
+        return int(await self._unit(work))
 
     async def execute_count(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
         """Run one statement; return how many rows it changed."""
         if TRACE is not None:
             _trace(sql)
-        cursor = await self.conn.execute(sql, params)
-        count = cursor.rowcount
-        await cursor.close()
-        return count
+
+        def work(raw: sqlite3.Connection) -> int:
+            cursor = raw.execute(sql, params)
+            try:
+                return int(cursor.rowcount)
+            finally:
+                cursor.close()
+
+        return int(await self._unit(work))
 
     async def execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         """Run one statement for every row of parameters, in one call to the database."""
         if TRACE is not None:
             _trace(sql)
-        cursor = await self.conn.executemany(sql, rows)
-        await cursor.close()
+        rows = list(rows)
+
+        def work(raw: sqlite3.Connection) -> None:
+            raw.executemany(sql, rows).close()
+
+        await self._unit(work)
 
     async def fetch_one(
         self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
@@ -262,7 +339,7 @@ class Database:
         """The first row (the statements asked this way return one row, or a few)."""
         if TRACE is not None:
             _trace(sql)
-        rows = await self.conn.execute_fetchall(sql, params)
+        rows: list[aiosqlite.Row] = await self._fetch(sql, params)
         for row in rows:
             return row
         return None
@@ -272,7 +349,17 @@ class Database:
     ) -> list[aiosqlite.Row]:
         if TRACE is not None:
             _trace(sql)
-        return list(await self.conn.execute_fetchall(sql, params))
+        return await self._fetch(sql, params)
+
+    async def _fetch(self, sql: str, params: Sequence[Any] | dict[str, Any]) -> list[Any]:
+        def work(raw: sqlite3.Connection) -> list[Any]:
+            cursor = raw.execute(sql, params)
+            try:
+                return cursor.fetchall()
+            finally:
+                cursor.close()
+
+        return list(await self._unit(work))
 
 
 class ReadOnly(Database):

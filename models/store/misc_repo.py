@@ -275,12 +275,22 @@ class StationSettingsRepository:
         self.db = db
 
     async def values(self, station_id: int) -> dict[str, str]:
+        """The station's stored settings (read once per write transaction: an update's
+        steps ask for them several times)."""
+        cache_key = ("station_settings", station_id)
+        cached = self.db.txn_cache.get(cache_key) if self.db.in_write else None
+        if cached is not None:
+            return dict(cached)
         rows = await self.db.fetch_all(
             "SELECT key, value FROM station_settings WHERE station_id = ?", (station_id,)
         )
-        return {r["key"]: r["value"] for r in rows}
+        values = {r["key"]: r["value"] for r in rows}
+        if self.db.in_write:
+            self.db.txn_cache[cache_key] = values
+        return dict(values)
 
     async def put(self, station_id: int, key: str, value: str, by: int, at: datetime) -> None:
+        self.db.txn_cache.pop(("station_settings", station_id), None)
         await self.db.execute(
             "INSERT INTO station_settings (station_id, key, value, updated_by, updated_at)"
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT(station_id, key) DO UPDATE SET"
@@ -290,6 +300,7 @@ class StationSettingsRepository:
         )
 
     async def delete(self, station_id: int, key: str) -> None:
+        self.db.txn_cache.pop(("station_settings", station_id), None)
         await self.db.execute(
             "DELETE FROM station_settings WHERE station_id = ? AND key = ?", (station_id, key)
         )
@@ -313,13 +324,17 @@ class ConversationRepository:
     async def put(
         self, chat_id: int, user_id: int, flow: str, state: str, data: dict[str, Any], at: datetime
     ) -> None:
-        await self.db.execute(
+        sql = (
             "INSERT INTO conversations (chat_id, user_id, flow, state, data, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(chat_id, user_id) DO UPDATE SET"
             " flow = excluded.flow, state = excluded.state, data = excluded.data,"
-            " updated_at = excluded.updated_at",
-            (chat_id, user_id, flow, state, json.dumps(data, ensure_ascii=False), to_db(at)),
+            " updated_at = excluded.updated_at"
         )
+        params = (chat_id, user_id, flow, state, json.dumps(data, ensure_ascii=False), to_db(at))
+        if self.db.in_write:  # written with the transaction's next statement or its commit
+            self.db.defer(sql, params)
+        else:
+            await self.db.execute(sql, params)
 
     async def clear(self, chat_id: int, user_id: int) -> bool:
         return (

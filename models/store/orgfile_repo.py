@@ -173,6 +173,7 @@ class OrgFileRepository:
 
     async def put_setting(self, station_id: int, key: str, value: str, at: datetime) -> None:
         """Store a setting with no person behind it (`updated_by` stays empty)."""
+        self.db.txn_cache.pop(("station_settings", station_id), None)
         await self.db.execute(
             "INSERT INTO station_settings (station_id, key, value, updated_by, updated_at)"
             " VALUES (?, ?, ?, NULL, ?) ON CONFLICT(station_id, key) DO UPDATE SET"

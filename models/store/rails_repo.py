@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,12 +11,40 @@ from typing import Any
 from aiosqlite import Row
 
 from models.clock import from_db, to_db
+from models.store import db as database
 from models.store.db import Database
 
 # Outbox priorities (the `urgent` column): bulk work (broadcasts, tips, reminders), a direct
 # reply to what someone just did, and what must never wait (backup calls, escalation steps,
 # report cards). Higher goes first; the sender and the rate limiter keep room for URGENT.
 BULK, REPLY, URGENT = 0, 1, 2
+IS_DONE = "SELECT done_at FROM inbox WHERE update_id = ?"
+ADD_OUTBOX = (
+    "INSERT INTO outbox (chat_id, method, payload, urgent, edit_of, ref, next_attempt_at,"
+    " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _outbox_row(
+    chat_id: int,
+    method: str,
+    payload: dict[str, Any],
+    priority: int,
+    at: datetime,
+    edit_of: int | None = None,
+    ref: str | None = None,
+    due: datetime | None = None,
+) -> tuple[Any, ...]:
+    return (
+        chat_id,
+        method,
+        json.dumps(payload, ensure_ascii=False),
+        priority,
+        edit_of,
+        ref,
+        to_db(due or at),
+        to_db(at),
+    )
 
 
 class InboxRepository:
@@ -39,14 +68,28 @@ class InboxRepository:
         )
 
     async def is_done(self, update_id: int) -> bool:
-        row = await self.db.fetch_one(
-            "SELECT done_at FROM inbox WHERE update_id = ?", (update_id,)
-        )
+        row = await self.db.fetch_one(IS_DONE, (update_id,))
         return row is not None and row["done_at"] is not None
 
-    async def mark_done(self, update_id: int, at: datetime, failed: bool) -> None:
+    async def begin_unless_done(self, update_id: int, savepoint: str) -> bool:
+        """Whether the update still needs processing; if so, a savepoint for its effects is
+        open (the check and the savepoint in one round trip to the database)."""
+        if database.TRACE is not None:
+            database.TRACE.add(IS_DONE)
+
+        def work(raw: sqlite3.Connection) -> bool:
+            row = raw.execute(IS_DONE, (update_id,)).fetchone()
+            if row is not None and row[0] is not None:
+                return False
+            raw.execute(f"SAVEPOINT {savepoint}").close()
+            return True
+
+        return bool(await self.db._unit(work))
+
+    def mark_done(self, update_id: int, at: datetime, failed: bool) -> None:
+        """Deferred: it runs with the update's release or the batch's commit."""
         self.db.changed.add("inbox")
-        await self.db.execute(
+        self.db.defer(
             "UPDATE inbox SET done_at = ?, failed = ? WHERE update_id = ?",
             (to_db(at), int(failed), update_id),
         )
@@ -103,19 +146,16 @@ class OutboxRepository:
     ) -> int:
         self.db.changed.add("outbox")  # the sender wakes when this commits
         return await self.db.execute(
-            "INSERT INTO outbox (chat_id, method, payload, urgent, edit_of, ref, next_attempt_at,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                chat_id,
-                method,
-                json.dumps(payload, ensure_ascii=False),
-                priority,
-                edit_of,
-                ref,
-                to_db(due or at),
-                to_db(at),
-            ),
+            ADD_OUTBOX, _outbox_row(chat_id, method, payload, priority, at, edit_of, ref, due)
         )
+
+    def add_deferred(
+        self, *, chat_id: int, method: str, payload: dict[str, Any], priority: int, at: datetime
+    ) -> None:
+        """`add` for a row whose id nobody needs (a reply): written with the transaction's
+        next statement or its commit (`Database.defer`), in the same order."""
+        self.db.changed.add("outbox")
+        self.db.defer(ADD_OUTBOX, _outbox_row(chat_id, method, payload, priority, at))
 
     async def get(self, item_id: int) -> OutboxItem | None:
         row = await self.db.fetch_one("SELECT * FROM outbox WHERE id = ?", (item_id,))
@@ -277,17 +317,19 @@ class TimerRepository:
 
     async def put(
         self, kind: str, key: str, due_at: datetime, payload: dict[str, Any], at: datetime
-    ) -> int:
-        """Create or replace the timer with this key (a re-armed timer starts over)."""
-        await self.db.execute(
+    ) -> None:
+        """Create or replace the timer with this key (a re-armed timer starts over); inside
+        a write transaction it is written with the next statement or the commit."""
+        sql = (
             "INSERT INTO timers (kind, key, due_at, payload, created_at) VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT(key) DO UPDATE SET kind = excluded.kind, due_at = excluded.due_at,"
-            " payload = excluded.payload, attempts = 0, done_at = NULL, outcome = NULL",
-            (kind, key, to_db(due_at), json.dumps(payload, ensure_ascii=False), to_db(at)),
+            " payload = excluded.payload, attempts = 0, done_at = NULL, outcome = NULL"
         )
-        row = await self.db.fetch_one("SELECT id FROM timers WHERE key = ?", (key,))
-        assert row is not None
-        return int(row["id"])
+        params = (kind, key, to_db(due_at), json.dumps(payload, ensure_ascii=False), to_db(at))
+        if self.db.in_write:
+            self.db.defer(sql, params)
+        else:
+            await self.db.execute(sql, params)
 
     async def ensure(
         self, kind: str, key: str, due_at: datetime, payload: dict[str, Any], at: datetime
