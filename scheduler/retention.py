@@ -33,6 +33,8 @@ TRANSPORT_DAYS = 30
 # years of timers, about 800,000 when this came in, go within a day).
 TIMER_DAYS = 60
 PRUNE_ROWS = 1000
+# the monthly work's share per transaction (see `RetentionJobs.batch`)
+BATCH_REPORTS, BATCH_ROWS = 200, 2000
 
 
 class RetentionJobs:
@@ -52,21 +54,54 @@ class RetentionJobs:
         )
 
     async def run(self, timer: Timer | None = None) -> dict[str, int]:
+        """The whole month's work now, in bounded batches of their own transactions (the
+        CLI and tests; the timer does one batch at a time: `on_timer`)."""
+        totals: dict[str, int] = {}
+        cursor: int | None = 0
+        while cursor is not None:
+            async with self.services.db.write():
+                done, cursor = await self.batch(cursor)
+            for key, count in done.items():
+                totals[key] = totals.get(key, 0) + count
+        log.info("retention: %s", totals)
+        return totals
+
+    async def batch(self, cursor: int) -> tuple[dict[str, int], int | None]:
+        """One bounded share of the month's work, inside the caller's transaction (a few
+        hundred reports, a few thousand rows: the write lock is held for milliseconds, never
+        for the seconds a month of texts takes at once). `cursor` is where the outbox walk
+        goes on (-1: the outbox is done). Returns what was done and the next cursor, None
+        once nothing is left."""
         now = self.services.clock.now()
         settings = self.services.settings
-        async with self.services.db.write():
-            reports = await self.repo.redact_reports(
-                now - timedelta(days=settings.retention_days), now
-            )
-            purged = await self.repo.purge_transport(now - timedelta(days=TRANSPORT_DAYS))
-            purged["pending_people"] = await self.repo.purge_pending(
-                now - timedelta(days=PENDING_DAYS)
-            )
-        log.info("retention: %d report(s) redacted; removed %s", reports, purged)
-        return {"reports": reports, **purged}
+        reports = await self.repo.redact_reports(
+            now - timedelta(days=settings.retention_days), now, BATCH_REPORTS
+        )
+        cutoff = now - timedelta(days=TRANSPORT_DAYS)
+        outbox, after = 0, -1
+        if cursor >= 0:
+            outbox, after = await self.repo.strip_outbox(cutoff, cursor, BATCH_ROWS)
+            after = after or -1
+        scams = await self.repo.strip_scam_checks(cutoff, BATCH_ROWS)
+        pending = await self.repo.purge_pending(now - timedelta(days=PENDING_DAYS))
+        done = {"reports": reports, "outbox": outbox, "scam_checks": scams}
+        more = after >= 0 or reports == BATCH_REPORTS or scams == BATCH_ROWS
+        return {**done, "pending_people": pending}, after if more else None
 
     async def on_timer(self, timer: Timer) -> None:
-        await self.run(timer)
+        """One batch in the timer's transaction; while work is left, the same row is due
+        again a second later, carrying where the outbox walk stopped (a restart goes on
+        from there)."""
+        done, cursor = await self.batch(int(timer.payload.get("cursor", 0)))
+        if any(done.values()):
+            log.info("retention batch: %s", done)
+        if cursor is not None:
+            await self.services.timers.schedule(
+                KIND,
+                timer.key,
+                self.services.clock.now() + timedelta(seconds=1),
+                {**timer.payload, "cursor": cursor},
+            )
 
     async def prune_a_little(self) -> None:
         await self.prune()

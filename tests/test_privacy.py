@@ -6,9 +6,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from models.clock import to_db
 from models.store.retention_repo import redact_phones
+from scheduler import retention
 from tests import builders
 from tests.builders import Chat
 from tests.fakes import Call
@@ -214,6 +218,74 @@ async def test_retention_strips_old_closed_reports_and_transport_rows(tmp_path: 
         view = " ".join(h.texts(calls, OFFICER.id))
         assert "#2026-0001" in view and "两家吵架" in view and "13912345678" not in view
         runs = await db.fetch_all("SELECT key, outcome FROM timers WHERE kind = 'retention'")
+        assert ("retention:2026-12", "done") in [tuple(r) for r in runs]
+    finally:
+        await h.stop()
+
+
+async def test_the_monthly_retention_goes_in_short_batches_and_resumes_after_a_restart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A month of delivered texts is stripped a bounded batch per transaction (the write
+    lock is never held for the whole month), the timer row due again a second later with
+    where it stopped — so a bot restarted between batches goes on from there."""
+    monkeypatch.setattr(retention, "BATCH_ROWS", 3)
+    settings = make_settings(tmp_path / "patrol.db")
+    batches: list[int] = []
+
+    def count_batches(h: Harness) -> None:
+        db = h.services.db
+        real = db.execute_count
+
+        async def counted(sql: str, params: Any = ()) -> int:
+            changed = await real(sql, params)
+            if "json_remove" in sql:
+                batches.append(changed)
+            return changed
+
+        monkeypatch.setattr(db, "execute_count", counted)
+
+    h = Harness(settings)
+    await h.start()
+    try:
+        await team(h)
+        for n in range(10):
+            await h.services.outbox.send(OFFICER.id, f"旧消息 {n}")
+        await h.app.sender.drain()
+        await h.services.db.execute(
+            "UPDATE outbox SET created_at = ?", (to_db(h.clock.now() - timedelta(days=40)),)
+        )
+        count_batches(h)
+        await h.tick()  # the row for December 1st, 03:00
+        at = datetime.fromisoformat("2026-12-01T03:00:00+08:00")
+        h.clock.set(at)
+        await h.tick()  # one batch
+        assert batches == [3]
+        row = await h.services.db.fetch_one(
+            "SELECT payload, done_at FROM timers WHERE key = 'retention:2026-12'"
+        )
+        assert row is not None and row["done_at"] is None and '"cursor"' in row["payload"]
+    finally:
+        await h.stop()
+    # a restart between batches: the next ones go on from the stored cursor
+    h = Harness(settings, clock=h.clock, tg=h.tg)
+    await h.start()
+    try:
+        count_batches(h)
+        for second in range(1, 10):
+            h.clock.set(at + timedelta(seconds=second))
+            await h.tick()
+        # ten old texts (and the team's onboarding replies) went three at a time at most
+        assert all(n <= 3 for n in batches) and len(batches) >= 4
+        left = await h.services.db.fetch_one(
+            "SELECT COUNT(*) n FROM outbox WHERE json_extract(payload, '$.text') IS NOT NULL"
+            " AND created_at < ?",
+            (to_db(at - timedelta(days=30)),),
+        )
+        assert left is not None and left["n"] == 0
+        runs = await h.services.db.fetch_all(
+            "SELECT key, outcome FROM timers WHERE kind = 'retention'"
+        )
         assert ("retention:2026-12", "done") in [tuple(r) for r in runs]
     finally:
         await h.stop()

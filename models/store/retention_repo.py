@@ -52,14 +52,14 @@ class RetentionRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def redact_reports(self, before: datetime, now: datetime) -> int:
-        """Closed reports older than `before`: attachments and voice gone, phone numbers in
-        their texts and events masked; returns how many reports were redacted."""
+    async def redact_reports(self, before: datetime, now: datetime, limit: int) -> int:
+        """At most `limit` closed reports older than `before`: attachments and voice gone,
+        phone numbers in their texts and events masked; returns how many were redacted."""
         marks = ",".join("?" for _ in CLOSED)
         rows = await self.db.fetch_all(
             f"SELECT id, description, address, outcome_note FROM reports WHERE redacted_at IS NULL"
-            f" AND status IN ({marks}) AND COALESCE(resolved_at, created_at) < ?",
-            (*CLOSED, to_db(before)),
+            f" AND status IN ({marks}) AND COALESCE(resolved_at, created_at) < ? LIMIT ?",
+            (*CLOSED, to_db(before), limit),
         )
         for row in rows:
             await self.db.execute(
@@ -87,24 +87,38 @@ class RetentionRepository:
                     )
         return len(rows)
 
-    async def purge_transport(self, before: datetime) -> dict[str, int]:
-        """The texts of messages long delivered (their rows stay:
-        delivery counts and edits need them), and the texts people asked the scam check."""
-        cutoff = to_db(before)
-        return {
-            # texts, photos, voice, positions and forwarded messages of delivered rows, and
-            # the whole call of a delivered reply (`api`: its text, buttons, alert)
-            "outbox": await self.db.execute_count(
-                "UPDATE outbox SET payload = json_remove(payload, '$.text', '$.caption',"
-                " '$.reply_markup', '$.spec', '$.photo', '$.voice', '$.latitude',"
-                " '$.longitude', '$.from_chat_id', '$.message_id', '$.api')"
-                " WHERE status IN ('sent', 'failed') AND created_at < ? AND payload != '{}'",
-                (cutoff,),
-            ),
-            "scam_checks": await self.db.execute_count(
-                "UPDATE scam_checks SET text = NULL WHERE text IS NOT NULL AND at < ?", (cutoff,)
-            ),
-        }
+    async def strip_outbox(self, before: datetime, after_id: int, limit: int) -> tuple[int, int]:
+        """The texts of delivered messages older than `before` (their rows stay: delivery
+        counts and edits need them), walking the outbox in id order from `after_id`, at most
+        `limit` rows: returns (rows stripped, the id to go on after; 0 when done)."""
+        ids = [
+            int(r["id"])
+            for r in await self.db.fetch_all(
+                "SELECT id FROM outbox WHERE id > ? AND created_at < ? ORDER BY id LIMIT ?",
+                (after_id, to_db(before), limit),
+            )
+        ]
+        if not ids:
+            return 0, 0
+        marks = ",".join("?" for _ in ids)
+        # texts, photos, voice, positions and forwarded messages of delivered rows, and the
+        # whole call of a delivered reply (`api`: its text, buttons, alert)
+        stripped = await self.db.execute_count(
+            "UPDATE outbox SET payload = json_remove(payload, '$.text', '$.caption',"
+            " '$.reply_markup', '$.spec', '$.photo', '$.voice', '$.latitude',"
+            " '$.longitude', '$.from_chat_id', '$.message_id', '$.api')"
+            f" WHERE id IN ({marks}) AND status IN ('sent', 'failed') AND payload != '{{}}'",
+            ids,
+        )
+        return stripped, (ids[-1] if len(ids) == limit else 0)
+
+    async def strip_scam_checks(self, before: datetime, limit: int) -> int:
+        """At most `limit` texts people asked the scam check about, older than `before`."""
+        return await self.db.execute_count(
+            "UPDATE scam_checks SET text = NULL WHERE id IN (SELECT id FROM scam_checks"
+            " WHERE text IS NOT NULL AND at < ? LIMIT ?)",
+            (to_db(before), limit),
+        )
 
     async def prune(self, kind: str, before: datetime, limit: int) -> int:
         """Delete at most `limit` rows of `kind` (see PRUNED) older than `before`; the caller
