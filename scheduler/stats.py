@@ -8,7 +8,7 @@ report of a week it never saw."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from handlers.stats_views import (
     CHART,
@@ -21,6 +21,7 @@ from handlers.stats_views import (
 )
 from models.fraud import iso_week
 from models.org import Person, Role
+from models.services.outbox import BULK, Queue
 from models.services.timers import TimerKind
 from models.stats import month_days, month_of, previous_month
 from models.store.rails_repo import Timer
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from handlers.context import PatrolApplication
 
 WEEKLY, MONTHLY = "stats_weekly", "stats_monthly"
+COMPOSE_REPORT = "stats_report"  # a weekly or monthly report, composed by the sender
 
 
 class StatsJobs:
@@ -105,76 +107,90 @@ class StatsJobs:
         entries = await self.services.stats.zeros(station_id, [month])
         return self.views.zeros_summary(locale, month, entries[month])
 
+    # The reports are composed answers (like /stats): the timer queues one row per
+    # recipient in its short transaction, and the outbox sender reads the figures on the
+    # read-only connection, outside any write transaction, then queues the text, picture and
+    # workbook with the row's done mark. The write lock is never held while they are read.
+
     async def on_weekly(self, timer: Timer) -> None:
         station_id = int(timer.payload["station"])
         first = date.fromisoformat(str(timer.payload["first"]))
-        last = first + timedelta(days=6)
+        spec = {"kind": "weekly", "station": station_id, "first": first.isoformat()}
         people = self.services.people.repo
+        outbox = self.services.outbox
         for chief in await people.with_role(Role.CHIEF, station_id):
-            locale = self._locale(chief)
-            # the month the week began in: early in a month, the one that just ended
-            zeros = await self._zeros_line(locale, station_id, month_of(first))
-            await self.views.send_figures(
+            await outbox.compose(
                 chief.tg_user_id,
-                locale,
-                Scope(station_id),
-                first,
-                last,
-                urgent=False,
-                ref="stats:weekly",
-                header=str(self.views.t(locale, "stats.weekly_header")),
-                extra=[zeros],
-                always=True,
+                COMPOSE_REPORT,
+                {**spec, "locale": self._locale(chief), "office": None},
+                priority=BULK,
             )
         for officer in await people.with_role(Role.OFFICER, station_id):
             if officer.office_id is None:
                 continue
-            await self.views.send_figures(
+            await outbox.compose(
                 officer.tg_user_id,
-                self._locale(officer),
-                Scope(station_id, officer.office_id),
-                first,
-                last,
-                urgent=False,
-                ref="stats:weekly",
-                header=str(self.views.t(self._locale(officer), "stats.weekly_header")),
-                always=True,
+                COMPOSE_REPORT,
+                {**spec, "locale": self._locale(officer), "office": officer.office_id},
+                priority=BULK,
             )
 
     async def on_monthly(self, timer: Timer) -> None:
         station_id = int(timer.payload["station"])
         month = str(timer.payload["month"])
+        spec = {"kind": "monthly", "station": station_id, "month": month}
+        for chief in await self.services.people.repo.with_role(Role.CHIEF, station_id):
+            await self.services.outbox.compose(
+                chief.tg_user_id,
+                COMPOSE_REPORT,
+                {**spec, "locale": self._locale(chief), "recipient": chief.id},
+                priority=BULK,
+            )
+
+    async def compose_report(self, chat_id: int, spec: dict[str, Any]) -> Queue:
+        """Read a weekly or monthly report (the sender calls this outside any write
+        transaction); what queues it."""
+        locale, station_id = str(spec["locale"]), int(spec["station"])
+        views = self.views
+        if spec["kind"] == "weekly":
+            first = date.fromisoformat(str(spec["first"]))
+            office = spec.get("office")
+            extra = None
+            if office is None:  # the chief's: the month the week began in (early in a
+                # month, the one that just ended) and its five zeros
+                extra = [await self._zeros_line(locale, station_id, month_of(first))]
+            header = str(views.t(locale, "stats.weekly_header"))
+            queue = await views.prepare_figures(
+                chat_id, locale, Scope(station_id, office), first, first + timedelta(days=6),
+                ref="stats:weekly", priority=BULK, header=header, extra=extra, always=True,
+            )  # fmt: skip
+            assert queue is not None  # (always)
+            return queue
+        month = str(spec["month"])
         first, last = month_days(month)
         scope = Scope(station_id)
-        for chief in await self.services.people.repo.with_role(Role.CHIEF, station_id):
-            locale = self._locale(chief)
-            entries = await self.services.stats.zeros(station_id, [month])
-            await self.views.send_figures(
-                chief.tg_user_id,
-                locale,
-                scope,
-                first,
-                last,
-                urgent=False,
-                ref="stats:monthly",
-                header=str(self.views.t(locale, "stats.monthly_header")),
-                extra=self.views.zeros_month(locale, month, entries[month]),
-                always=True,
-            )
-            counts = await self.views.send_workbook(
-                chief.tg_user_id,
-                locale,
-                scope,
-                first,
-                last,
-                phones=True,
-                ref="stats:monthly",
-                urgent=False,
-            )
-            if counts is not None:
-                await self.services.stats.record_export(
-                    None, scope, first, last, counts, recipient_id=chief.id
+        entries = await self.services.stats.zeros(station_id, [month])
+        figures = await views.prepare_figures(
+            chat_id, locale, scope, first, last, ref="stats:monthly", priority=BULK,
+            header=str(views.t(locale, "stats.monthly_header")),
+            extra=views.zeros_month(locale, month, entries[month]), always=True,
+        )  # fmt: skip
+        workbook = await views.prepare_workbook(
+            chat_id, locale, scope, first, last, phones=True, ref="stats:monthly", priority=BULK
+        )
+        stats = self.services.stats
+
+        async def queue_all() -> None:
+            assert figures is not None  # (always)
+            await figures()
+            if workbook is not None:
+                counts, queue_file = workbook
+                await queue_file()
+                await stats.record_export(
+                    None, scope, first, last, counts, recipient_id=int(spec["recipient"])
                 )
+
+        return queue_all
 
 
 def register(app: PatrolApplication) -> StatsViews:
@@ -184,6 +200,7 @@ def register(app: PatrolApplication) -> StatsViews:
     app.services.outbox.renderers[WORKBOOK] = render_workbook
     app.services.outbox.composers[COMPOSE_STATS] = views.compose_figures
     app.services.outbox.composers[COMPOSE_EXPORT] = views.compose_export
+    app.services.outbox.composers[COMPOSE_REPORT] = jobs.compose_report
     timers = app.services.timers
     timers.register(TimerKind(WEEKLY, jobs.on_weekly, max_lateness=timedelta(days=2)))
     timers.register(TimerKind(MONTHLY, jobs.on_monthly, max_lateness=timedelta(days=5)))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -68,3 +70,24 @@ async def test_foreign_keys_are_enforced(tmp_path: Path) -> None:
                 "INSERT INTO offices (station_id, name, created_at) VALUES (999, 'X', 'x')"
             )
     await db.close()
+
+
+async def test_two_first_readers_at_once_open_one_read_connection(tmp_path: Path) -> None:
+    """The sender composes several answers at once (a Monday's reports): their first reads
+    share one read-only connection, and closing the database leaves no connection thread
+    behind (one left over kept the process alive after SIGTERM)."""
+
+    def workers() -> set[threading.Thread]:
+        return {t for t in threading.enumerate() if "connection_worker" in t.name}
+
+    before = workers()
+    db = Database(tmp_path / "patrol.db")
+    await db.open()
+    view = db.read_only()
+    await asyncio.gather(*(view.fetch_one("SELECT 1") for _ in range(4)))
+    ours = workers() - before
+    assert len(ours) == 2  # the writer's and one reader
+    await db.close()
+    for thread in ours:  # a closed connection's thread ends just after close returns
+        thread.join(timeout=5)
+    assert not any(thread.is_alive() for thread in ours)

@@ -63,6 +63,7 @@ class Database:
         # A second connection for long reads (statistics, exports): under WAL it reads the
         # last committed state without waiting for the writer or making it wait.
         self._reader: aiosqlite.Connection | None = None
+        self._reader_lock = asyncio.Lock()
         # Writes of the transaction in progress whose result nobody needs (`defer`): they
         # run, in order, in the same round trip as the writer's next statement or its commit.
         self._deferred: list[tuple[str, Sequence[Any] | dict[str, Any]]] = []
@@ -116,14 +117,18 @@ class Database:
 
     async def reader(self) -> aiosqlite.Connection:
         """The read-only connection (opened on first use)."""
-        if self._reader is None:
-            if self._conn is None:
-                raise RuntimeError("database is not open")
-            reader = await aiosqlite.connect(f"file:{self.path}?mode=ro", uri=True)
-            reader.row_factory = aiosqlite.Row
-            await reader.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-            self._reader = reader
-        return self._reader
+        # Under a lock: two first readers at once (the sender composes several answers
+        # together) would each open one, and the one dropped would keep its thread — and the
+        # process — alive after close.
+        async with self._reader_lock:
+            if self._reader is None:
+                if self._conn is None:
+                    raise RuntimeError("database is not open")
+                reader = await aiosqlite.connect(f"file:{self.path}?mode=ro", uri=True)
+                reader.row_factory = aiosqlite.Row
+                await reader.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+                self._reader = reader
+            return self._reader
 
     def read_only(self) -> ReadOnly:
         """The same `fetch_one` / `fetch_all` on the read-only connection, for repositories
