@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import logging
 import os
+import secrets
 import signal
 import sys
 from datetime import timedelta
@@ -74,6 +75,7 @@ from models.services import Services
 from models.services.orgfile import apply_command, export_command
 from models.store.db import Database, SchemaTooNewError
 from models.store.lock import AlreadyRunningError, InstanceLock
+from models.store.misc_repo import DeploymentRepository
 from scheduler.health import Health, WatchedRequest
 from scheduler.limits import PriorityRateLimiter
 from scheduler.outbox import MAX_IN_FLIGHT, URGENT_RESERVE
@@ -260,6 +262,9 @@ async def _on_shutdown(app: Any) -> None:
     await app.services.db.close()
 
 
+_REDACT: RedactSecrets | None = None  # the filter configure_logging installed
+
+
 class RedactSecrets(logging.Filter):
     """The token never appears in a log, whatever a library logs (URLs carry it)."""
 
@@ -284,9 +289,16 @@ def configure_logging(level: str = "INFO", secrets: list[str] | None = None) -> 
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    if secrets:
-        for handler in logging.getLogger().handlers:
-            handler.addFilter(RedactSecrets(secrets))
+    global _REDACT
+    _REDACT = RedactSecrets(secrets or [])
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_REDACT)
+
+
+def redact_too(secret: str) -> None:
+    """A secret learnt after start (a generated webhook secret) is kept out of logs too."""
+    if _REDACT is not None and secret:
+        _REDACT.secrets.append(secret)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -386,13 +398,14 @@ async def _serve_webhook(app: PatrolApplication, settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    server: WebhookServer | None = None
     host, _, port = settings.listen.rpartition(":")
-    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-    server = WebhookServer(app, urlparse(settings.webhook_url).path, secret)
     await app.initialize()
     try:
         if app.post_init is not None:
             await app.post_init(app)
+        secret = await webhook_secret(app)
+        server = WebhookServer(app, urlparse(settings.webhook_url).path, secret)
         server.start(host, int(port))  # listening before Telegram is told where we are
         await app.start()
         for attempt in range(6):
@@ -409,7 +422,8 @@ async def _serve_webhook(app: PatrolApplication, settings: Settings) -> None:
         log.info("webhook server on %s; Telegram posts to %s", settings.listen, "the URL set")
         await stop.wait()
     finally:
-        await server.stop()
+        if server is not None:
+            await server.stop()
         if app.running:
             await app.stop()
         await app.shutdown()
@@ -417,11 +431,38 @@ async def _serve_webhook(app: PatrolApplication, settings: Settings) -> None:
             await app.post_shutdown(app)
 
 
+async def webhook_secret(app: PatrolApplication) -> str:
+    """The secret Telegram must send with every update: PATROL_WEBHOOK_SECRET when set,
+    else one generated once and kept in the database (the webhook never runs open)."""
+    configured = app.services.settings.webhook_secret
+    if configured is not None and configured.get_secret_value().strip():
+        return configured.get_secret_value().strip()
+    repo = DeploymentRepository(app.services.db)
+    secret = await repo.get(WEBHOOK_SECRET_KEY)
+    if secret is None:
+        # Telegram allows 1-256 characters of A-Z, a-z, 0-9, _ and -: token_urlsafe's alphabet
+        secret = secrets.token_urlsafe(48)
+        await repo.put(WEBHOOK_SECRET_KEY, secret, app.services.clock.now())
+        made = "generated one and keeps it in the database"
+    else:
+        made = "uses the one it generated before (kept in the database)"
+    redact_too(secret)
+    log.warning(
+        "PATROL_WEBHOOK_SECRET is not set: the bot %s and registers it with setWebhook;"
+        " requests without it are refused",
+        made,
+    )
+    return secret
+
+
 def _secrets(settings: Settings) -> list[str]:
     secrets = [settings.token]
     if settings.webhook_secret is not None:
         secrets.append(settings.webhook_secret.get_secret_value())
     return secrets
+
+
+WEBHOOK_SECRET_KEY = "webhook_secret"
 
 
 def _backup(settings: StorageSettings, target: Path) -> int:

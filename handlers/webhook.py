@@ -1,6 +1,12 @@
 """Webhook mode: the HTTP server Telegram posts updates to (behind the operator's reverse
 proxy), and `GET /healthz` for the monitor. An update is answered 200 only once the durable
-inbox holds it; a request without the secret header gets 403."""
+inbox holds it.
+
+Nothing is read before the request is known to be Telegram's: the secret header, the method,
+the path and the content type are checked when the headers arrive, and a body is read only
+after that, in chunks, up to MAX_BODY (Telegram's updates are a few kilobytes). A request
+without the secret gets 403 and costs no memory; a body over the cap gets 413 (or, when its
+Content-Length says so up front, the connection is refused before any of it is read)."""
 
 from __future__ import annotations
 
@@ -21,22 +27,39 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+MAX_BODY = 1024 * 1024  # bytes: an update with the longest text and a poll is far below
+
+
+@tornado.web.stream_request_body
 class UpdateHandler(tornado.web.RequestHandler):
     SUPPORTED_METHODS = ("POST",)
 
-    def initialize(self, app: PatrolApplication, secret: str | None) -> None:
+    def initialize(self, app: PatrolApplication, secret: str) -> None:
         self.app = app
         self.secret = secret
+        self.chunks: list[bytes] = []
+        self.size = 0
 
-    async def post(self) -> None:
-        if self.secret is not None:
-            given = self.request.headers.get("X-Telegram-Bot-Api-Secret-Token") or ""
-            if not hmac.compare_digest(given.encode(), self.secret.encode()):
-                raise tornado.web.HTTPError(HTTPStatus.FORBIDDEN)
+    def prepare(self) -> None:
+        """The headers are in, the body is not: refuse anything that is not Telegram's."""
+        given = self.request.headers.get("X-Telegram-Bot-Api-Secret-Token") or ""
+        if not self.secret or not hmac.compare_digest(given.encode(), self.secret.encode()):
+            raise tornado.web.HTTPError(HTTPStatus.FORBIDDEN)
         if self.request.headers.get("Content-Type", "").split(";")[0] != "application/json":
             raise tornado.web.HTTPError(HTTPStatus.UNSUPPORTED_MEDIA_TYPE)
+        length = self.request.headers.get("Content-Length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+            raise tornado.web.HTTPError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+
+    def data_received(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size > MAX_BODY:  # (a chunked body has no length to check up front)
+            raise tornado.web.HTTPError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+        self.chunks.append(chunk)
+
+    async def post(self) -> None:
         try:
-            update = Update.de_json(json.loads(self.request.body), self.app.bot)
+            update = Update.de_json(json.loads(b"".join(self.chunks)), self.app.bot)
         except Exception as error:  # not an update: say so, keep nothing
             log.warning("the webhook got something that is not an update: %s", error)
             raise tornado.web.HTTPError(HTTPStatus.BAD_REQUEST) from error
@@ -64,12 +87,18 @@ class HealthHandler(tornado.web.RequestHandler):
 
 
 class WebhookServer:
-    def __init__(self, app: PatrolApplication, path: str, secret: str | None) -> None:
+    def __init__(self, app: PatrolApplication, path: str, secret: str) -> None:
+        if not secret:
+            raise ValueError("the webhook never runs without a secret")
         routes: list[Any] = [
             (rf"/{re.escape(path.strip('/'))}/?", UpdateHandler, {"app": app, "secret": secret}),
             (r"/healthz", HealthHandler, {"app": app}),
         ]
-        self.server = tornado.httpserver.HTTPServer(tornado.web.Application(routes))
+        # every other path and method is answered by tornado without our handlers; its
+        # bodies, like ours, are capped (tornado's default is 100 MB)
+        self.server = tornado.httpserver.HTTPServer(
+            tornado.web.Application(routes), max_body_size=MAX_BODY, max_buffer_size=MAX_BODY
+        )
 
     def start(self, host: str, port: int) -> None:
         self.server.listen(port, address=host)

@@ -209,3 +209,90 @@ def test_webhook_mode_enforces_the_secret(tmp_path: Path, api: FakeBotAPI) -> No
 def _listening(port: int) -> bool:
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _rss_kb(bot: BotProcess) -> int:
+    assert bot.proc is not None
+    status = Path(f"/proc/{bot.proc.pid}/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS")))
+
+
+def _post_huge(port: int, size: int, secret: str | None) -> int | None:
+    """POST `size` bytes, the way an attacker would (Content-Length announced, the body
+    streamed); the status, or None when the server closed the connection first."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        headers = [
+            "POST /hook HTTP/1.1",
+            f"Host: 127.0.0.1:{port}",
+            "Content-Type: application/json",
+            f"Content-Length: {size}",
+        ]
+        if secret is not None:
+            headers.append(f"X-Telegram-Bot-Api-Secret-Token: {secret}")
+        chunk = b"x" * (1024 * 1024)
+        try:
+            sock.sendall(("\r\n".join(headers) + "\r\n\r\n").encode())
+            for _ in range(size // len(chunk)):
+                sock.sendall(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # refused before the body was read: what we want
+        try:
+            answer = sock.recv(256)
+        except (ConnectionResetError, TimeoutError):
+            return None
+    return int(answer.split()[1]) if answer.startswith(b"HTTP/") else None
+
+
+def test_webhook_without_a_configured_secret_generates_one_and_reads_no_body_unasked(
+    tmp_path: Path, api: FakeBotAPI
+) -> None:
+    """PATROL_WEBHOOK_SECRET left empty (as env.example ships it): the bot generates a
+    secret, keeps it, registers it with setWebhook and says so in one line; an update
+    without it is refused, Telegram's (with it) accepted. 50 MB bodies — with a wrong
+    secret, or with the right one — are refused without the process growing."""
+    db_path = tmp_path / "patrol.db"
+    seed_database(db_path, 1)
+    port = free_port()
+    env = bot_env(
+        db_path,
+        api,
+        PATROL_WEBHOOK_URL=f"http://127.0.0.1:{port}/hook",
+        PATROL_WEBHOOK_SECRET="",
+        PATROL_LISTEN=f"127.0.0.1:{port}",
+    )
+    bot = BotProcess(env, tmp_path / "bot.log")
+    bot.start()
+    try:
+        api.wait_for(lambda: api.webhook is not None, 30, "setWebhook")
+        assert api.webhook is not None
+        secret = str(api.webhook.get("secret_token") or "")
+        assert len(secret) >= 32
+        api.wait_for(lambda: _listening(port), 30, "the webhook server")
+        update = {
+            "update_id": 78,
+            "message": {
+                "message_id": 1,
+                "date": 1790000000,
+                "chat": {"id": 5006, "type": "private"},
+                "from": {"id": 5006, "is_bot": False, "first_name": "X", "language_code": "en"},
+                "text": "hello",
+            },
+        }
+        assert post(port, update, None) == 403
+        assert post(port, update, "") == 403
+        assert api.received(5006) == []
+        before = _rss_kb(bot)
+        for _ in range(3):
+            assert _post_huge(port, 50 * 1024 * 1024, "wrong") in (403, None)
+        assert _post_huge(port, 50 * 1024 * 1024, secret) in (413, None)
+        grown = _rss_kb(bot) - before
+        assert grown < 20 * 1024, f"RSS grew by {grown} kB"
+        assert post(port, update, secret) == 200
+        api.wait_for(lambda: api.received(5006) != [], 30, "the reply")
+        stored = query(db_path, "SELECT value FROM deployment WHERE key = 'webhook_secret'")
+        assert stored == [(secret,)]
+    finally:
+        bot.terminate()
+    log = bot.log()
+    assert secret not in log
+    assert sum("PATROL_WEBHOOK_SECRET is not set" in line for line in log.splitlines()) == 1

@@ -517,6 +517,14 @@ CREATE INDEX broadcasts_progress ON broadcasts(progress_outbox_id)
     WHERE progress_outbox_id IS NOT NULL
 """
 
+V15_DEPLOYMENT = """
+CREATE TABLE deployment (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+)
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     V1_ORGANISATION,
     V2_RAILS,
@@ -532,4 +540,5 @@ MIGRATIONS: tuple[str, ...] = (
     V12_ROSTER,
     V13_OUTBOX_PRIORITY,  # bulk 0, reply 1, urgent 2
     V14_INDEXES,
+    V15_DEPLOYMENT,  # what the bot keeps about its deployment (a generated webhook secret)
 )

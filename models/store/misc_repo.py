@@ -374,3 +374,24 @@ def _group(row: Row) -> Group:
         place_id=row["place_id"],
         locale=row["locale"],
     )
+
+
+class DeploymentRepository:
+    """What the bot keeps about its own deployment, by key (e.g. the webhook secret it
+    generated when none was configured)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def get(self, key: str) -> str | None:
+        row = await self.db.fetch_one("SELECT value FROM deployment WHERE key = ?", (key,))
+        return str(row["value"]) if row else None
+
+    async def put(self, key: str, value: str, at: datetime) -> None:
+        async with self.db.write():
+            await self.db.execute(
+                "INSERT INTO deployment (key, value, updated_at) VALUES (?, ?, ?)"
+                " ON CONFLICT(key) DO UPDATE SET value = excluded.value,"
+                " updated_at = excluded.updated_at",
+                (key, value, to_db(at)),
+            )
