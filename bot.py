@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -105,8 +105,9 @@ def build_application(
 
     defaults = Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.zone)
     # the getUpdates connection tells the health check when Telegram last answered
+    proxy = settings.proxy_url.get_secret_value() if settings.proxy_url else None
     updates_request = WatchedRequest(
-        request if request is not None else HTTPXRequest(connection_pool_size=1)
+        request if request is not None else HTTPXRequest(connection_pool_size=1, proxy=proxy)
     )
     bot_options: dict[str, Any] = {
         "token": settings.token,
@@ -122,7 +123,7 @@ def build_application(
     else:
         # replies leave through the outbox, so the pool serves the sender's slots
         bot_options["request"] = HTTPXRequest(
-            connection_pool_size=MAX_IN_FLIGHT + URGENT_RESERVE + 4
+            connection_pool_size=MAX_IN_FLIGHT + URGENT_RESERVE + 4, proxy=proxy
         )
     builder = (
         ApplicationBuilder()
@@ -378,6 +379,9 @@ def _run(settings: Settings) -> int:
     )
     app = build_application(settings, clock=clock)
     try:
+        refused = asyncio.run(reach_telegram(app.bot, settings))
+        if refused is not None:
+            return refused
         if settings.webhook_url:
             asyncio.run(_serve_webhook(app, settings))
         else:
@@ -388,6 +392,56 @@ def _run(settings: Settings) -> int:
     finally:
         lock.release()
     return app.exit_code
+
+
+# At start, an unreachable Bot API is tried again after this long, doubling up to the max.
+REACH_FIRST, REACH_MAX = 2.0, 60.0
+
+
+async def reach_telegram(bot: Any, settings: Settings) -> int | None:
+    """Before anything starts: ask the Bot API who we are (getMe) until it answers. None
+    once it does; 2 when it refuses the token (one line: retrying would not help, and the
+    unit does not restart on 2); 0 when SIGTERM or SIGINT came first. An unreachable API
+    (no network yet, DNS, a firewall, a server in mainland China without a proxy) gets one
+    clear line per attempt, no traceback."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for signum in signals:
+        loop.add_signal_handler(signum, stop.set)
+    address = settings.api_base_url or "https://api.telegram.org"
+    route = "through PATROL_PROXY_URL" if settings.proxy_url else "directly (no PATROL_PROXY_URL)"
+    delay = REACH_FIRST
+    try:
+        while True:
+            try:
+                await bot.initialize()  # getMe
+                return None
+            except InvalidToken:
+                log.error(
+                    "the Bot API at %s rejects the token: check PATROL_BOT_TOKEN (from"
+                    " @BotFather); not retrying",
+                    address,
+                )
+                return 2
+            except (NetworkError, OSError) as error:
+                log.error(
+                    "cannot reach the Bot API at %s %s (%s): check the network, DNS and"
+                    " firewall, PATROL_PROXY_URL and PATROL_API_BASE_URL; trying again in %.0f s",
+                    address,
+                    route,
+                    error,
+                    delay,
+                )
+            if await wait_event(stop, delay):
+                log.info("stopped before the Bot API answered")
+                return 0
+            delay = min(delay * 2, REACH_MAX)
+    finally:
+        for signum in signals:
+            loop.remove_signal_handler(signum)
+        # its connections belong to this event loop: the application opens its own
+        await bot.shutdown()
 
 
 async def _serve_webhook(app: PatrolApplication, settings: Settings) -> None:
@@ -456,10 +510,15 @@ async def webhook_secret(app: PatrolApplication) -> str:
 
 
 def _secrets(settings: Settings) -> list[str]:
-    secrets = [settings.token]
+    """What never reaches a log: the token, the webhook secret, the proxy's password."""
+    hidden = [settings.token]
     if settings.webhook_secret is not None:
-        secrets.append(settings.webhook_secret.get_secret_value())
-    return secrets
+        hidden.append(settings.webhook_secret.get_secret_value())
+    if settings.proxy_url is not None:
+        password = urlparse(settings.proxy_url.get_secret_value()).password
+        if password:
+            hidden.append(password)
+    return hidden
 
 
 WEBHOOK_SECRET_KEY = "webhook_secret"

@@ -50,6 +50,9 @@ class Settings(StorageSettings):
     default_locale: str = "zh_CN"
     admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
     api_base_url: str | None = None
+    # every call to the Bot API (polling and sending) through this proxy: http://, https://,
+    # socks5:// or socks5h:// (names resolved by the proxy), credentials in the URL
+    proxy_url: SecretStr | None = None
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     listen: str = "127.0.0.1:8080"
@@ -71,6 +74,16 @@ class Settings(StorageSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// address")
         return value
+
+    @field_validator("proxy_url")
+    @classmethod
+    def _proxy_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None  # `PATROL_PROXY_URL=`: no proxy
+        url = value.get_secret_value().strip()
+        if not url.startswith(("http://", "https://", "socks5://", "socks5h://")):
+            raise ValueError("must start with http://, https://, socks5:// or socks5h://")
+        return SecretStr(url)
 
     @field_validator("bot_token")
     @classmethod

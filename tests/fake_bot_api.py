@@ -74,8 +74,11 @@ class Faults:
 class FakeBotAPI:
     """Start with `start()`; the base URL for the bot is `base_url`."""
 
-    def __init__(self, faults: Faults | None = None, limits: bool = False) -> None:
+    def __init__(self, faults: Faults | None = None, limits: bool = False, port: int = 0) -> None:
         self.faults = faults or Faults()
+        # a token BotFather revoked: every call answers 401 Unauthorized
+        self.unauthorized = False
+        self.hosts: set[str] = set()  # the Host headers seen (a proxied call keeps its name)
         # Telegram's limits enforced (429 with retry_after when a send exceeds them)
         self.limits = limits
         self._sent_at: dict[str, list[float]] = {}
@@ -92,7 +95,7 @@ class FakeBotAPI:
         self.delivered: list[Delivered] = []
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.webhook: dict[str, Any] | None = None
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self.server.daemon_threads = True
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -221,7 +224,15 @@ class FakeBotAPI:
                 body = self.rfile.read(length) if length else b""
                 params = _params(self.headers.get("Content-Type", ""), body)
                 method = self.path.rsplit("/", 1)[-1]
-                status, answer, drop = api._answer(method, params)
+                api.hosts.add(str(self.headers.get("Host", "")))
+                if api.unauthorized:
+                    status, answer, drop = (
+                        401,
+                        {"ok": False, "error_code": 401, "description": "Unauthorized"},
+                        False,
+                    )
+                else:
+                    status, answer, drop = api._answer(method, params)
                 if drop:
                     self.close_connection = True
                     self.connection.close()
