@@ -62,6 +62,8 @@ FILE_PROBLEMS = {
     "bad_csv": "import.bad_csv",
     "not_text": "import.not_text",
     "bad_xlsx": "import.bad_xlsx",
+    "too_big": "import.too_big",
+    "bad_merge": "import.bad_merge",
 }
 COLUMNS = {
     Column.NAME: "import.column_name",

@@ -107,8 +107,36 @@ _RESOLVERS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+# An organisation file is written by a person: a county's is tens of kilobytes, a few levels
+# deep, and has no use for YAML's anchors and aliases (`&x` … `*x`), which are how a
+# 600-byte file expands to gigabytes. Refused before anything is built.
+MAX_FILE_CHARS = 2 * 1024 * 1024
+MAX_DEPTH = 20
+
+
 class _Loader(yaml.SafeLoader):
-    """PyYAML's safe loader with only the plain-scalar types above."""
+    """PyYAML's safe loader with only the plain-scalar types above, no anchors or aliases,
+    and at most MAX_DEPTH levels of nesting."""
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            line = event.start_mark.line + 1 if event.start_mark else None
+            raise OrgFileError(
+                [Problem(line, "", "YAML anchors and aliases (& and *) are not allowed")]
+            )
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                line = event.start_mark.line + 1 if event.start_mark else None
+                raise OrgFileError(
+                    [Problem(line, "", f"nested more than {MAX_DEPTH} levels deep")]
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 class _Dumper(yaml.SafeDumper):
@@ -144,6 +172,10 @@ _Dumper.add_representer(dict, _represent_dict)
 def load_yaml(text: str) -> tuple[Any, Lines]:
     """The document's data and the line of every field; syntax errors and duplicate keys are
     problems with their line."""
+    if len(text) > MAX_FILE_CHARS:
+        raise OrgFileError(
+            [Problem(None, "", f"the file is larger than {MAX_FILE_CHARS // (1024 * 1024)} MB")]
+        )
     loader = _Loader(text)
     try:
         node = loader.get_single_node()

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from models.errors import DomainError
 from models.org import PartnerType, Role
@@ -189,14 +190,27 @@ class Roster:
 Table = list[tuple[int, list[str]]]  # (row number, cells) of one sheet
 
 
+# Files from outside are bounded before they are read: a roster of MAX_ROWS people is a few
+# hundred kilobytes; a workbook's parts are inflated at most to MAX_UNPACKED (a zip bomb is
+# refused from its directory, before anything is inflated); a sheet is read to READ_ROWS
+# rows and READ_COLUMNS columns, and at most MAX_MERGED merged ranges, each clipped to that.
+MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_UNPACKED = 100 * 1024 * 1024
+READ_ROWS = MAX_ROWS + 100  # (header and title rows; more than MAX_ROWS people is refused)
+READ_COLUMNS = 50
+MAX_MERGED = 10_000
+
+
 def read_roster(path: Path) -> Roster:
     """Read and check a roster file; `RosterFileError` when it cannot be read at all."""
     suffix = path.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise RosterFileError("format")
+    if path.stat().st_size > MAX_FILE_BYTES:  # (a missing file: OSError, as before)
+        raise RosterFileError("too_big", limit=MAX_FILE_BYTES // (1024 * 1024))
     if suffix == ".csv":
         return parse_tables([(None, read_csv(path.read_bytes()))])
-    if suffix == ".xlsx":
-        return parse_tables(read_xlsx(path))
-    raise RosterFileError("format")
+    return parse_tables(read_xlsx(path))
 
 
 def read_csv(data: bytes) -> Table:
@@ -238,12 +252,19 @@ def _decoded(data: bytes, encoding: str) -> str:
 def read_xlsx(path: Path) -> list[tuple[str | None, Table]]:
     """Every sheet of a workbook, cells as text (a phone typed as a number keeps its digits).
     A merged cell's value fills the whole range (an office merged down the rows of its
-    people, a title merged across the top): openpyxl gives it to the first cell only."""
+    people, a title merged across the top): openpyxl gives it to the first cell only.
+
+    Read in openpyxl's read-only mode (rows streamed, at most READ_ROWS × READ_COLUMNS):
+    a loaded sheet would expand every merged range into cells first — one range
+    `A2:ZZ200000` in a 5 KB file is 140 million cells. The merged ranges are read from the
+    sheet's XML instead and clipped to the rows read."""
     from openpyxl import load_workbook  # only the import needs it
 
     try:
-        # not read-only: only a loaded sheet knows its merged ranges
-        book = load_workbook(path, data_only=True)
+        with zipfile.ZipFile(path) as archive:
+            if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED:
+                raise RosterFileError("too_big", limit=MAX_FILE_BYTES // (1024 * 1024))
+        book = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError):
         raise RosterFileError("bad_xlsx") from None
     try:
@@ -252,15 +273,48 @@ def read_xlsx(path: Path) -> list[tuple[str | None, Table]]:
         tables: list[tuple[str | None, Table]] = []
         for sheet in sheets:
             cells = [
-                [cell_text(v) for v in values] for values in sheet.iter_rows(values_only=True)
+                [cell_text(v) for v in values]
+                for values in sheet.iter_rows(
+                    max_row=READ_ROWS, max_col=READ_COLUMNS, values_only=True
+                )
             ]
-            for merged in sheet.merged_cells.ranges:
-                _fill(cells, merged.min_row, merged.max_row, merged.min_col, merged.max_col)
+            for top, bottom, left, right in _merged_ranges(path, sheet):
+                if bottom > READ_ROWS or right > READ_COLUMNS:
+                    # nothing a roster needs: a sheet made to blow up whoever expands it
+                    raise RosterFileError("bad_merge", row=bottom, column=right)
+                _fill(cells, top, bottom, left, right)
             rows: Table = list(enumerate(cells, start=1))
             tables.append((sheet.title if named else None, rows))
         return tables
+    except RosterFileError:
+        raise
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, SyntaxError):
+        raise RosterFileError("bad_xlsx") from None
     finally:
         book.close()
+
+
+def _merged_ranges(path: Path, sheet: Any) -> list[tuple[int, int, int, int]]:
+    """The sheet's merged ranges (top, bottom, left, right; 1-based, inclusive) from its
+    XML, streamed; at most MAX_MERGED."""
+    from xml.etree.ElementTree import iterparse
+
+    from openpyxl.utils.cell import range_boundaries
+
+    part = getattr(sheet, "_worksheet_path", None)
+    if not part:
+        return []
+    found: list[tuple[int, int, int, int]] = []
+    with zipfile.ZipFile(path) as archive, archive.open(part.lstrip("/")) as xml:
+        for _, element in iterparse(xml):
+            if element.tag.endswith("}mergeCell") and element.get("ref"):
+                left, top, right, bottom = range_boundaries(str(element.get("ref")))
+                if None not in (left, top, right, bottom):
+                    found.append((int(top), int(bottom), int(left), int(right)))
+                if len(found) >= MAX_MERGED:
+                    break
+            element.clear()  # (rows read and forgotten: memory stays flat)
+    return found
 
 
 def _fill(cells: list[list[str]], top: int, bottom: int, left: int, right: int) -> None:

@@ -31,6 +31,7 @@ from models.org import Office, Place, PlaceKind, Station
 from models.orgfile import (
     DEFAULT_NEED,
     DEFAULT_PLACE_SHIFTS,
+    MAX_FILE_CHARS,
     SHIFTS_KEY,
     HotSpotRef,
     OfficeSpec,
@@ -927,6 +928,9 @@ def apply_command(
     """`bot.py apply FILE`: 0 applied (or nothing to do), 2 a bad file, 1 another error."""
     out, err = out or sys.stdout, err or sys.stderr
     try:
+        if source.stat().st_size > MAX_FILE_CHARS * 4:  # (UTF-8: at most 4 bytes a character)
+            print(f"mulan-patrol: {source} is far too large for an organisation file", file=err)
+            return 2
         text = source.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         print(f"mulan-patrol: cannot read {source}: {_reason(error)}", file=err)
