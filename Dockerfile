@@ -11,12 +11,15 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 RUN useradd --system --create-home --home-dir /var/lib/mulan-patrol --shell /usr/sbin/nologin mulan
 WORKDIR /opt/mulan-patrol
+COPY requirements.lock ./
+# the tested versions, each checked by hash
+RUN pip install --require-hashes -r requirements.lock
 COPY pyproject.toml README.md bot.py ./
 COPY handlers handlers
 COPY models models
 COPY scheduler scheduler
 COPY locales locales
-RUN pip install . && python -c "import bot"
+RUN pip install --no-deps . && python -c "import bot"
 
 USER mulan
 VOLUME /var/lib/mulan-patrol

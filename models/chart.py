@@ -3,13 +3,13 @@ to acknowledge per office. A pure function of a JSON-able spec whose words are a
 the reader's language, so the outbox can keep the spec and draw it when it sends (in a
 worker thread, never on the event loop, never while the database is held).
 
-Drawn with matplotlib's Agg backend and Noto Sans CJK SC (SIL Open Font License, installed
-from PyPI with `mplfonts`), which has every Chinese, Latin and digit glyph the labels use.
+Drawn with matplotlib's Agg backend and Noto Sans CJK SC (SIL Open Font License 1.1, shipped
+unmodified in `models/fonts/` with its licence), which has every Chinese, Latin and digit
+glyph the labels use.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import threading
 from functools import cache
@@ -41,11 +41,8 @@ _lock = threading.Lock()  # matplotlib's font cache is shared: one drawing at a 
 
 @cache
 def font_path() -> Path:
-    """The CJK font shipped by the `mplfonts` wheel (found without importing it)."""
-    spec = importlib.util.find_spec("mplfonts")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the mplfonts package (Noto Sans CJK SC) is not installed")
-    path = Path(next(iter(spec.submodule_search_locations))) / "fonts" / FONT_FILE
+    """The CJK font shipped with the bot (package data of `models`)."""
+    path = Path(__file__).parent / "fonts" / FONT_FILE
     if not path.is_file():
         raise RuntimeError(f"{path} is missing")
     return path
