@@ -76,6 +76,7 @@ from models.services.orgfile import apply_command, export_command
 from models.store.db import Database, SchemaTooNewError
 from models.store.lock import AlreadyRunningError, InstanceLock
 from models.store.misc_repo import DeploymentRepository
+from models.store.retention_repo import phone_spans
 from scheduler.health import Health, WatchedRequest
 from scheduler.limits import PriorityRateLimiter
 from scheduler.outbox import MAX_IN_FLIGHT, URGENT_RESERVE
@@ -282,6 +283,32 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class PrivateLog(logging.Filter):
+    """Phone numbers never reach the log, at any level and whoever logs them (a library at
+    DEBUG logs whole requests): each is masked in the message and in a traceback's text.
+    What people write — texts, descriptions, places — is kept out of our own log lines at
+    INFO and above (tests/test_log_privacy.py); this is the net under that."""
+
+    MASK = "[phone]"
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = _mask_phones(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = _mask_phones(record.exc_text)
+        return True
+
+
+def _mask_phones(text: str) -> str:
+    for start, end in reversed(phone_spans(text)):
+        text = text[:start] + PrivateLog.MASK + text[end:]
+    return text
+
+
 def configure_logging(level: str = "INFO", secrets: list[str] | None = None) -> None:
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
@@ -294,6 +321,7 @@ def configure_logging(level: str = "INFO", secrets: list[str] | None = None) -> 
     _REDACT = RedactSecrets(secrets or [])
     for handler in logging.getLogger().handlers:
         handler.addFilter(_REDACT)
+        handler.addFilter(PrivateLog())
 
 
 def redact_too(secret: str) -> None:

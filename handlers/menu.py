@@ -7,6 +7,7 @@ import logging
 from telegram import (
     Bot,
     BotCommand,
+    BotCommandScopeAllChatAdministrators,
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
     BotCommandScopeChat,
@@ -56,8 +57,10 @@ GROUP_COMMANDS: tuple[tuple[str, str], ...] = (
     ("help", N_("cmd.help")),
     ("report", N_("cmd.report")),
     ("tips", N_("cmd.tips")),
-    ("register", N_("cmd.register")),
 )
+# shown only to a group's administrators (who register it for the station)
+GROUP_ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (("register", N_("cmd.register")),)
+DESCRIPTION, SHORT_DESCRIPTION = N_("bot.description"), N_("bot.short_description")
 PUBLIC_COMMANDS = ("start", "help", "language", "check")
 
 TELEGRAM_LANGUAGE = {"zh_CN": "zh", "en": "en"}
@@ -72,11 +75,20 @@ def private_commands(translator: Translator, locale: str, role: Role | None) -> 
 
 
 async def publish_commands(bot: Bot, translator: Translator, default_locale: str) -> None:
-    """The menus everybody sees before the bot knows them: per language, private and groups."""
+    """What everybody sees before the bot knows them, per language: the bot's description
+    (the empty chat's "What can this bot do?") and short description (its profile and
+    shared links), the private menu, the group menu, and the group administrators' menu."""
     for locale in (None, *LOCALES):
         shown = locale or default_locale
         language = TELEGRAM_LANGUAGE[locale] if locale else None
+        await bot.set_my_description(translator.plain(shown, DESCRIPTION), language_code=language)
+        await bot.set_my_short_description(
+            translator.plain(shown, SHORT_DESCRIPTION), language_code=language
+        )
         group = [BotCommand(n, translator.plain(shown, k)) for n, k in GROUP_COMMANDS]
+        admins = group + [
+            BotCommand(n, translator.plain(shown, k)) for n, k in GROUP_ADMIN_COMMANDS
+        ]
         await bot.set_my_commands(
             private_commands(translator, shown, None),
             scope=BotCommandScopeAllPrivateChats(),
@@ -84,6 +96,9 @@ async def publish_commands(bot: Bot, translator: Translator, default_locale: str
         )
         await bot.set_my_commands(
             group, scope=BotCommandScopeAllGroupChats(), language_code=language
+        )
+        await bot.set_my_commands(
+            admins, scope=BotCommandScopeAllChatAdministrators(), language_code=language
         )
 
 

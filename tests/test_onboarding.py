@@ -210,3 +210,44 @@ async def test_deactivated_member_is_told_access_suspended(harness: Harness) -> 
     await h.press_label(CHIEF, "恢复")
     calls = await h.send(MEMBER, "/help")
     assert "巡防队员" in h.texts(calls)[0]
+
+
+async def test_what_people_see_before_start_descriptions_and_admin_only_group_commands(
+    harness: Harness,
+) -> None:
+    """At start the bot sets its description and short description in each language (what
+    an empty chat and the bot's profile show), and /register appears only in the menu of a
+    group's administrators."""
+    calls = harness.tg.calls
+    descriptions = {
+        c.params.get("language_code"): c.params["description"]
+        for c in calls
+        if c.method == "setMyDescription"
+    }
+    assert set(descriptions) == {None, "zh", "en"}
+    assert "木兰巡防" in descriptions["zh"] and "110" in descriptions["zh"]
+    assert "Mulan Patrol" in descriptions["en"] and "110" in descriptions["en"]
+    assert descriptions[None] == descriptions["zh"]  # the deployment's language by default
+    short = {
+        c.params.get("language_code"): c.params["short_description"]
+        for c in calls
+        if c.method == "setMyShortDescription"
+    }
+    assert set(short) == {None, "zh", "en"} and all(len(t) <= 120 for t in short.values())
+
+    def menu(scope: str, language: str) -> list[str]:
+        found = [
+            c
+            for c in calls
+            if c.method == "setMyCommands"
+            and c.params["scope"] == {"type": scope}
+            and c.params.get("language_code") == language
+        ]
+        assert len(found) == 1
+        return [command["command"] for command in found[0].params["commands"]]
+
+    for language in ("zh", "en"):
+        assert "register" not in menu("all_group_chats", language)
+        assert "report" in menu("all_group_chats", language)
+        assert "register" in menu("all_chat_administrators", language)
+        assert "register" not in menu("all_private_chats", language)
