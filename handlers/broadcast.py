@@ -21,6 +21,7 @@ from models.errors import DomainError
 from models.fraud import TELEGRAM_LIMIT
 from models.org import Person, Role
 from models.services.fraud import Audience, audiences_for, check_broadcast_text
+from scheduler.limits import BULK_RATE
 
 FEATURE = "bc"
 AUDIENCE = {
@@ -352,7 +353,7 @@ async def _send(
                 sent=0,
                 failed=0,
                 left=len(recipients),
-                eta=max(1, round(len(recipients) / 25)),
+                eta=max(1, round(len(recipients) / BULK_RATE)),  # (the bulk lane's rate)
             ),
             urgent=True,
             ref=f"broadcast:{broadcast_id}:progress",

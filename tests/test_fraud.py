@@ -8,6 +8,8 @@ import asyncio
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from models.org import Role
 from models.store.rails_repo import REPLY
 from tests import builders
@@ -248,3 +250,28 @@ async def test_scam_check_for_anyone_and_report_for_members(harness: Harness) ->
     await h.press_label(MEMBER, "作为诈骗上报")
     draft = (await h.services.conversations.get(MEMBER.id, MEMBER.id))[2]["draft"]  # type: ignore[index]
     assert draft["category"] == "fraud" and "安全账户" in draft["description"]
+
+
+async def test_a_tips_press_that_fails_after_writing_changes_nothing(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pause button writes the group's setting, then redraws the menu; if the redraw
+    fails (here: the view raises), the write is undone with the update — as every other
+    feature's press — and the officer is told the button is no longer valid."""
+    from handlers import fraud as fraud_handlers
+
+    h = harness
+    await team(h)
+    await register_public(h, VILLAGE, "中文")
+    await h.send(OFFICER, "/tips", VILLAGE)
+
+    async def broken_view(*args: object) -> object:
+        raise ValueError("the view could not be drawn")
+
+    monkeypatch.setattr(fraud_handlers, "_group_view", broken_view)
+    calls = await h.press_label(OFFICER, "暂停", VILLAGE)
+    row = await h.services.db.fetch_one(
+        "SELECT tips_paused FROM chat_groups WHERE chat_id = ?", (VILLAGE.id,)
+    )
+    assert row is not None and row["tips_paused"] == 0  # rolled back
+    assert calls and not any("已暂停" in t for t in h.texts(calls))
