@@ -8,7 +8,7 @@ import random
 import time
 from datetime import date, timedelta
 
-from scheduler.planner import History, Member, Slot, plan_day, record, spread
+from models.planner import History, Member, Slot, plan_day, record, spread
 
 
 def run(

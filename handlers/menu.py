@@ -60,7 +60,7 @@ GROUP_COMMANDS: tuple[tuple[str, str], ...] = (
 )
 # shown only to a group's administrators (who register it for the station)
 GROUP_ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (("register", N_("cmd.register")),)
-DESCRIPTION, SHORT_DESCRIPTION = N_("bot.description"), N_("bot.short_description")
+DESCRIPTION, SHORT_DESCRIPTION = N_("about.description"), N_("about.short_description")
 PUBLIC_COMMANDS = ("start", "help", "language", "check")
 
 TELEGRAM_LANGUAGE = {"zh_CN": "zh", "en": "en"}

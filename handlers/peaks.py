@@ -15,13 +15,13 @@ from handlers.context import CustomContext
 from handlers.conversation import Conversation, Flow
 from handlers.keyboards import button_rows
 from locales import Html
+from models.calendar import Level
 from models.errors import DomainError
 from models.org import Person, Role
 from models.patrol import parse_leave
 from models.rules import can_manage_station
 from models.services.org import clean_name
 from models.services.peaks import horizon
-from scheduler.calendar import Level
 from scheduler.peaks import LEVEL_NAME, PeakJobs
 
 FEATURE = "pk"

@@ -26,11 +26,11 @@ from pydantic import (
     model_validator,
 )
 
+from models.calendar import MAX_PERIOD_DAYS, Level
 from models.errors import DomainError
 from models.org import PlaceKind
 from models.services.org import clean_name
 from models.station_settings import SETTINGS_BY_KEY, SettingSpec, SettingType
-from scheduler.calendar import MAX_PERIOD_DAYS, Level
 
 FORMAT_VERSION = 1
 SHIFTS_KEY = "shifts"  # the station setting that holds the shift templates

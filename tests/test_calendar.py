@@ -6,8 +6,7 @@ from datetime import date
 
 import pytest
 
-from models.errors import DomainError
-from scheduler.calendar import (
+from models.calendar import (
     HolidayKey,
     Level,
     Peak,
@@ -17,6 +16,7 @@ from scheduler.calendar import (
     parse_official,
     peaks_between,
 )
+from models.errors import DomainError
 
 
 def by_key(year: int) -> dict[HolidayKey, object]:

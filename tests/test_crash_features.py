@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
+from models.calendar import Level
 from models.clock import FrozenClock
 from models.config import Settings
 from models.org import PlaceKind, Role
 from models.services import Services
 from models.store.db import Database
-from scheduler.calendar import Level
 from tests.botproc import (
     CHIEF_ID,
     OFFICER_IDS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
-from scheduler.planner import History, Member, Slot, plan_day, record, spread
+from models.planner import History, Member, Slot, plan_day, record, spread
 
 MEMBERS = [101, 102, 103, 104, 105, 106]
 OFFICERS = [201, 202]

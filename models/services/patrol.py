@@ -7,19 +7,19 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from models.calendar import Level, level_on
 from models.clock import Clock
 from models.errors import DomainError
 from models.org import Person, Role
 from models.patrol import Assignment, CheckIn, Leave, shift_times
+from models.planner import Assignment as Planned
+from models.planner import DayPlan, History, Member, Slot, plan_day, record
 from models.services.peaks import PeakService
 from models.services.station_settings import StationSettingsService
 from models.store.db import Database
 from models.store.org_repo import OrgRepository
 from models.store.patrol_repo import PatrolRepository
 from models.store.people_repo import PeopleRepository
-from scheduler.calendar import Level, level_on
-from scheduler.planner import Assignment as Planned
-from scheduler.planner import DayPlan, History, Member, Slot, plan_day, record
 
 WINDOW_DAYS = 28
 MAX_NOTE = 500

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from models.calendar import MAX_PERIOD_DAYS, Level, Peak, parse_official, peaks_between
 from models.clock import Clock
 from models.errors import DomainError
 from models.org import Person, Role
@@ -13,7 +14,6 @@ from models.services.org import clean_name
 from models.store.db import Database
 from models.store.org_repo import OrgRepository
 from models.store.peaks_repo import PeakRepository
-from scheduler.calendar import MAX_PERIOD_DAYS, Level, Peak, parse_official, peaks_between
 
 LOOKAHEAD_DAYS = 90
 

@@ -9,10 +9,10 @@ from datetime import date, datetime
 
 from aiosqlite import Row
 
+from models.calendar import Level
 from models.clock import to_db
 from models.org import PlaceKind
 from models.store.db import Database
-from scheduler.calendar import Level
 
 
 @dataclass(frozen=True)

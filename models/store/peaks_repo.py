@@ -7,9 +7,9 @@ from datetime import date, datetime
 
 from aiosqlite import Row
 
+from models.calendar import Holiday, HolidayKey, Level, Peak
 from models.clock import to_db
 from models.store.db import Database
-from scheduler.calendar import Holiday, HolidayKey, Level, Peak
 
 
 class PeakRepository:
