@@ -6,9 +6,10 @@ Parameters are HTML-escaped unless wrapped in `Html`, because messages go out as
 
 from __future__ import annotations
 
+import gettext
 import html
 import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from pathlib import Path
 
@@ -53,27 +54,51 @@ def placeholders(text: str) -> set[str]:
 class Translator:
     """Looks keys up in the loaded catalogs and fills their placeholders."""
 
-    def __init__(self, catalogs: Mapping[str, Mapping[str, str]], default: str) -> None:
-        self.catalogs = catalogs
+    def __init__(
+        self,
+        catalogs: Mapping[str, Mapping[str, str]],
+        default: str,
+        plurals: Mapping[str, Mapping[str, tuple[str, ...]]] | None = None,
+        plural_index: Mapping[str, Callable[[int], int]] | None = None,
+    ) -> None:
+        self.catalogs = catalogs  # key -> text (a plural entry: its first form)
         self.default = default
+        # key -> every form of a plural entry, and which form a number takes, per locale
+        self.plurals = plurals or {}
+        self.plural_index = plural_index or {}
 
     @classmethod
     def load(cls, default: str, directory: Path = CATALOG_DIR) -> Translator:
         catalogs: dict[str, dict[str, str]] = {}
+        plurals: dict[str, dict[str, tuple[str, ...]]] = {}
+        index: dict[str, Callable[[int], int]] = {}
         for locale in LOCALES:
             path = directory / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
             with path.open("rb") as handle:
                 catalog = read_po(handle, locale=locale)
-            catalogs[locale] = {
-                str(m.id): str(m.string) for m in catalog if m.id and isinstance(m.string, str)
-            }
-        return cls(catalogs, default)
+            catalogs[locale], plurals[locale] = {}, {}
+            for m in catalog:
+                if not m.id:
+                    continue
+                if isinstance(m.id, tuple):  # msgid_plural: the forms of the language
+                    forms = tuple(str(f) for f in m.string or ())
+                    plurals[locale][str(m.id[0])] = forms
+                    catalogs[locale][str(m.id[0])] = forms[0]
+                elif isinstance(m.string, str):
+                    catalogs[locale][str(m.id)] = m.string
+            index[locale] = gettext.c2py(catalog.plural_expr)
+        return cls(catalogs, default, plurals, index)
 
     def text(self, locale: str, key: str, /, **params: object) -> Html:
         """The text for `key` in `locale` (falling back to the default locale, then the key)."""
         text = self.catalogs.get(locale, {}).get(key) or self.catalogs[self.default].get(key)
         if not text:
             return Html(html.escape(key))
+        forms = self.plurals.get(locale, {}).get(key)
+        count = params.get("count")
+        if forms and isinstance(count, int):  # "1 photo", "3 photos"
+            which = self.plural_index[locale](count)
+            text = forms[min(which, len(forms) - 1)]
         safe = {
             name: value if isinstance(value, Html) else html.escape(str(value), quote=False)
             for name, value in params.items()

@@ -42,3 +42,19 @@ def test_parameters_are_escaped_for_html() -> None:
     translator = Translator.load("zh_CN")
     text = translator.text("en", "onboarding.done", name="<i>x</i> & y", role="member")
     assert "&lt;i&gt;x&lt;/i&gt; &amp; y" in text
+
+
+def test_plural_forms_have_every_form_of_each_language_and_agree() -> None:
+    """A count in English takes "1 photo" / "3 photos"; Chinese has one form. Every plural
+    entry is plural in both catalogs, with the language's number of forms and the same
+    placeholders in each; no English text falls back on "(s)"."""
+    translator = Translator.load("zh_CN")
+    en, zh = translator.plurals["en"], translator.plurals["zh_CN"]
+    assert en and set(en) == set(zh)
+    for key in en:
+        assert len(en[key]) == 2 and len(zh[key]) == 1, key
+        assert len({frozenset(placeholders(f)) for f in (*en[key], *zh[key])}) == 1, key
+    assert translator.text("en", "report.photos_done", count=1) == "✔️ 1 photo."
+    assert translator.text("en", "report.photos_done", count=3) == "✔️ 3 photos."
+    assert "3" in translator.text("zh_CN", "report.photos_done", count=3)
+    assert not [k for k, t in translator.catalogs["en"].items() if "(s)" in t]
