@@ -51,7 +51,6 @@ from handlers import (
     station_settings,
     stats,
 )
-from handlers.callbacks import pattern
 from handlers.context import CustomContext, PatrolApplication
 from handlers.conversation import Flow, FlowRouter
 from handlers.errors import on_error
@@ -63,6 +62,7 @@ from handlers.replies import PatrolBot
 from handlers.webhook import WebhookServer
 from locales import Translator
 from models.aio import wait_event
+from models.callbacks import pattern
 from models.clock import Clock, OffsetClock
 from models.config import (
     Settings,
@@ -79,6 +79,7 @@ from models.store.misc_repo import DeploymentRepository
 from models.store.retention_repo import phone_spans
 from scheduler.health import Health, WatchedRequest
 from scheduler.limits import PriorityRateLimiter
+from scheduler.notices import backup_notify, patrol_notify
 from scheduler.outbox import MAX_IN_FLIGHT, URGENT_RESERVE
 from scheduler.registry import register_timer_kinds
 
@@ -217,7 +218,7 @@ def _register_handlers(app: PatrolApplication, translator: Translator) -> None:
         CommandHandler("stats", stats.stats_command, filters=private),
         CommandHandler("export", stats.export_command, filters=private),
         CallbackQueryHandler(onboarding.language_chosen, pattern=pattern(onboarding.FEATURE)),
-        CallbackQueryHandler(common.language_chosen, pattern=pattern("lang")),
+        CallbackQueryHandler(common.language_chosen, pattern=pattern(common.LANGUAGE)),
         CallbackQueryHandler(invite.invite_step, pattern=pattern(invite.FEATURE)),
         CallbackQueryHandler(roster.roster_press, pattern=pattern(roster.FEATURE)),
         CallbackQueryHandler(areas.areas_press, pattern=pattern(areas.FEATURE)),
@@ -227,8 +228,8 @@ def _register_handlers(app: PatrolApplication, translator: Translator) -> None:
         CallbackQueryHandler(groups.register_step, pattern=pattern(groups.FEATURE)),
         CallbackQueryHandler(report_draft.draft_press, pattern=pattern(report_draft.FEATURE)),
         CallbackQueryHandler(report_actions.report_press, pattern=pattern(report_actions.FEATURE)),
-        CallbackQueryHandler(backup.backup_press, pattern=pattern("bk")),
-        CallbackQueryHandler(patrol.patrol_press, pattern=pattern("pt")),
+        CallbackQueryHandler(backup.backup_press, pattern=pattern(backup_notify.FEATURE)),
+        CallbackQueryHandler(patrol.patrol_press, pattern=pattern(patrol_notify.FEATURE)),
         CallbackQueryHandler(peaks.peaks_press, pattern=pattern(peaks.FEATURE)),
         CallbackQueryHandler(fraud.fraud_press, pattern=pattern(fraud.FEATURE)),
         CallbackQueryHandler(broadcast.broadcast_press, pattern=pattern(broadcast.FEATURE)),

@@ -72,7 +72,7 @@ class LimitedTelegram(FakeTelegram):
         pool_timeout: Any = None,
     ) -> tuple[int, bytes]:
         api_method = url.rsplit("/", 1)[-1]
-        params = request_data.parameters if request_data else {}
+        params: dict[str, Any] = request_data.parameters if request_data else {}
         if api_method in SENDS and params.get("chat_id") is not None:
             chat = int(params["chat_id"])
             now = time.monotonic()
@@ -136,7 +136,7 @@ async def _rung(fake: LimitedTelegram, since: float) -> float:
 
 
 async def _run(path: Path, groups: int, people: int, calls: int) -> dict[str, float]:
-    settings = Settings(bot_token=TOKEN, db_path=path, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(bot_token=TOKEN, db_path=path, _env_file=None)
     fake = LimitedTelegram()
     app = build_application(settings, request=fake, rate_limit=True)
     unlimited(app)  # a script, not people: the per-account limits are not measured here

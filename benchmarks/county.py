@@ -92,7 +92,7 @@ class Bench:
 
 
 async def _run(path: Path, repeat: int) -> dict[str, Any]:
-    settings = Settings(bot_token=SEED_TOKEN, db_path=path, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(bot_token=SEED_TOKEN, db_path=path, _env_file=None)
     fake = FakeTelegram()
     app = build_application(settings, request=fake, rate_limit=False)
     unlimited(app)  # a script, not people: the per-account limits are not measured here

@@ -25,7 +25,7 @@ import json
 import random
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -235,7 +235,9 @@ def patrols(conn: sqlite3.Connection, county: County) -> None:
     assignment_id = checkin_id = 0
     for n in range(county.days):
         day = _day(county, n)
-        days, assignments, checkins, timers = [], [], [], []
+        days, assignments, timers = [], [], []
+        checkins: list[tuple[int, int, int | None, int, str, str, int, int, int, int, str | None]]
+        checkins = []
         for office, _ in county.offices:
             members = county.members[office]
             slots = []
@@ -350,7 +352,8 @@ def reports(conn: sqlite3.Connection, county: County) -> None:
     report_id = 0
     for n in range(county.days):
         day = _day(county, n)
-        rows, events, photos, timers, outbox = [], [], [], [], []
+        rows, photos, timers, outbox = [], [], [], []
+        events: list[tuple[int, str, int, str, str | None]] = []
         for _ in range(_count(rng, REPORTS_A_DAY * county.scale)):
             office, station = rng.choice(county.offices)
             report_id += 1
@@ -437,7 +440,8 @@ def backups(conn: sqlite3.Connection, county: County) -> None:
     request_id = 0
     for n in range(county.days):
         day = _day(county, n)
-        requests, events, notes, outbox, timers = [], [], [], [], []
+        requests, notes, outbox, timers = [], [], [], []
+        events: list[tuple[int, str, int | None, str, str | None]] = []
         for _ in range(_count(rng, BACKUPS_A_DAY * county.scale)):
             office, station = rng.choice(county.offices)
             request_id += 1
@@ -588,11 +592,6 @@ def _count(rng: random.Random, mean: float) -> int:
     return int(value) + (rng.random() < value - int(value))
 
 
-def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def seed(
     path: Path,
     years: float = 3.0,
@@ -609,7 +608,7 @@ def seed(
         db = Database(path)
         await db.open()
         try:  # the shipped anti-fraud tips, as the bot's start puts them
-            settings = Settings(bot_token=SEED_TOKEN, db_path=path, _env_file=None)  # type: ignore[call-arg]
+            settings = Settings(bot_token=SEED_TOKEN, db_path=path, _env_file=None)
             await Services.create(settings, db, Clock()).fraud.sync_shipped()
         finally:
             await db.close()

@@ -19,6 +19,7 @@ exactly once. The quick variant (CI) runs the same cases smaller and shorter.
 from __future__ import annotations
 
 import asyncio
+import functools
 import statistics
 import tempfile
 import threading
@@ -232,7 +233,7 @@ class Siege:
                 self.api.text(uid, "/today")
                 stop.wait(1.0)
 
-        threads = [self.in_background(lambda uid=uid: talk(uid)) for uid in talkers]
+        threads = [self.in_background(functools.partial(talk, uid)) for uid in talkers]
         time.sleep(2)
         self.calls("twenty_chatty")
         stop.set()
@@ -302,7 +303,7 @@ class Siege:
 async def _prepare(path: Path, size: Size) -> None:
     await seed(path, size.people)
     await _add_groups(path, 0)  # the deputy chief who broadcasts
-    settings = Settings(bot_token=TOKEN, db_path=path, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(bot_token=TOKEN, db_path=path, _env_file=None)
     db = Database(path)
     await db.open()
     try:

@@ -123,7 +123,7 @@ def workload(
 
 
 async def seed(path: Path, members: int) -> None:
-    settings = Settings(bot_token=TOKEN, db_path=path, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(bot_token=TOKEN, db_path=path, _env_file=None)
     db = Database(path)
     await db.open()
     try:
@@ -178,7 +178,7 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 async def full_stack(payloads: list[dict[str, Any]], path: Path) -> dict[str, float]:
-    settings = Settings(bot_token=TOKEN, db_path=path, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(bot_token=TOKEN, db_path=path, _env_file=None)
     fake = FakeTelegram()
     app = build_application(settings, request=fake, rate_limit=False)
     unlimited(app)  # a script, not people: the per-account limits are not measured here
@@ -237,7 +237,8 @@ class PolledTelegram(FakeTelegram):
                 url, method, request_data, read_timeout, write_timeout, connect_timeout,
                 pool_timeout,
             )  # fmt: skip
-        offset = int((request_data.parameters if request_data else {}).get("offset") or 0)
+        params: dict[str, Any] = request_data.parameters if request_data else {}
+        offset = int(params.get("offset") or 0)
         batch = [u for u in self.waiting[:200] if u["update_id"] >= offset][:100]
         self.waiting = [u for u in self.waiting if u["update_id"] >= offset]
         if not batch:
@@ -251,7 +252,7 @@ class PolledTelegram(FakeTelegram):
 async def polled(payloads: list[dict[str, Any]], path: Path) -> dict[str, float]:
     """The same updates the way polling delivers them under load: in batches of up to 100,
     stored with one commit per batch and processed with group commit."""
-    settings = Settings(bot_token=TOKEN, db_path=path, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(bot_token=TOKEN, db_path=path, _env_file=None)
     fake = PolledTelegram(payloads)
     app = build_application(settings, request=fake, rate_limit=False)
     unlimited(app)  # a script, not people: the per-account limits are not measured here

@@ -7,12 +7,13 @@ from enum import StrEnum
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from handlers import callbacks, conversation, labels
-from handlers.common import refuse, refuse_press, show, stale_button
+from handlers import conversation, labels
+from handlers.common import press_handler, refuse, show
 from handlers.context import CustomContext
 from handlers.conversation import Conversation, Flow
 from handlers.keyboards import button_rows
 from locales import Html
+from models import callbacks
 from models.errors import DomainError
 from models.org import Person, PlaceKind, Role
 from models.rules import can_manage_station
@@ -59,29 +60,22 @@ async def areas_command(update: Update, context: CustomContext) -> None:
     await context.reply(update, "areas.wrap", body=text, reply_markup=markup)
 
 
-async def areas_press(update: Update, context: CustomContext) -> None:
+async def _press(
+    update: Update, context: CustomContext, person: Person, data: callbacks.Callback
+) -> None:
     """Every /areas button; rights are checked again by the services."""
     query = update.callback_query
-    person = context.person
-    data = callbacks.decode(query.data if query else None)
-    if query is None or person is None or data is None:
-        await stale_button(update, context)
+    assert query is not None
+    if data.action in PROMPTS:
+        await _start_prompt(update, context, person, data)
+        await query.answer()
         return
-    try:
-        if data.action in PROMPTS:
-            await _start_prompt(update, context, person, data)
-            await query.answer()
-            return
-        text, markup = await _dispatch(context, person, data)
-    except (ValueError, IndexError, KeyError):
-        context.app.update_failed = True  # forged or stale data changes nothing
-        await stale_button(update, context)
-        return
-    except DomainError as error:
-        await refuse_press(update, context, error)
-        return
+    text, markup = await _dispatch(context, person, data)
     await query.answer()
     await show(query, context.t("areas.wrap", body=text), markup)
+
+
+areas_press = press_handler(_press)
 
 
 async def on_message(update: Update, context: CustomContext, talk: Conversation) -> None:

@@ -15,13 +15,21 @@ from telegram import (
 )
 from telegram.constants import ChatType
 
-from handlers import callbacks, conversation, report_draft
-from handlers.backup_notify import FEATURE, REASON, STEP, BackupNotifier
-from handlers.common import not_understood, press_handler, refuse, show, stale_button
+from handlers import conversation, report_draft
+from handlers.common import (
+    Action,
+    Press,
+    actions_handler,
+    not_understood,
+    refuse,
+    show,
+    stale_button,
+)
 from handlers.context import CustomContext
 from handlers.conversation import Conversation, Flow
 from handlers.keyboards import button_rows, main_keyboard
 from locales import N_, Html
+from models import callbacks
 from models.backup import (
     BackupEventKind,
     BackupReason,
@@ -32,14 +40,8 @@ from models.backup import (
 from models.errors import DomainError
 from models.org import Person, Role
 from scheduler.escalation import Escalation
+from scheduler.notices.backup_notify import FEATURE, REASON, STATUS, STEP, BackupNotifier
 
-STATUS = {
-    BackupStatus.OPEN: N_("backup.status.open"),
-    BackupStatus.CLAIMED: N_("backup.status.claimed"),
-    BackupStatus.ARRIVED: N_("backup.status.arrived"),
-    BackupStatus.RESOLVED: N_("backup.status.resolved"),
-    BackupStatus.CANCELLED: N_("backup.status.cancelled"),
-}
 _EVENT = {
     BackupEventKind.CREATED: N_("backup.event.created"),
     BackupEventKind.LOCATION: N_("backup.event.location"),
@@ -165,173 +167,196 @@ async def create(
     return request
 
 
-async def _dispatch(
-    update: Update, context: CustomContext, person: Person, data: callbacks.Callback
-) -> None:
-    """Every backup button; each checks on the server who may press it."""
-    query = update.callback_query
-    chat = update.effective_chat
-    assert query is not None and chat is not None
-    service = context.services.backup
-    notifier = _notifier(context)
-    if data.action == "r":
-        if not may_request(person):
-            raise DomainError("not_allowed")
-        reason = BackupReason(data.args[0])
-        await query.answer()
-        await show(query, context.t("backup.reason_chosen", reason=context.t(REASON[reason])))
-        await create(update, context, reason)
+# Every backup button. Who may press is checked on the server at every press: by the rule
+# beside the action, or by the service the action calls (it raises DomainError).
+
+
+async def _choose_reason(p: Press) -> None:
+    """A reason chosen: the call is made (rule: may_request)."""
+    if not may_request(p.person):
+        raise DomainError("not_allowed")
+    reason = BackupReason(p.data.args[0])
+    await p.query.answer()
+    await show(p.query, p.context.t("backup.reason_chosen", reason=p.context.t(REASON[reason])))
+    await create(p.update, p.context, reason)
+
+
+async def _from_report(p: Press) -> None:
+    """ "Someone is in danger" in a report: one tap, linked to the report on submit (rule:
+    may_request)."""
+    if not may_request(p.person):
+        raise DomainError("not_allowed")
+    talk = await conversation.current(p.update, p.context)
+    if talk is None or talk.flow is not Flow.REPORT:
+        await stale_button(p.update, p.context)
         return
-    if data.action == "rep":
-        # "someone is in danger" in a report: one tap, linked to the report on submit
-        if not may_request(person):
-            raise DomainError("not_allowed")
-        talk = await conversation.current(update, context)
-        if talk is None or talk.flow is not Flow.REPORT:
-            await stale_button(update, context)
-            return
-        await query.answer()
-        request = await create(update, context, BackupReason.OTHER, report_draft=True)
-        if request is not None:
-            await report_draft.attach_backup(update, context, request.id)
-            await show(query, context.t("backup.created_from_report", id=request.id))
-        return
-    if data.action == "duty":
-        on = data.choice(0, ("0", "1")) == "1"
-        if len(data.args) > 1:
-            data.choice(1, ("0",))  # the buttons carry a 0 there; anything else is forged
-        await context.services.backup.set_on_duty(person, on)
-        await query.answer()
-        await show(
-            query,
-            context.t("backup.duty_on" if on else "backup.duty_off"),
-            _duty_keyboard(context, on),
+    await p.query.answer()
+    request = await create(p.update, p.context, BackupReason.OTHER, report_draft=True)
+    if request is not None:
+        await report_draft.attach_backup(p.update, p.context, request.id)
+        await show(p.query, p.context.t("backup.created_from_report", id=request.id))
+
+
+async def _duty(p: Press) -> None:
+    """On duty / off duty (the service checks the role)."""
+    on = p.data.choice(0, ("0", "1")) == "1"
+    if len(p.data.args) > 1:
+        p.data.choice(1, ("0",))  # the buttons carry a 0 there; anything else is forged
+    await p.context.services.backup.set_on_duty(p.person, on)
+    await p.query.answer()
+    await show(
+        p.query,
+        p.context.t("backup.duty_on" if on else "backup.duty_off"),
+        _duty_keyboard(p.context, on),
+    )
+
+
+async def _claim(p: Press) -> None:
+    """ "I'm going": the first press wins, the chain stops, everyone alerted is told."""
+    context, person = p.context, p.person
+    request, won = await context.services.backup.claim(person, p.data.int_arg(0))
+    if not won:
+        owner = await context.services.people.get(request.owner_id) if request.owner_id else None
+        await p.query.answer(
+            context.label("backup.taken_by").format(name=owner.name if owner else "?"),
+            show_alert=True,
         )
         return
-    request_id = data.int_arg(0)
-    if data.action == "go":
-        request, won = await service.claim(person, request_id)
-        if not won:
-            owner = (
-                await context.services.people.get(request.owner_id) if request.owner_id else None
-            )
-            await query.answer(
-                context.label("backup.taken_by").format(name=owner.name if owner else "?"),
-                show_alert=True,
-            )
-            return
-        await _engine(context).stop(request)
-        private = chat.type == ChatType.PRIVATE
-        await query.answer(None if private else context.label("backup.claimed_short"))
-        owner_buttons = InlineKeyboardMarkup(
+    await _engine(context).stop(request)
+    await p.query.answer(None if p.private else context.label("backup.claimed_short"))
+    owner_buttons = InlineKeyboardMarkup(
+        [
             [
-                [
-                    _b(context, "backup.btn_arrived", "arr", request.id),
-                    _b(context, "backup.btn_resolved", "res", request.id),
-                ]
+                _b(context, "backup.btn_arrived", "arr", request.id),
+                _b(context, "backup.btn_resolved", "res", request.id),
             ]
-        )
-        going = context.t("backup.you_are_going", id=request.id)
-        if private:
-            await show(query, going, owner_buttons)
-        else:
-            # the group sees who is going; the owner's buttons go to their private chat
-            await context.bot.send_message(person.tg_user_id, going, reply_markup=owner_buttons)
-        await notifier.edit_all(
-            request,
-            "backup.someone_going",
-            except_chat=chat.id if private else None,
-            name=person.name,
-        )
-        await notifier.to_requester(
-            request, "backup.told_claimed", name=person.name, phone=person.phone or "—"
-        )
+        ]
+    )
+    going = context.t("backup.you_are_going", id=request.id)
+    if p.private:
+        await show(p.query, going, owner_buttons)
+    else:
+        # the group sees who is going; the owner's buttons go to their private chat
+        await context.bot.send_message(person.tg_user_id, going, reply_markup=owner_buttons)
+    notifier = _notifier(context)
+    await notifier.edit_all(
+        request, "backup.someone_going", except_chat=p.chat.id if p.private else None,
+        name=person.name,
+    )  # fmt: skip
+    await notifier.to_requester(
+        request, "backup.told_claimed", name=person.name, phone=person.phone or "—"
+    )
+
+
+async def _decline(p: Press) -> None:
+    """ "I can't go": noted; in private the chain moves on at once."""
+    request = await p.context.services.backup.cannot_go(
+        p.person, p.data.int_arg(0), p.chat.id, personal=p.private
+    )
+    if p.private:
+        await p.query.answer()
+        await show(p.query, p.context.t("backup.noted_cannot", id=request.id))
+        await _engine(p.context).after_decline(request.id)
+    else:
+        # one person in the duty group: noted for them, the alert stays for the others
+        await p.query.answer(p.context.label("backup.noted_cannot_short"), show_alert=True)
+
+
+async def _arrive(p: Press) -> None:
+    """The owner is on site (the service checks it is the owner)."""
+    request = await p.context.services.backup.arrive(p.person, p.data.int_arg(0))
+    await p.query.answer()
+    await show(
+        p.query,
+        p.context.t("backup.arrived", id=request.id),
+        InlineKeyboardMarkup([[_b(p.context, "backup.btn_resolved", "res", request.id)]]),
+    )
+    await _notifier(p.context).to_requester(request, "backup.told_arrived", name=p.person.name)
+
+
+async def _ask_resolution(p: Press) -> None:
+    """The owner resolves: asked for a note (rule: the owner of a claimed call)."""
+    context, person = p.context, p.person
+    request = await context.services.backup.viewable(person, p.data.int_arg(0))
+    if request.owner_id != person.id or request.status not in (
+        BackupStatus.CLAIMED,
+        BackupStatus.ARRIVED,
+    ):
+        raise DomainError("not_allowed" if request.status.is_open else "backup_closed")
+    user_chat = (person.tg_user_id, person.tg_user_id)
+    current = await context.services.conversations.get(*user_chat)
+    if current is not None and current[0] == Flow.REPORT.value:
+        raise DomainError("finish_draft_first")
+    await conversation.save_at(
+        context, user_chat, Flow.BACKUP, BackupState.NOTE, {"request": request.id}
+    )
+    await p.query.answer()
+    await context.bot.send_message(
+        person.tg_user_id,
+        context.t("backup.ask_note", id=request.id),
+        reply_markup=InlineKeyboardMarkup(
+            [[_b(context, "backup.btn_skip_note", "resskip", request.id)]]
+        ),
+    )
+
+
+async def _resolve_without_note(p: Press) -> None:
+    """No note: resolved (only from the note question of that call)."""
+    request_id = p.data.int_arg(0)
+    talk = await conversation.current(p.update, p.context)
+    if talk is None or talk.flow is not Flow.BACKUP or talk.data.get("request") != request_id:
+        await stale_button(p.update, p.context)
         return
-    if data.action == "no":
-        private = chat.type == ChatType.PRIVATE
-        request = await service.cannot_go(person, request_id, chat.id, personal=private)
-        if private:
-            await query.answer()
-            await show(query, context.t("backup.noted_cannot", id=request.id))
-            await _engine(context).after_decline(request.id)
-        else:
-            # one person in the duty group: noted for them, the alert stays for the others
-            await query.answer(context.label("backup.noted_cannot_short"), show_alert=True)
-        return
-    if data.action == "arr":
-        request = await service.arrive(person, request_id)
-        await query.answer()
-        await show(
-            query,
-            context.t("backup.arrived", id=request.id),
-            InlineKeyboardMarkup([[_b(context, "backup.btn_resolved", "res", request.id)]]),
-        )
-        await notifier.to_requester(request, "backup.told_arrived", name=person.name)
-        return
-    if data.action == "res":
-        request = await service.viewable(person, request_id)
-        if request.owner_id != person.id or request.status not in (
-            BackupStatus.CLAIMED,
-            BackupStatus.ARRIVED,
-        ):
-            raise DomainError("not_allowed" if request.status.is_open else "backup_closed")
-        user_chat = (person.tg_user_id, person.tg_user_id)
-        current = await context.services.conversations.get(*user_chat)
-        if current is not None and current[0] == Flow.REPORT.value:
-            raise DomainError("finish_draft_first")
-        await conversation.save_at(
-            context, user_chat, Flow.BACKUP, BackupState.NOTE, {"request": request.id}
-        )
-        await query.answer()
-        await context.bot.send_message(
-            person.tg_user_id,
-            context.t("backup.ask_note", id=request.id),
-            reply_markup=InlineKeyboardMarkup(
-                [[_b(context, "backup.btn_skip_note", "resskip", request.id)]]
-            ),
-        )
-        return
-    if data.action == "resskip":
-        talk = await conversation.current(update, context)
-        if talk is None or talk.flow is not Flow.BACKUP or talk.data.get("request") != request_id:
-            await stale_button(update, context)
-            return
-        await conversation.end(update, context)
-        await query.answer()
-        await _resolve(update, context, person, request_id, None)
-        return
-    if data.action == "cancel":
-        request = await service.cancel(person, request_id)
-        await _engine(context).stop(request)
-        talk = await conversation.current(update, context)
-        if talk is not None and talk.flow is Flow.BACKUP:  # a report draft stays
-            await conversation.end(update, context)
-        await query.answer()
-        await show(query, context.t("backup.cancelled", id=request.id))
-        await notifier.edit_all(request, "backup.cancelled_by_requester", name=person.name)
-        await context.reply(
-            update,
-            "backup.cancelled_keyboard",
-            reply_markup=main_keyboard(context.app.translator, context.locale, person),
-        )
-        return
-    if data.action == "skip":
-        talk = await conversation.current(update, context)
-        if (
-            talk is not None
-            and talk.flow is Flow.BACKUP
-            and talk.data.get("request") == request_id
-        ):
-            await conversation.end(update, context)
-        await query.answer()
-        await show(query, context.t("backup.location_skipped"))
-        await context.reply(
-            update,
-            "backup.cancelled_keyboard",
-            reply_markup=main_keyboard(context.app.translator, context.locale, person),
-        )
-        return
-    raise KeyError(data.action)
+    await conversation.end(p.update, p.context)
+    await p.query.answer()
+    await _resolve(p.update, p.context, p.person, request_id, None)
+
+
+async def _cancel(p: Press) -> None:
+    """The caller cancels (the service checks it is hers): the chain stops, all are told."""
+    context = p.context
+    request = await context.services.backup.cancel(p.person, p.data.int_arg(0))
+    await _engine(context).stop(request)
+    talk = await conversation.current(p.update, context)
+    if talk is not None and talk.flow is Flow.BACKUP:  # a report draft stays
+        await conversation.end(p.update, context)
+    await p.query.answer()
+    await show(p.query, context.t("backup.cancelled", id=request.id))
+    await _notifier(context).edit_all(request, "backup.cancelled_by_requester", name=p.person.name)
+    await context.reply(
+        p.update,
+        "backup.cancelled_keyboard",
+        reply_markup=main_keyboard(context.app.translator, context.locale, p.person),
+    )
+
+
+async def _skip_location(p: Press) -> None:
+    """No position shared: the location question closes."""
+    request_id = p.data.int_arg(0)
+    talk = await conversation.current(p.update, p.context)
+    if talk is not None and talk.flow is Flow.BACKUP and talk.data.get("request") == request_id:
+        await conversation.end(p.update, p.context)
+    await p.query.answer()
+    await show(p.query, p.context.t("backup.location_skipped"))
+    await p.context.reply(
+        p.update,
+        "backup.cancelled_keyboard",
+        reply_markup=main_keyboard(p.context.app.translator, p.context.locale, p.person),
+    )
+
+
+ACTIONS: dict[str, Action] = {
+    "r": _choose_reason,
+    "rep": _from_report,
+    "duty": _duty,
+    "go": _claim,
+    "no": _decline,
+    "arr": _arrive,
+    "res": _ask_resolution,
+    "resskip": _resolve_without_note,
+    "cancel": _cancel,
+    "skip": _skip_location,
+}
 
 
 async def _resolve(
@@ -478,4 +503,4 @@ async def _show_detail(update: Update, context: CustomContext, person: Person, t
     await context.reply(update, "backup.wrap", body=Html("\n".join(lines)))
 
 
-backup_press = press_handler(_dispatch)
+backup_press = actions_handler(ACTIONS, "Every backup button (see ACTIONS).")

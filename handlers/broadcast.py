@@ -10,12 +10,13 @@ from enum import StrEnum
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from handlers import callbacks, conversation
+from handlers import conversation
 from handlers.common import press_handler, refuse, show, stale_button
 from handlers.context import CustomContext
 from handlers.conversation import Conversation, Flow
 from handlers.keyboards import button_rows
 from locales import LOCALES, N_, NATIVE_NAMES
+from models import callbacks
 from models.clock import to_db
 from models.errors import DomainError
 from models.fraud import TELEGRAM_LIMIT

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, Chat, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest
 
-from handlers import callbacks, conversation
+from handlers import conversation
 from handlers.context import CustomContext
 from handlers.keyboards import language_keyboard, main_keyboard
 from handlers.menu import PRIVATE_COMMANDS, publish_person_commands
 from locales import LOCALES, N_, NATIVE_NAMES
+from models import callbacks
 from models.errors import DomainError
 from models.org import Person
 
@@ -28,6 +30,8 @@ HELP_KEYS = {
     "member": N_("help.member"),
     "partner": N_("help.partner"),
 }
+
+LANGUAGE = "lang"  # the /language buttons' prefix
 
 
 async def help_command(update: Update, context: CustomContext) -> None:
@@ -55,7 +59,7 @@ async def send_help(update: Update, context: CustomContext) -> None:
 async def language_command(update: Update, context: CustomContext) -> None:
     """/language: offer 中文 / English."""
     await context.reply(
-        update, "language.choose", reply_markup=language_keyboard("lang", context.locale)
+        update, "language.choose", reply_markup=language_keyboard(LANGUAGE, context.locale)
     )
 
 
@@ -122,6 +126,8 @@ async def stale_button(update: Update, context: CustomContext) -> None:
 
 
 Dispatch = Callable[[Update, CustomContext, Person, callbacks.Callback], Awaitable[None]]
+# every button handler made by `press_handler` (the registration test walks the table)
+PRESS_HANDLERS: set[Callable[..., Any]] = set()
 
 
 def press_handler(
@@ -146,7 +152,46 @@ def press_handler(
             await refuse_press(update, context, error)
 
     handle.__doc__ = dispatch.__doc__
+    PRESS_HANDLERS.add(handle)
     return handle
+
+
+@dataclass(frozen=True)
+class Press:
+    """One button press, decoded: what an action of a feature's `ACTIONS` table gets."""
+
+    update: Update
+    context: CustomContext
+    person: Person
+    data: callbacks.Callback
+    query: CallbackQuery
+    chat: Chat
+
+    @property
+    def private(self) -> bool:
+        return self.chat.type == ChatType.PRIVATE
+
+
+Action = Callable[[Press], Awaitable[None]]
+
+
+def actions_handler(
+    actions: Mapping[str, Action], doc: str | None = None
+) -> Callable[[Update, CustomContext], Coroutine[Any, Any, None]]:
+    """A feature's button handler from its table of actions (`{"go": claim, ...}`): the
+    one way in — decode, require a known person, look the action up (an unknown one is
+    forged or stale: "no longer valid"), run it; a rule's refusal or a failure rolls the
+    press back (`press_handler`)."""
+
+    async def dispatch(
+        update: Update, context: CustomContext, person: Person, data: callbacks.Callback
+    ) -> None:
+        query, chat = update.callback_query, update.effective_chat
+        assert query is not None and chat is not None
+        await actions[data.action](Press(update, context, person, data, query, chat))
+
+    dispatch.__doc__ = doc
+    return press_handler(dispatch)
 
 
 async def show(

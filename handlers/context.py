@@ -29,10 +29,9 @@ from scheduler.limits import PriorityRateLimiter
 from scheduler.outbox import OutboxSender
 
 if TYPE_CHECKING:
-    from handlers.stats_views import StatsViews
     from scheduler.escalation import Escalation
-    from scheduler.fraud import FraudJobs
     from scheduler.health import Health
+    from scheduler.notices.stats_views import StatsViews
     from scheduler.patrol import PatrolJobs
     from scheduler.peaks import PeakJobs
     from scheduler.retention import RetentionJobs
@@ -82,7 +81,6 @@ class PatrolApplication(Application[Any, Any, Any, Any, Any, Any]):
         self.periodic: list[Callable[[], Awaitable[None]]] = []
         self.patrol_jobs: PatrolJobs | None = None
         self.peak_jobs: PeakJobs | None = None
-        self.fraud_jobs: FraudJobs | None = None
         self.stats_views: StatsViews | None = None
         self.health: Health | None = None  # set once the application is built
         self.retention: RetentionJobs | None = None

@@ -8,11 +8,12 @@ from enum import StrEnum
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 
-from handlers import callbacks, conversation, report_draft
+from handlers import conversation, report_draft
 from handlers.common import refuse, refuse_press, show, stale_button
 from handlers.context import CustomContext
 from handlers.conversation import Conversation, Flow
 from locales import LOCALES, N_, NATIVE_NAMES, Html
+from models import callbacks
 from models.errors import DomainError
 from models.org import Person, Role
 from models.reports import Category, ReportDraft

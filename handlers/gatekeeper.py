@@ -12,14 +12,13 @@ from handlers import conversation
 from handlers.context import CustomContext
 from handlers.conversation import Flow
 from handlers.flood import Verdict
-from handlers.menu import publish_person_commands
+from handlers.menu import PUBLIC_COMMANDS, publish_person_commands
 from locales import pick_locale
 from models.org import Person
 
 log = logging.getLogger(__name__)
 
 # Commands and buttons an unregistered person may use in private.
-PUBLIC_COMMANDS = frozenset({"start", "help", "language", "check"})
 PUBLIC_CALLBACK_FEATURES = frozenset({"onb", "lang"})
 # in a group, a resident's /tips gets a short refusal rather than silence
 GROUP_COMMANDS_FOR_ANYONE = frozenset({"tips"})

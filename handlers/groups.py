@@ -8,11 +8,12 @@ from dataclasses import dataclass, replace
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 
-from handlers import callbacks, labels
+from handlers import labels
 from handlers.common import refuse, show, stale_button
 from handlers.context import CustomContext
 from handlers.keyboards import button_rows
 from locales import LOCALES, NATIVE_NAMES
+from models import callbacks
 from models.org import GroupKind, Person, Role
 from models.rules import can_manage_station
 

@@ -21,7 +21,6 @@ from models.store.db import RETRYABLE, Database
 from models.store.rails_repo import InboxRepository
 
 log = logging.getLogger(__name__)
-KEEP_DONE = 2  # days a processed update is kept (to recognise a redelivery)
 
 
 class Inbox:

@@ -21,11 +21,12 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from handlers import callbacks, labels
+from handlers import labels
 from handlers.common import refuse, show, stale_button
 from handlers.context import CustomContext
 from handlers.keyboards import button_rows
 from locales import Html, Translator
+from models import callbacks
 from models.clock import Clock, OffsetClock
 from models.config import Settings
 from models.errors import DomainError

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardMarkup
 
-from handlers import callbacks
 from locales import LOCALES, N_, NATIVE_NAMES, Translator
+from models import callbacks
 from models.org import Person, Role
 
 # The big actions on a member's reply keyboard, as catalog keys (later features add theirs).

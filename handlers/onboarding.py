@@ -11,13 +11,14 @@ from enum import StrEnum
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.constants import ChatType
 
-from handlers import callbacks, conversation, labels, report_draft
+from handlers import conversation, labels, report_draft
 from handlers.common import send_help, show, stale_button
 from handlers.context import CustomContext
 from handlers.conversation import Conversation, Flow
 from handlers.keyboards import language_keyboard
 from handlers.menu import publish_person_commands
 from locales import LOCALES
+from models import callbacks
 from models.errors import DomainError
 from models.org import Person
 from models.services.invitations import looks_like_code

@@ -15,16 +15,17 @@ from telegram import (
     Update,
 )
 
-from handlers import callbacks, conversation, report_draft
-from handlers.common import press_handler, refuse, show, stale_button
+from handlers import conversation, report_draft
+from handlers.common import Action, Press, actions_handler, refuse, show, stale_button
 from handlers.context import CustomContext
 from handlers.conversation import Conversation, Flow
 from handlers.keyboards import button_rows, main_keyboard
-from handlers.patrol_notify import FEATURE, PatrolNotifier
 from locales import Html
+from models import callbacks
 from models.errors import DomainError
 from models.org import Person, Role
 from models.patrol import LOG_FIELDS, parse_leave, parse_log_number
+from scheduler.notices.patrol_notify import FEATURE, PatrolNotifier
 from scheduler.patrol import UNPLANNED_CLOSE, UNPLANNED_HOURS, PatrolJobs, after_change
 
 
@@ -336,203 +337,241 @@ async def _save_leave(
         await after_change(_jobs(context), change.old, change.new)
 
 
-async def _dispatch(
-    update: Update, context: CustomContext, person: Person, data: callbacks.Callback
-) -> None:
-    """Every patrol button."""
-    query = update.callback_query
-    assert query is not None
+async def _check_in(p: Press) -> None:
+    update, context, query = p.update, p.context, p.query
+    await query.answer()
+    await checkin_command(update, context)
+
+
+async def _report(p: Press) -> None:
+    update, context, query = p.update, p.context, p.query
+    await query.answer()
+    await report_draft.report_command(update, context)
+
+
+async def _log_step(p: Press) -> None:
+    update, context, data, query = p.update, p.context, p.data, p.query
+    action = data.action
+    talk = await conversation.current(update, context)
+    if talk is None or talk.flow is not Flow.PATROL or talk.data.get("checkin") != data.int_arg(0):
+        await stale_button(update, context)
+        return
+    await query.answer()
+    state = PatrolState(talk.state)
+    if action == "logdone" or state is PatrolState.LOG_NOTE:
+        await _log_done(update, context)
+    else:
+        await _next_log(update, context, state, data.int_arg(0))
+
+
+async def _leave_without_reason(p: Press) -> None:
+    update, context, person, query = p.update, p.context, p.person, p.query
+    talk = await conversation.current(update, context)
+    if talk is None or talk.state != PatrolState.LEAVE_REASON:
+        await stale_button(update, context)
+        return
+    await query.answer()
+    await _save_leave(update, context, person, talk, None)
+
+
+async def _decline_leave(p: Press) -> None:
+    context, person, data, query = p.context, p.person, p.data, p.query
+    patrol = context.services.patrol
+    notifier = _notifier(context)
+    leave = await patrol.decline_leave(person, data.int_arg(0))
+    await query.answer()
+    await show(query, context.t("patrol.leave_declined", start=leave.start_day.isoformat()))
+    await notifier.to_person(
+        leave.person_id,
+        "patrol.leave_declined_to_member",
+        start=leave.start_day.isoformat(),
+        end=leave.end_day.isoformat(),
+        officer=person.name,
+    )
+
+
+async def _ask_swap(p: Press) -> None:
+    update, context, person, data, query = p.update, p.context, p.person, p.data, p.query
+    patrol = context.services.patrol
+    a = await patrol.repo.assignment(data.int_arg(0))
+    if a is None or a.member_id != person.id:
+        raise DomainError("not_allowed")
+    others = [
+        p
+        for p in await context.services.people.repo.in_office(a.office_id, active_only=True)
+        if p.role is Role.MEMBER and p.id != person.id
+    ]
+    buttons = [
+        InlineKeyboardButton(p.name, callback_data=callbacks.encode(FEATURE, "swapto", a.id, p.id))
+        for p in others
+    ]
+    await query.answer()
+    await context.reply(
+        update, "patrol.ask_swap_with", reply_markup=InlineKeyboardMarkup(button_rows(buttons))
+    )
+
+
+async def _request_swap(p: Press) -> None:
+    context, person, data, query = p.context, p.person, p.data, p.query
+    patrol = context.services.patrol
+    notifier = _notifier(context)
+    a_id, other_id = data.int_arg(0), data.int_arg(1)
+    swap_id = await patrol.request_swap(person, a_id, other_id)
+    a = await patrol.repo.assignment(a_id)
+    assert a is not None
+    _m, _o, area = await notifier.names(a)
+    await query.answer()
+    await show(query, context.t("patrol.swap_asked"))
+    other = await context.services.people.get(other_id)
+    locale = notifier.locale(other)
+    keyboard = {
+        "inline_keyboard": [
+            [
+                notifier.button(locale, "patrol.btn_accept", "swyes", swap_id),
+                notifier.button(locale, "patrol.btn_refuse", "swno", swap_id),
+            ]
+        ]
+    }
+    await notifier.to_person(
+        other_id,
+        "patrol.swap_request",
+        name=person.name,
+        day=a.day.isoformat(),
+        area=area,
+        hours=notifier.hhmm(a),
+        _keyboard=keyboard,
+    )
+
+
+async def _answer_swap(p: Press) -> None:
+    context, person, data, query = p.context, p.person, p.data, p.query
     patrol = context.services.patrol
     notifier = _notifier(context)
     action = data.action
-    if action == "in":
-        await query.answer()
-        await checkin_command(update, context)
-        return
-    if action == "report":
-        await query.answer()
-        await report_draft.report_command(update, context)
-        return
-    if action in ("logskip", "logdone"):
-        talk = await conversation.current(update, context)
-        if (
-            talk is None
-            or talk.flow is not Flow.PATROL
-            or talk.data.get("checkin") != data.int_arg(0)
-        ):
-            await stale_button(update, context)
-            return
-        await query.answer()
-        state = PatrolState(talk.state)
-        if action == "logdone" or state is PatrolState.LOG_NOTE:
-            await _log_done(update, context)
-        else:
-            await _next_log(update, context, state, data.int_arg(0))
-        return
-    if action == "leaveskip":
-        talk = await conversation.current(update, context)
-        if talk is None or talk.state != PatrolState.LEAVE_REASON:
-            await stale_button(update, context)
-            return
-        await query.answer()
-        await _save_leave(update, context, person, talk, None)
-        return
-    if action == "decline":
-        leave = await patrol.decline_leave(person, data.int_arg(0))
-        await query.answer()
-        await show(query, context.t("patrol.leave_declined", start=leave.start_day.isoformat()))
-        await notifier.to_person(
-            leave.person_id,
-            "patrol.leave_declined_to_member",
-            start=leave.start_day.isoformat(),
-            end=leave.end_day.isoformat(),
-            officer=person.name,
-        )
-        return
-    if action == "swap":
-        a = await patrol.repo.assignment(data.int_arg(0))
-        if a is None or a.member_id != person.id:
-            raise DomainError("not_allowed")
-        others = [
-            p
-            for p in await context.services.people.repo.in_office(a.office_id, active_only=True)
-            if p.role is Role.MEMBER and p.id != person.id
-        ]
-        buttons = [
-            InlineKeyboardButton(
-                p.name, callback_data=callbacks.encode(FEATURE, "swapto", a.id, p.id)
-            )
-            for p in others
-        ]
-        await query.answer()
-        await context.reply(
-            update, "patrol.ask_swap_with", reply_markup=InlineKeyboardMarkup(button_rows(buttons))
-        )
-        return
-    if action == "swapto":
-        a_id, other_id = data.int_arg(0), data.int_arg(1)
-        swap_id = await patrol.request_swap(person, a_id, other_id)
-        a = await patrol.repo.assignment(a_id)
-        assert a is not None
-        _m, _o, area = await notifier.names(a)
-        await query.answer()
-        await show(query, context.t("patrol.swap_asked"))
-        other = await context.services.people.get(other_id)
-        locale = notifier.locale(other)
+    swap, a = await patrol.answer_swap(person, data.int_arg(0), accept=action == "swyes")
+    await query.answer()
+    accepted = swap["status"] == "accepted"
+    await show(query, context.t("patrol.swap_accepted" if accepted else "patrol.swap_refused"))
+    asker = await context.services.people.get(swap["from_member"])
+    await notifier.to_person(
+        swap["from_member"],
+        "patrol.swap_answer_yes" if accepted else "patrol.swap_answer_no",
+        name=person.name,
+    )
+    if accepted and a.officer_id is not None:
+        officer = await context.services.people.get(a.officer_id)
+        locale = notifier.locale(officer)
         keyboard = {
-            "inline_keyboard": [
-                [
-                    notifier.button(locale, "patrol.btn_accept", "swyes", swap_id),
-                    notifier.button(locale, "patrol.btn_refuse", "swno", swap_id),
-                ]
-            ]
+            "inline_keyboard": [[notifier.button(locale, "patrol.btn_veto", "veto", swap["id"])]]
         }
+        _m, _o, area = await notifier.names(a)
         await notifier.to_person(
-            other_id,
-            "patrol.swap_request",
-            name=person.name,
+            a.officer_id,
+            "patrol.swap_to_officer",
+            first=asker.name if asker else "?",
+            second=person.name,
             day=a.day.isoformat(),
             area=area,
-            hours=notifier.hhmm(a),
             _keyboard=keyboard,
         )
-        return
-    if action in ("swyes", "swno"):
-        swap, a = await patrol.answer_swap(person, data.int_arg(0), accept=action == "swyes")
-        await query.answer()
-        accepted = swap["status"] == "accepted"
-        await show(query, context.t("patrol.swap_accepted" if accepted else "patrol.swap_refused"))
-        asker = await context.services.people.get(swap["from_member"])
-        await notifier.to_person(
-            swap["from_member"],
-            "patrol.swap_answer_yes" if accepted else "patrol.swap_answer_no",
-            name=person.name,
-        )
-        if accepted and a.officer_id is not None:
-            officer = await context.services.people.get(a.officer_id)
-            locale = notifier.locale(officer)
-            keyboard = {
-                "inline_keyboard": [
-                    [notifier.button(locale, "patrol.btn_veto", "veto", swap["id"])]
-                ]
-            }
-            _m, _o, area = await notifier.names(a)
-            await notifier.to_person(
-                a.officer_id,
-                "patrol.swap_to_officer",
-                first=asker.name if asker else "?",
-                second=person.name,
-                day=a.day.isoformat(),
-                area=area,
-                _keyboard=keyboard,
-            )
-        return
-    if action == "veto":
-        swap, a = await patrol.veto_swap(person, data.int_arg(0))
-        await query.answer()
-        await show(query, context.t("patrol.swap_vetoed"))
-        for member_id in (swap["from_member"], swap["to_member"]):
-            await notifier.to_person(
-                member_id, "patrol.swap_vetoed_to_member", officer=person.name
-            )
-        return
-    if action == "rep":
-        a = await patrol.editable(person, data.int_arg(0))
-        busy = {x.member_id for x in await patrol.repo.assignments(a.office_id, a.day)}
-        candidates = [
-            m
-            for m in await patrol.members_for(a.office_id, a.day)
-            if m.available and m.id not in busy
-        ]
-        buttons = []
-        for m in candidates:
-            member = await context.services.people.get(m.id)
-            if member is not None:
-                buttons.append(
-                    InlineKeyboardButton(
-                        member.name, callback_data=callbacks.encode(FEATURE, "repto", a.id, m.id)
-                    )
-                )
-        await query.answer()
-        key = "patrol.ask_replacement" if buttons else "patrol.no_replacement"
-        await context.reply(update, key, reply_markup=InlineKeyboardMarkup(button_rows(buttons)))
-        return
-    if action == "repto":
-        change = await patrol.replace(person, data.int_arg(0), data.int_arg(1))
-        await query.answer()
-        assert change.new is not None
-        await show(query, context.t("patrol.replaced"))
-        await after_change(_jobs(context), change.old, change.new)
-        return
-    if action == "ex":
-        a = await patrol.editable(person, data.int_arg(0))
-        slots = [x for x in await patrol.repo.assignments(a.office_id, a.day) if x.id != a.id]
-        buttons = []
-        for x in slots:
-            member_name, _officer, area = await notifier.names(x)
+
+
+async def _veto_swap(p: Press) -> None:
+    context, person, data, query = p.context, p.person, p.data, p.query
+    patrol = context.services.patrol
+    notifier = _notifier(context)
+    swap, _a = await patrol.veto_swap(person, data.int_arg(0))
+    await query.answer()
+    await show(query, context.t("patrol.swap_vetoed"))
+    for member_id in (swap["from_member"], swap["to_member"]):
+        await notifier.to_person(member_id, "patrol.swap_vetoed_to_member", officer=person.name)
+
+
+async def _ask_replacement(p: Press) -> None:
+    update, context, person, data, query = p.update, p.context, p.person, p.data, p.query
+    patrol = context.services.patrol
+    a = await patrol.editable(person, data.int_arg(0))
+    busy = {x.member_id for x in await patrol.repo.assignments(a.office_id, a.day)}
+    candidates = [
+        m for m in await patrol.members_for(a.office_id, a.day) if m.available and m.id not in busy
+    ]
+    buttons = []
+    for m in candidates:
+        member = await context.services.people.get(m.id)
+        if member is not None:
             buttons.append(
                 InlineKeyboardButton(
-                    f"{member_name} · {area} {notifier.hhmm(x)}",
-                    callback_data=callbacks.encode(FEATURE, "exto", a.id, x.id),
+                    member.name, callback_data=callbacks.encode(FEATURE, "repto", a.id, m.id)
                 )
             )
-        await query.answer()
-        await context.reply(
-            update,
-            "patrol.ask_exchange",
-            reply_markup=InlineKeyboardMarkup(button_rows(buttons, 1)),
+    await query.answer()
+    key = "patrol.ask_replacement" if buttons else "patrol.no_replacement"
+    await context.reply(update, key, reply_markup=InlineKeyboardMarkup(button_rows(buttons)))
+
+
+async def _replace(p: Press) -> None:
+    context, person, data, query = p.context, p.person, p.data, p.query
+    patrol = context.services.patrol
+    change = await patrol.replace(person, data.int_arg(0), data.int_arg(1))
+    await query.answer()
+    assert change.new is not None
+    await show(query, context.t("patrol.replaced"))
+    await after_change(_jobs(context), change.old, change.new)
+
+
+async def _ask_exchange(p: Press) -> None:
+    update, context, person, data, query = p.update, p.context, p.person, p.data, p.query
+    patrol = context.services.patrol
+    notifier = _notifier(context)
+    a = await patrol.editable(person, data.int_arg(0))
+    slots = [x for x in await patrol.repo.assignments(a.office_id, a.day) if x.id != a.id]
+    buttons = []
+    for x in slots:
+        member_name, _officer, area = await notifier.names(x)
+        buttons.append(
+            InlineKeyboardButton(
+                f"{member_name} · {area} {notifier.hhmm(x)}",
+                callback_data=callbacks.encode(FEATURE, "exto", a.id, x.id),
+            )
         )
-        return
-    if action == "exto":
-        first, second = await patrol.exchange(person, data.int_arg(0), data.int_arg(1))
-        await query.answer()
-        await show(query, context.t("patrol.exchanged"))
-        if await patrol.is_published(first.office_id, first.day):
-            for a in (first, second):
-                await notifier.change(a.member_id, "patrol.slot_given", a)
-                await _jobs(context).schedule(a)  # the reminder goes to the new holder
-        return
-    raise KeyError(action)
+    await query.answer()
+    await context.reply(
+        update,
+        "patrol.ask_exchange",
+        reply_markup=InlineKeyboardMarkup(button_rows(buttons, 1)),
+    )
 
 
-patrol_press = press_handler(_dispatch)
+async def _exchange(p: Press) -> None:
+    context, person, data, query = p.context, p.person, p.data, p.query
+    patrol = context.services.patrol
+    notifier = _notifier(context)
+    first, second = await patrol.exchange(person, data.int_arg(0), data.int_arg(1))
+    await query.answer()
+    await show(query, context.t("patrol.exchanged"))
+    if await patrol.is_published(first.office_id, first.day):
+        for a in (first, second):
+            await notifier.change(a.member_id, "patrol.slot_given", a)
+            await _jobs(context).schedule(a)  # the reminder goes to the new holder
+
+
+ACTIONS: dict[str, Action] = {
+    "in": _check_in,
+    "report": _report,
+    "logskip": _log_step,
+    "logdone": _log_step,
+    "leaveskip": _leave_without_reason,
+    "decline": _decline_leave,
+    "swap": _ask_swap,
+    "swapto": _request_swap,
+    "swyes": _answer_swap,
+    "swno": _answer_swap,
+    "veto": _veto_swap,
+    "rep": _ask_replacement,
+    "repto": _replace,
+    "ex": _ask_exchange,
+    "exto": _exchange,
+}
+
+
+patrol_press = actions_handler(ACTIONS, "Every patrol button (see ACTIONS).")

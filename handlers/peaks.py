@@ -9,12 +9,13 @@ from enum import StrEnum
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from handlers import callbacks, conversation
+from handlers import conversation
 from handlers.common import press_handler, refuse, show, stale_button
 from handlers.context import CustomContext
 from handlers.conversation import Conversation, Flow
 from handlers.keyboards import button_rows
 from locales import Html
+from models import callbacks
 from models.calendar import Level
 from models.errors import DomainError
 from models.org import Person, Role

@@ -9,17 +9,18 @@ from enum import StrEnum
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 
-from handlers import callbacks, conversation
-from handlers import report_views as views
+from handlers import conversation
 from handlers.common import press_handler, refuse, show, stale_button
 from handlers.context import CustomContext
 from handlers.conversation import Conversation, Flow
 from handlers.keyboards import button_rows
-from handlers.report_notify import ReportNotifier
 from locales import N_, Html
+from models import callbacks
 from models.errors import DomainError
 from models.org import GroupKind, Person, Role
 from models.reports import EventKind, Outcome, Report, ReportStatus, check_reopen
+from scheduler.notices import report_views as views
+from scheduler.notices.report_notify import ReportNotifier
 
 FEATURE = views.FEATURE
 PAGE = 8

@@ -19,13 +19,12 @@ from telegram import (
 )
 from telegram.constants import ChatType
 
-from handlers import callbacks, conversation
-from handlers import report_views as views
+from handlers import conversation
 from handlers.common import refuse, show, stale_button
 from handlers.context import CustomContext
 from handlers.conversation import Conversation, Flow
 from handlers.keyboards import button_rows, main_keyboard
-from handlers.report_notify import ReportNotifier
+from models import callbacks
 from models.reports import (
     FAR_FROM_OFFICES_M,
     MAX_DESCRIPTION,
@@ -35,6 +34,8 @@ from models.reports import (
     distance_m,
     may_report,
 )
+from scheduler.notices import report_views as views
+from scheduler.notices.report_notify import ReportNotifier
 
 FEATURE = "rd"
 MAX_ADDRESS = 200

@@ -8,12 +8,13 @@ from typing import TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from handlers import callbacks, labels
-from handlers.common import refuse, refuse_press, show, stale_button
+from handlers import labels
+from handlers.common import press_handler, refuse, show
 from handlers.context import CustomContext
 from handlers.keyboards import button_rows
 from handlers.menu import publish_person_commands
 from locales import Html
+from models import callbacks
 from models.errors import DomainError
 from models.org import Office, PartnerType, Person, Role
 from models.rules import assignable_roles, can_manage_person
@@ -40,29 +41,20 @@ async def roster_command(update: Update, context: CustomContext) -> None:
     await context.reply(update, "roster.wrap", body=text, reply_markup=markup)
 
 
-async def roster_press(update: Update, context: CustomContext) -> None:
+async def _press(
+    update: Update, context: CustomContext, person: Person, data: callbacks.Callback
+) -> None:
     """Every roster button; each one re-checks the rights of the presser on the server."""
     query = update.callback_query
-    person = context.person
-    data = callbacks.decode(query.data if query else None)
-    if query is None or person is None or data is None:
-        await stale_button(update, context)
-        return
+    assert query is not None
     if not person.role.is_staff:
-        await refuse(update, context)
-        return
-    try:
-        view = await _dispatch(context, person, data)
-    except (ValueError, IndexError, KeyError):
-        context.app.update_failed = True  # forged or stale data changes nothing
-        await stale_button(update, context)
-        return
-    except DomainError as error:
-        await refuse_press(update, context, error)
-        return
+        raise DomainError("not_allowed")
+    text, markup = await _dispatch(context, person, data)
     await query.answer()
-    text, markup = view
     await show(query, context.t("roster.wrap", body=text), markup)
+
+
+roster_press = press_handler(_press)
 
 
 View = tuple[Html, InlineKeyboardMarkup | None]

@@ -6,12 +6,13 @@ from enum import StrEnum
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from handlers import callbacks, conversation
-from handlers.common import refuse, refuse_press, show, stale_button
+from handlers import conversation
+from handlers.common import press_handler, refuse, show
 from handlers.context import CustomContext
 from handlers.conversation import Conversation, Flow
 from handlers.keyboards import button_rows
 from locales import Html
+from models import callbacks
 from models.errors import DomainError
 from models.org import Person, Role
 from models.rules import can_manage_station
@@ -46,40 +47,43 @@ async def settings_command(update: Update, context: CustomContext) -> None:
     await context.reply(update, "settings.wrap", body=text, reply_markup=markup)
 
 
-async def settings_press(update: Update, context: CustomContext) -> None:
+async def _press(
+    update: Update, context: CustomContext, person: Person, data: callbacks.Callback
+) -> None:
     """A /settings button: show a station, ask for a value, or reset one to its default."""
-    query = update.callback_query
-    person = context.person
-    data = callbacks.decode(query.data if query else None)
-    if query is None or person is None or data is None:
-        await stale_button(update, context)
-        return
     try:
-        station_id = data.int_arg(0)
-        if not can_manage_station(person, station_id):
-            raise DomainError("not_allowed")
-        if data.action == "k":
-            await _ask_value(update, context, person, station_id, data.args[1])
-            await query.answer()
-            return
-        renumbered = 0
-        if data.action == "r":
-            reset = await context.services.station_settings.reset(person, station_id, data.args[1])
-            renumbered = reset.renumbered
-            await conversation.end(update, context)
-        elif data.action != "st":
-            raise KeyError(data.action)
-        text, markup = await _settings_view(context, person, station_id, renumbered)
-    except (ValueError, IndexError, KeyError):
-        context.app.update_failed = True  # forged or stale data changes nothing
-        await stale_button(update, context)
-        return
+        await _settings_button(update, context, person, data)
     except DomainError as error:
-        # refused (a reset that would leave a patrol area with no shift): the question stays
-        await refuse_press(update, context, DomainError(error.code, **_params(context, error)))
+        # refused (e.g. a reset that would leave a patrol area with no shift): its hint and
+        # names in the person's language; the question stays
+        raise DomainError(error.code, **_params(context, error)) from None
+
+
+async def _settings_button(
+    update: Update, context: CustomContext, person: Person, data: callbacks.Callback
+) -> None:
+    query = update.callback_query
+    assert query is not None
+    station_id = data.int_arg(0)
+    if not can_manage_station(person, station_id):
+        raise DomainError("not_allowed")
+    if data.action == "k":
+        await _ask_value(update, context, person, station_id, data.args[1])
+        await query.answer()
         return
+    renumbered = 0
+    if data.action == "r":
+        reset = await context.services.station_settings.reset(person, station_id, data.args[1])
+        renumbered = reset.renumbered
+        await conversation.end(update, context)
+    elif data.action != "st":
+        raise KeyError(data.action)
+    text, markup = await _settings_view(context, person, station_id, renumbered)
     await query.answer()
     await show(query, context.t("settings.wrap", body=text), markup)
+
+
+settings_press = press_handler(_press)
 
 
 async def on_message(update: Update, context: CustomContext, talk: Conversation) -> None:

@@ -15,13 +15,13 @@ from enum import StrEnum
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 
-from handlers import callbacks, conversation
+from handlers import conversation
 from handlers.common import press_handler, refuse, show
 from handlers.context import CustomContext
 from handlers.conversation import Conversation, Flow
 from handlers.keyboards import button_rows
-from handlers.stats_views import ZERO_NAME, StatsViews
 from locales import N_, Html
+from models import callbacks
 from models.errors import DomainError
 from models.org import Person, Role
 from models.rules import can_manage_station
@@ -37,6 +37,7 @@ from models.stats import (
     previous_month,
 )
 from models.store.stats_repo import Scope
+from scheduler.notices.stats_views import ZERO_NAME, StatsViews
 
 FEATURE = "st"
 STATS, EXPORT = "s", "x"

@@ -94,10 +94,6 @@ class BackupRequest(BaseModel):
     def steps(self) -> list[Step]:
         return plan(self.waits)
 
-    @property
-    def exhausted(self) -> bool:
-        return self.step_index >= len(self.steps) - 1
-
 
 class BackupEventKind(StrEnum):
     CREATED = "created"

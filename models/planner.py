@@ -123,7 +123,7 @@ def _officer_for(
 
 
 def record(history: History, plan: DayPlan) -> None:
-    """Add a day's plan to the history (what `history_from` rebuilds from stored days)."""
+    """Add a day's plan to the history."""
     if plan.available:
         share = min(1.0, plan.slots / len(plan.available))
         for member in plan.available:
@@ -133,13 +133,6 @@ def record(history: History, plan: DayPlan) -> None:
         visits = history.visits.setdefault(a.member_id, {})
         count, _last = visits.get(a.area_id, (0, date.min))
         visits[a.area_id] = (count + 1, plan.day)
-
-
-def history_from(days: Iterable[DayPlan]) -> History:
-    history = History()
-    for plan in sorted(days, key=lambda p: p.day):
-        record(history, plan)
-    return history
 
 
 def spread(history: History, members: Iterable[int]) -> Mapping[int, float]:

@@ -235,10 +235,6 @@ class ReportDraft(BaseModel):
     urgent: bool | None = None
     backup_id: int | None = None  # a backup request made from the danger question
 
-    @property
-    def has_location(self) -> bool:
-        return self.latitude is not None or self.place_id is not None or bool(self.address)
-
     def check_complete(self) -> None:
         if self.category is None or self.danger is None:
             raise DomainError("report_incomplete")

@@ -14,7 +14,6 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-FORMULA_STARTS = ("=", "+", "-", "@")
 MAX_WIDTH = 50
 
 

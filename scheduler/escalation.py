@@ -8,11 +8,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from handlers.backup_notify import BackupNotifier
 from models.backup import BackupEventKind, BackupRequest, BackupStatus, StepKind
 from models.org import Person
 from models.services.timers import TimerKind
 from models.store.rails_repo import OutboxItem, Timer
+from scheduler.notices.backup_notify import BackupNotifier
 
 if TYPE_CHECKING:
     from handlers.context import PatrolApplication

@@ -8,11 +8,11 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from handlers.patrol_notify import PatrolNotifier
 from models.org import Person
 from models.patrol import Assignment
 from models.services.timers import TimerKind
 from models.store.rails_repo import Timer
+from scheduler.notices.patrol_notify import PatrolNotifier
 
 if TYPE_CHECKING:
     from handlers.context import PatrolApplication

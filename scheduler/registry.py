@@ -24,6 +24,6 @@ def register_timer_kinds(app: PatrolApplication) -> None:
     app.escalation = register_escalation(app)
     app.patrol_jobs = register_patrol(app)
     app.peak_jobs = register_peaks(app)
-    app.fraud_jobs = register_fraud(app)
+    register_fraud(app)
     app.stats_views = register_stats(app)
     app.retention = register_retention(app)

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from handlers.report_notify import ReportNotifier
 from models.org import Person, Role
 from models.reports import EventKind, ReportStatus
 from models.services.reports import REMINDER_KIND
 from models.services.timers import TimerKind
 from models.store.rails_repo import Timer
+from scheduler.notices.report_notify import ReportNotifier
 
 if TYPE_CHECKING:
     from handlers.context import PatrolApplication

@@ -10,7 +10,14 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from handlers.stats_views import (
+from models.fraud import iso_week
+from models.org import Person, Role
+from models.services.outbox import BULK, Queue
+from models.services.timers import TimerKind
+from models.stats import month_days, month_of, previous_month
+from models.store.rails_repo import Timer
+from models.store.stats_repo import Scope
+from scheduler.notices.stats_views import (
     CHART,
     COMPOSE_EXPORT,
     COMPOSE_STATS,
@@ -19,13 +26,6 @@ from handlers.stats_views import (
     render_chart,
     render_workbook,
 )
-from models.fraud import iso_week
-from models.org import Person, Role
-from models.services.outbox import BULK, Queue
-from models.services.timers import TimerKind
-from models.stats import month_days, month_of, previous_month
-from models.store.rails_repo import Timer
-from models.store.stats_repo import Scope
 
 if TYPE_CHECKING:
     from handlers.context import PatrolApplication

@@ -92,7 +92,7 @@ def seed_database(db_path: Path, invitations: int) -> Seed:
     (made by the officers in turn)."""
 
     async def run() -> Seed:
-        settings = Settings(bot_token=TOKEN, db_path=db_path, _env_file=None)  # type: ignore[call-arg]
+        settings = Settings(bot_token=TOKEN, db_path=db_path, _env_file=None)
         db = Database(db_path)
         await db.open()
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -17,7 +18,11 @@ database.TRACE = set()
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The query-plan test runs after everything else: it needs the statements they ran."""
-    last = [item for item in items if item.module.__name__.endswith("test_query_plans")]
+    last = [
+        item
+        for item in items
+        if cast(pytest.Function, item).module.__name__.endswith("test_query_plans")
+    ]
     items[:] = [item for item in items if item not in last] + last
 
 

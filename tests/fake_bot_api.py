@@ -16,7 +16,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs
 
 from tests.fakes import BOT_ID, BOT_ME
@@ -359,7 +359,7 @@ def _multipart(content_type: str, body: bytes) -> dict[str, Any]:
     params: dict[str, Any] = {"_files": {}}
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
-        content = part.get_payload(decode=True) or b""
+        content = cast("bytes | None", part.get_payload(decode=True)) or b""
         filename = part.get_filename()
         if filename:
             params["_files"][str(name)] = (filename, content)

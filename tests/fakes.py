@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from telegram.error import TimedOut
 from telegram.request import BaseRequest, RequestData
@@ -94,11 +94,11 @@ class FakeTelegram(BaseRequest):
         pool_timeout: Any = None,
     ) -> tuple[int, bytes]:
         api_method = url.rsplit("/", 1)[-1]
-        params = dict(request_data.parameters) if request_data else {}
+        params: dict[str, Any] = dict(request_data.parameters) if request_data else {}
         call = Call(api_method, params)
         if request_data and request_data.contains_files:
             for name, value in request_data.multipart_data.items():
-                call.files[name] = (str(value[0]), bytes(value[1]))
+                call.files[name] = (str(value[0]), bytes(cast(bytes, value[1])))
         self.calls.append(call)
         if self.fail_methods.get(api_method):
             self.fail_methods[api_method] -= 1

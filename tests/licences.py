@@ -4,8 +4,10 @@ requirements, test tools excluded) and its licence, from the installed metadata:
 
 from __future__ import annotations
 
+import email.message
 import re
 from importlib import metadata
+from typing import cast
 
 from packaging.requirements import Requirement
 
@@ -109,7 +111,8 @@ def runtime_closure(root: str = "mulan-patrol") -> dict[str, str]:
 
 def licence_of(name: str) -> str:
     """The licence as the distribution declares it (expression, field or classifier)."""
-    meta = metadata.distribution(name).metadata
+    # an email.message.Message at run time; the 3.11 PackageMetadata protocol lacks .get
+    meta = cast(email.message.Message, metadata.distribution(name).metadata)
     expression = meta.get("License-Expression")
     if expression:
         return str(expression)

@@ -51,7 +51,7 @@ def bounded(seconds: float = 1.0, megabytes: int = 50) -> Iterator[None]:
 def _apply(tmp_path: Path, text: str | bytes) -> tuple[int, str, Path]:
     source = tmp_path / "county.yaml"
     source.write_bytes(text.encode() if isinstance(text, str) else text)
-    storage = StorageSettings(db_path=tmp_path / "patrol.db", _env_file=None)  # type: ignore[call-arg]
+    storage = StorageSettings(db_path=tmp_path / "patrol.db", _env_file=None)
     out, err = io.StringIO(), io.StringIO()
     with bounded():
         code = apply_command(storage, source, out=out, err=err)

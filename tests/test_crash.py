@@ -6,6 +6,7 @@ unknown may have been repeated. Size: `--crash-users` and `--crash-kills` (READM
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -115,7 +116,9 @@ def check_exactly_once(api: FakeBotAPI, db_path: Path, users: int) -> None:
     assert query(db_path, "SELECT DISTINCT status FROM outbox") == [("sent",)]
     reporters = min(REPORTERS, users)
     reports = query(db_path, "SELECT description, seq, status FROM reports ORDER BY seq")
-    assert sorted(d for d, _, _ in reports) == [f"隐患{i:03d}" for i in range(reporters)]
+    assert sorted(cast(str, d) for d, _, _ in reports) == [
+        f"隐患{i:03d}" for i in range(reporters)
+    ]
     assert [seq for _, seq, _ in reports] == list(range(1, reporters + 1))
     assert {status for _, _, status in reports} <= {"acknowledged"}
     events = query(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -46,7 +47,7 @@ def seed(db_path: Path) -> None:
     """A station that has existed since October, set to do its Monday work at 08:00."""
 
     async def run() -> None:
-        settings = Settings(bot_token=TOKEN, db_path=db_path, _env_file=None)  # type: ignore[call-arg]
+        settings = Settings(bot_token=TOKEN, db_path=db_path, _env_file=None)
         db = Database(db_path)
         await db.open()
         try:
@@ -255,7 +256,9 @@ def check_monday(api: FakeBotAPI, db_path: Path) -> None:
         at_most_doubled(received(chat, "庙会"), 1)
     # the reports: each once, numbered without gaps
     reports = query(db_path, "SELECT description, seq FROM reports ORDER BY seq")
-    assert sorted(d for d, _ in reports) == [f"隐患{n:03d}" for n in range(len(REPORTERS))]
+    assert sorted(cast(str, d) for d, _ in reports) == [
+        f"隐患{n:03d}" for n in range(len(REPORTERS))
+    ]
     assert [s for _, s in reports] == list(range(1, len(REPORTERS) + 1))
     # the backup call: one request, each step once, one officer going
     assert one("SELECT COUNT(*) FROM backup_requests") == 1

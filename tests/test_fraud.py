@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -192,7 +193,7 @@ async def test_broadcast_interrupted_and_resumed_without_duplicates(tmp_path: Pa
         sent_after = [
             c.chat_id for c in second.tg.calls if "停电通知" in c.text and c.chat_id != CHIEF.id
         ]
-        assert sorted(set(sent_after) | sent_before) == sorted(chats)
+        assert sorted(cast("set[int]", set(sent_after) | sent_before)) == sorted(chats)
         assert not set(sent_after) & sent_before  # nobody twice
     finally:
         await second.stop()

@@ -43,7 +43,8 @@ NEWCOMERS = [User(8000 + n, f"New{n}", "zh-hans") for n in range(3)]
 def decode(picture: Image.Image) -> list[str]:
     return [
         r.text
-        for r in zxingcpp.read_barcodes(picture, formats=zxingcpp.BarcodeFormat.QRCode)
+        # the stub wants BarcodeFormats; the binding converts a single BarcodeFormat itself
+        for r in zxingcpp.read_barcodes(picture, formats=zxingcpp.BarcodeFormat.QRCode)  # type: ignore[arg-type]
         if r.valid
     ]
 
@@ -58,7 +59,7 @@ def decode_png(data: bytes) -> list[str]:
 def pdf_pages(data: bytes) -> list[Image.Image]:
     """The page images inside a PDF as Pillow writes it (one JPEG stream per page)."""
     assert data.startswith(b"%PDF")
-    pages = []
+    pages: list[Image.Image] = []
     for match in re.finditer(rb"/Subtype /Image.*?/Length (\d+)\s*>>\s*stream\r?\n", data, re.S):
         start = match.end()
         pages.append(Image.open(io.BytesIO(data[start : start + int(match.group(1))])))
@@ -92,7 +93,7 @@ async def invitations(h: Harness) -> list[tuple[str, str, int | None, int, int, 
     rows = await h.services.db.fetch_all(
         "SELECT code, role, office_id, max_uses, uses_left, revoked FROM invitations ORDER BY id"
     )
-    return [tuple(r) for r in rows]  # type: ignore[misc]
+    return [tuple(r) for r in rows]
 
 
 def console_env(h: Harness) -> dict[str, str]:

@@ -35,6 +35,9 @@ def test_a_forbidden_import_breaks_them(tmp_path: Path) -> None:
         shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("*.po"))
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     (tmp_path / "models" / "shortcut.py").write_text("from scheduler import limits\n")
+    # a job reaching up into the handlers (the cycle the notices package removed)
+    (tmp_path / "scheduler" / "shortcut.py").write_text("from handlers import menu\n")
     result = _lint(tmp_path)
     assert result.returncode != 0
     assert "models.shortcut -> scheduler.limits" in result.stdout
+    assert "scheduler.shortcut -> handlers.menu" in result.stdout

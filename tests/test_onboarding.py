@@ -163,6 +163,7 @@ async def test_member_cannot_invite_and_officer_cannot_manage_other_office(
     calls = await h.press(MEMBER, "inv:go:officer:-:1:1")
     assert h.tg.alerts()[-1].startswith("⛔")
     invitations_after = await h.services.db.fetch_one("SELECT COUNT(*) FROM invitations")
+    assert invitations_before is not None and invitations_after is not None
     assert invitations_before[0] == invitations_after[0]
 
     # the officer of 东关 cannot suspend a member of 西山, even with forged buttons

@@ -9,6 +9,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,9 +20,9 @@ from tests.fakes import TOKEN
 
 
 @pytest.fixture
-def api() -> FakeBotAPI:
+def api() -> Iterator[FakeBotAPI]:
     fake = FakeBotAPI().start()
-    yield fake  # type: ignore[misc]
+    yield fake
     fake.stop()
 
 
@@ -167,7 +168,8 @@ def post(port: int, body: dict[str, object], secret: str | None) -> int:
     return status
 
 
-def test_webhook_mode_enforces_the_secret(tmp_path: Path, api: FakeBotAPI) -> None:
+def webhook_bot(tmp_path: Path, api: FakeBotAPI, secret: str) -> tuple[BotProcess, Path, int]:
+    """The bot in webhook mode on a free port (started); its database and port."""
     db_path = tmp_path / "patrol.db"
     seed_database(db_path, 1)
     port = free_port()
@@ -175,25 +177,35 @@ def test_webhook_mode_enforces_the_secret(tmp_path: Path, api: FakeBotAPI) -> No
         db_path,
         api,
         PATROL_WEBHOOK_URL=f"http://127.0.0.1:{port}/hook",
-        PATROL_WEBHOOK_SECRET="s3cret-Value_1",
+        PATROL_WEBHOOK_SECRET=secret,
         PATROL_LISTEN=f"127.0.0.1:{port}",
     )
     bot = BotProcess(env, tmp_path / "bot.log")
     bot.start()
+    return bot, db_path, port
+
+
+def hello(update_id: int, user_id: int) -> dict[str, object]:
+    """A private "hello" as Telegram posts it to a webhook."""
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": 1,
+            "date": 1790000000,
+            "chat": {"id": user_id, "type": "private"},
+            "from": {"id": user_id, "is_bot": False, "first_name": "X", "language_code": "en"},
+            "text": "hello",
+        },
+    }
+
+
+def test_webhook_mode_enforces_the_secret(tmp_path: Path, api: FakeBotAPI) -> None:
+    bot, db_path, port = webhook_bot(tmp_path, api, "s3cret-Value_1")
     try:
         api.wait_for(lambda: api.webhook is not None, 30, "setWebhook")
         assert api.webhook is not None and api.webhook["secret_token"] == "s3cret-Value_1"
         api.wait_for(lambda: _listening(port), 30, "the webhook server")
-        update = {
-            "update_id": 77,
-            "message": {
-                "message_id": 1,
-                "date": 1790000000,
-                "chat": {"id": 5005, "type": "private"},
-                "from": {"id": 5005, "is_bot": False, "first_name": "X", "language_code": "en"},
-                "text": "hello",
-            },
-        }
+        update = hello(77, 5005)
         assert post(port, update, None) == 403
         assert post(port, update, "wrong") == 403
         assert api.received(5005) == []
@@ -250,34 +262,14 @@ def test_webhook_without_a_configured_secret_generates_one_and_reads_no_body_una
     secret, keeps it, registers it with setWebhook and says so in one line; an update
     without it is refused, Telegram's (with it) accepted. 50 MB bodies — with a wrong
     secret, or with the right one — are refused without the process growing."""
-    db_path = tmp_path / "patrol.db"
-    seed_database(db_path, 1)
-    port = free_port()
-    env = bot_env(
-        db_path,
-        api,
-        PATROL_WEBHOOK_URL=f"http://127.0.0.1:{port}/hook",
-        PATROL_WEBHOOK_SECRET="",
-        PATROL_LISTEN=f"127.0.0.1:{port}",
-    )
-    bot = BotProcess(env, tmp_path / "bot.log")
-    bot.start()
+    bot, db_path, port = webhook_bot(tmp_path, api, "")
     try:
         api.wait_for(lambda: api.webhook is not None, 30, "setWebhook")
         assert api.webhook is not None
         secret = str(api.webhook.get("secret_token") or "")
         assert len(secret) >= 32
         api.wait_for(lambda: _listening(port), 30, "the webhook server")
-        update = {
-            "update_id": 78,
-            "message": {
-                "message_id": 1,
-                "date": 1790000000,
-                "chat": {"id": 5006, "type": "private"},
-                "from": {"id": 5006, "is_bot": False, "first_name": "X", "language_code": "en"},
-                "text": "hello",
-            },
-        }
+        update = hello(78, 5006)
         assert post(port, update, None) == 403
         assert post(port, update, "") == 403
         assert api.received(5006) == []

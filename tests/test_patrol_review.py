@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 
@@ -19,7 +20,7 @@ T = datetime.fromisoformat
 SPARE = User(4004, "Qian")
 
 
-async def users_by_person(h):
+async def users_by_person(h: Harness) -> dict[int, User]:
     out = {}
     for u in (MEMBER, MEMBER2, MEMBER3, SPARE):
         p = await h.services.people.by_telegram(u.id)
@@ -28,13 +29,13 @@ async def users_by_person(h):
     return out
 
 
-def test_leave_date_without_year_in_past_is_refused():
+def test_leave_date_without_year_in_past_is_refused() -> None:
     # yesterday typed as "11-30" on 2026-12-01
     with pytest.raises(DomainError):
         print(parse_leave("11-30", date(2026, 12, 1)))
 
 
-async def test_veto_after_the_day(harness: Harness):
+async def test_veto_after_the_day(harness: Harness) -> None:
     h = harness
     await patrol_office(h)
     await plan_and_publish(h)
@@ -43,14 +44,18 @@ async def test_veto_after_the_day(harness: Harness):
     mine = next(a for a in plan if a.member_id == wang.id)
     await h.press(MEMBER, f"pt:swapto:{mine.id}:{amy.id}")
     await h.press_label(MEMBER2, "Accept")
-    assert (await h.services.patrol.repo.assignment(mine.id)).member_id == amy.id
+    got = await h.services.patrol.repo.assignment(mine.id)
+    assert got is not None and got.member_id == amy.id
     h.clock.set(T("2026-12-03T10:00:00+08:00"))  # the day is over
     await h.press_label(OFFICER, "否决换班")
     # the past day must not be rewritten
-    assert (await h.services.patrol.repo.assignment(mine.id)).member_id == amy.id
+    got = await h.services.patrol.repo.assignment(mine.id)
+    assert got is not None and got.member_id == amy.id
 
 
-async def test_swap_accepted_after_shift_started_moves_checked_in_slot(harness: Harness):
+async def test_swap_accepted_after_shift_started_moves_checked_in_slot(
+    harness: Harness,
+) -> None:
     h = harness
     await patrol_office(h)
     await plan_and_publish(h)
@@ -66,10 +71,11 @@ async def test_swap_accepted_after_shift_started_moves_checked_in_slot(harness: 
     h.clock.set(T("2026-12-02T09:00:00+08:00"))
     await h.press_label(other, "Accept" if other.language_code == "en" else "同意")
     a = await h.services.patrol.repo.assignment(morning.id)
+    assert a is not None
     assert a.member_id == morning.member_id, "swap of a started shift was accepted"
 
 
-async def test_leave_today_replans_finished_shift(harness: Harness):
+async def test_leave_today_replans_finished_shift(harness: Harness) -> None:
     h = harness
     await patrol_office(h)
     await onboard(h, SPARE, await invite(h, CHIEF, "巡防队员", "东关警务室"), "钱芳")
@@ -90,13 +96,19 @@ async def test_leave_today_replans_finished_shift(harness: Harness):
     for c in calls:
         print(c.chat_id, c.text[:80])
     me = await h.services.people.by_telegram(u.id)
+    assert me is not None
     print("record", await h.services.patrol.month_record(me))
-    print("available", (await h.services.patrol.repo.day(1, DAY))["available"], me.id)
+    day = await h.services.patrol.repo.day(1, DAY)
+    assert day is not None
+    print("available", day["available"], me.id)
     a = await h.services.patrol.repo.assignment(morning.id)
+    assert a is not None
     assert a.status == "planned", "a shift she already walked was cancelled and re-given"
 
 
-async def test_early_checkin_hijacks_afternoon_slot_and_hides_missed(harness: Harness):
+async def test_early_checkin_hijacks_afternoon_slot_and_hides_missed(
+    harness: Harness,
+) -> None:
     h = harness
     await patrol_office(h)
     await plan_and_publish(h)
@@ -113,7 +125,9 @@ async def test_early_checkin_hijacks_afternoon_slot_and_hides_missed(harness: Ha
     assert any("还没有签到" in c.text for c in calls), "missed check-in never reported"
 
 
-async def test_unplanned_checkin_unpaired_member_nobody_told_and_never_closed(harness: Harness):
+async def test_unplanned_checkin_unpaired_member_nobody_told_and_never_closed(
+    harness: Harness,
+) -> None:
     h = harness
     await patrol_office(h)
     calls = await h.send(MEMBER2, "/checkin")
@@ -132,7 +146,7 @@ async def test_unplanned_checkin_unpaired_member_nobody_told_and_never_closed(ha
     assert told, "no officer told of the unplanned patrol"
 
 
-async def test_unplanned_checkin_never_closed(harness: Harness):
+async def test_unplanned_checkin_never_closed(harness: Harness) -> None:
     h = harness
     await patrol_office(h)
     await h.send(MEMBER, "/checkin")
@@ -143,7 +157,7 @@ async def test_unplanned_checkin_never_closed(harness: Harness):
     assert await h.services.patrol.repo.open_checkin(wang.id) is None
 
 
-async def test_deactivated_officer_missed_alert_lost(harness: Harness):
+async def test_deactivated_officer_missed_alert_lost(harness: Harness) -> None:
     h = harness
     await patrol_office(h)
     await plan_and_publish(h)
@@ -151,6 +165,7 @@ async def test_deactivated_officer_missed_alert_lost(harness: Harness):
     wang = await _person(h, MEMBER)
     morning = next(a for a in plan if a.member_id == wang.id)
     chief = await _person(h, CHIEF)
+    assert morning.officer_id is not None
     await h.services.people.set_active(chief, morning.officer_id, False)
     h.clock.set(morning.starts_at)
     h.clock.set(T(morning.starts_at.isoformat()))
@@ -164,7 +179,7 @@ async def test_deactivated_officer_missed_alert_lost(harness: Harness):
     )
 
 
-async def test_forged_repto_gives_slot_to_deactivated_member(harness: Harness):
+async def test_forged_repto_gives_slot_to_deactivated_member(harness: Harness) -> None:
     h = harness
     await patrol_office(h)
     await onboard(h, SPARE, await invite(h, CHIEF, "巡防队员", "东关警务室"), "钱芳")
@@ -175,10 +190,13 @@ async def test_forged_repto_gives_slot_to_deactivated_member(harness: Harness):
     plan = await h.services.patrol.repo.assignments(1, DAY)
     await h.press(OFFICER, f"pt:repto:{plan[-1].id}:{qian.id}")
     a = await h.services.patrol.repo.assignment(plan[-1].id)
+    assert a is not None
     assert a.member_id != qian.id, "slot given to a deactivated member"
 
 
-async def test_veto_revives_cancelled_slot_and_plans_member_on_leave(harness: Harness):
+async def test_veto_revives_cancelled_slot_and_plans_member_on_leave(
+    harness: Harness,
+) -> None:
     h = harness
     await patrol_office(h)
     await plan_and_publish(h)
@@ -191,14 +209,15 @@ async def test_veto_revives_cancelled_slot_and_plans_member_on_leave(harness: Ha
     await h.send(MEMBER2, "/leave")
     await h.send(MEMBER2, "12-02")
     await h.press_label(MEMBER2, "Skip")
-    assert (await h.services.patrol.repo.assignment(mine.id)).status == "cancelled"
+    got = await h.services.patrol.repo.assignment(mine.id)
+    assert got is not None and got.status == "cancelled"
     await h.press_label(OFFICER, "否决换班")
     after = await h.services.patrol.repo.assignments(1, DAY)
     print([(a.id, a.member_id, a.shift, a.status) for a in after])
     assert amy.id not in {a.member_id for a in after}, "member on leave planned again by veto"
 
 
-async def test_officer_leave_changes_responsible_officer_silently(harness: Harness):
+async def test_officer_leave_changes_responsible_officer_silently(harness: Harness) -> None:
     h = harness
     await patrol_office(h)
     await plan_and_publish(h)
@@ -221,7 +240,7 @@ async def test_officer_leave_changes_responsible_officer_silently(harness: Harne
     )
 
 
-async def test_shrinking_station_shifts(harness: Harness):
+async def test_shrinking_station_shifts(harness: Harness) -> None:
     h = harness
     await patrol_office(h)
     chief = await _person(h, CHIEF)
@@ -235,7 +254,7 @@ async def test_shrinking_station_shifts(harness: Harness):
     await h.send(CHIEF, "/areas")
 
 
-async def test_swap_to_member_on_leave(harness: Harness):
+async def test_swap_to_member_on_leave(harness: Harness) -> None:
     h = harness
     await patrol_office(h)
     await onboard(h, SPARE, await invite(h, CHIEF, "巡防队员", "东关警务室"), "钱芳")
@@ -254,10 +273,11 @@ async def test_swap_to_member_on_leave(harness: Harness):
     await h.press(asker, f"pt:swapto:{a.id}:{spare_id}")
     assert "请假" in h.tg.alerts()[-1]  # refused at the request already
     got = await h.services.patrol.repo.assignment(a.id)
+    assert got is not None
     assert got.member_id != spare_id, "slot handed to a member on leave"
 
 
-async def test_late_publish_alerts_missed_checkin_at_once(tmp_path):
+async def test_late_publish_alerts_missed_checkin_at_once(tmp_path: Path) -> None:
     from tests.harness import make_settings
 
     settings = make_settings(tmp_path / "patrol.db")

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from telegram import Update
 
 from handlers.inbox import DurableUpdateQueue
+from models.org import Office
 from models.services.timers import TimerKind
 from models.store.rails_repo import Timer
 from tests import builders
@@ -51,8 +52,8 @@ async def test_failed_update_rolls_back_its_effects_and_is_marked_done(
     await h.press_label(CHIEF, "➕ 警务室")
     original = h.services.org.repo.add_office
 
-    async def add_then_fail(*args: object, **kwargs: object) -> object:
-        await original(*args, **kwargs)  # type: ignore[arg-type]
+    async def add_then_fail(station_id: int, name: str, at: datetime) -> Office:
+        await original(station_id, name, at)
         raise RuntimeError("after the insert")
 
     h.services.org.repo.add_office = add_then_fail  # type: ignore[method-assign]

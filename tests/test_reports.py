@@ -117,10 +117,10 @@ async def test_scenario_1_dispute_reported_mediated_and_closed(harness: Harness)
     told = h.texts(calls, MEMBER.id)
     assert any("已办结：现场调解" in t and "改装监控" in t for t in told)
 
-    report = await h.services.reports.repo.get(report.id)
-    assert report is not None and report.status is ReportStatus.RESOLVED
-    assert report.outcome == "mediated" and report.owner_id == (await _person(h, OFFICER)).id
-    events = [e.kind.value for e in await h.services.reports.repo.events(report.id)]
+    resolved = await h.services.reports.repo.get(report.id)
+    assert resolved is not None and resolved.status is ReportStatus.RESOLVED
+    assert resolved.outcome == "mediated" and resolved.owner_id == (await _person(h, OFFICER)).id
+    events = [e.kind.value for e in await h.services.reports.repo.events(resolved.id)]
     assert events == ["created", "acknowledged", "en_route", "question", "answer", "resolved"]
 
     # the reporter sees the whole timeline with /reports <number>

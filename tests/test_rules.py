@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers import callbacks
+from models import callbacks
 from models.errors import DomainError
 from models.org import Office, Person, Role
 from models.rules import (

@@ -13,6 +13,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -36,7 +37,7 @@ def onboard(api: FakeBotAPI, uid: int, code: str) -> None:
 
 def unsent(db_path: Path) -> int:
     rows = query(db_path, "SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending')")
-    return int(rows[0][0])  # type: ignore[call-overload]
+    return int(cast(int, rows[0][0]))
 
 
 def answered_once(api: FakeBotAPI, people: list[int]) -> bool:

@@ -12,13 +12,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from fontTools.ttLib import TTFont
+from fontTools.ttLib import TTFont  # type: ignore[import-untyped]  # no stubs, no py.typed
 from openpyxl import load_workbook
 
-from handlers.stats_views import StatsViews
 from models import chart
 from models.clock import to_db
 from models.stats import Figures, UnitTimes
+from scheduler.notices.stats_views import StatsViews
 from tests.builders import User
 from tests.fakes import Call
 from tests.flows import OPERATOR, invite, onboard
@@ -422,9 +422,10 @@ async def test_export_reads_back_with_the_right_rows_phones_for_the_chief_only_a
     calls = await h.press_label(DUTY, "上周")
     book = load_workbook(io.BytesIO(documents(calls, DUTY.id)[0].files["document"][1]))
     assert "电话" not in [c.value for c in book["报告"][1]]
-    assert (await h.services.db.fetch_one(
+    exports = await h.services.db.fetch_one(
         "SELECT COUNT(*) n FROM audit_log WHERE action = 'stats:export'"
-    ))["n"] == 3  # fmt: skip
+    )
+    assert exports is not None and exports["n"] == 3
 
 
 async def test_rights(harness: Harness) -> None:

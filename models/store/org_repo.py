@@ -42,11 +42,6 @@ class OrgRepository:
     async def rename_station(self, station_id: int, name: str) -> None:
         await self.db.execute("UPDATE stations SET name = ? WHERE id = ?", (name, station_id))
 
-    async def set_station_active(self, station_id: int, active: bool) -> None:
-        await self.db.execute(
-            "UPDATE stations SET active = ? WHERE id = ?", (int(active), station_id)
-        )
-
     # offices
     async def add_office(self, station_id: int, name: str, at: datetime) -> Office:
         oid = await self.db.execute(
@@ -73,11 +68,6 @@ class OrgRepository:
         await self.db.execute(
             "UPDATE offices SET latitude = ?, longitude = ? WHERE id = ?",
             (latitude, longitude, office_id),
-        )
-
-    async def set_office_active(self, office_id: int, active: bool) -> None:
-        await self.db.execute(
-            "UPDATE offices SET active = ? WHERE id = ?", (int(active), office_id)
         )
 
     # places

@@ -52,13 +52,6 @@ class PatrolRepository:
         )
         return {int(r["person_id"]) for r in rows}
 
-    async def leave_of(self, person_id: int, since: date) -> list[Leave]:
-        rows = await self.db.fetch_all(
-            "SELECT * FROM leave WHERE person_id = ? AND end_day >= ? ORDER BY start_day",
-            (person_id, since.isoformat()),
-        )
-        return [_leave(r) for r in rows]
-
     # planned days
     async def day(self, office_id: int, day: date) -> dict[str, Any] | None:
         row = await self.db.fetch_one(

@@ -67,10 +67,6 @@ class InboxRepository:
             > 0
         )
 
-    async def is_done(self, update_id: int) -> bool:
-        row = await self.db.fetch_one(IS_DONE, (update_id,))
-        return row is not None and row["done_at"] is not None
-
     async def begin_unless_done(self, update_id: int, savepoint: str) -> bool:
         """Whether the update still needs processing; if so, a savepoint for its effects is
         open (the check and the savepoint in one round trip to the database)."""
@@ -99,11 +95,6 @@ class InboxRepository:
             "SELECT payload FROM inbox WHERE done_at IS NULL ORDER BY update_id"
         )
         return [r["payload"] for r in rows]
-
-    async def purge_done(self, before: datetime) -> int:
-        return await self.db.execute_count(
-            "DELETE FROM inbox WHERE done_at IS NOT NULL AND done_at < ?", (to_db(before),)
-        )
 
 
 @dataclass(frozen=True)
@@ -161,12 +152,6 @@ class OutboxRepository:
         row = await self.db.fetch_one("SELECT * FROM outbox WHERE id = ?", (item_id,))
         return _item(row) if row else None
 
-    async def next_due(self, now: datetime, busy_chats: set[int]) -> OutboxItem | None:
-        """The next item to send: urgent first, then oldest; one at a time per chat; an edit
-        waits until the message it edits has been sent (or has failed)."""
-        items = await self.due(now, busy_chats, 1)
-        return items[0] if items else None
-
     async def due(
         self,
         now: datetime,
@@ -176,7 +161,7 @@ class OutboxRepository:
         normal_limit: int | None = None,
         min_priority: int = BULK,
     ) -> list[OutboxItem]:
-        """Up to `limit` items to send now, at most one per chat, in the order of `next_due`;
+        """Up to `limit` items to send now, at most one per chat, in send order;
         of them at most `normal_limit` below URGENT (the rest of the room is kept for urgent
         ones), and none below `min_priority` (bulk waits while its lane is paused)."""
         busy = ",".join(str(int(c)) for c in busy_chats) or "0"  # chat 0 does not exist
@@ -232,9 +217,6 @@ class OutboxRepository:
         )
         claimed = {row["id"] for row in rows}
         return [i for i in item_ids if i in claimed]
-
-    async def mark_sent(self, item_id: int, message_id: int | None, at: datetime) -> None:
-        await self.mark_sent_many([(item_id, message_id)], at)
 
     async def mark_sent_many(self, sent: list[tuple[int, int | None]], at: datetime) -> None:
         """Record deliveries (one statement per call, however many)."""

@@ -90,12 +90,6 @@ class RosterRepository:
         )
         return changed > 0
 
-    async def matched_to(self, person_id: int) -> PendingPerson | None:
-        row = await self.db.fetch_one(
-            "SELECT * FROM pending_people WHERE matched_person_id = ?", (person_id,)
-        )
-        return _pending(row) if row else None
-
 
 def _pending(row: Row) -> PendingPerson:
     return PendingPerson(

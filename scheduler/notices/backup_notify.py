@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers import callbacks
 from locales import N_, Html, Translator
-from models.backup import BackupReason, BackupRequest, StepKind
+from models import callbacks
+from models.backup import BackupReason, BackupRequest, BackupStatus, StepKind
 from models.org import Group, Person, Role
 from models.services import Services
 from models.services.backup import Recipients
@@ -26,6 +26,15 @@ STEP: dict[StepKind, str] = {
     StepKind.OFFICE: N_("backup.step.office"),
     StepKind.CHIEF: N_("backup.step.chief"),
     StepKind.FINAL: N_("backup.step.final"),
+}
+
+
+STATUS = {  # a call's status, as /reports and the statistics name it
+    BackupStatus.OPEN: N_("backup.status.open"),
+    BackupStatus.CLAIMED: N_("backup.status.claimed"),
+    BackupStatus.ARRIVED: N_("backup.status.arrived"),
+    BackupStatus.RESOLVED: N_("backup.status.resolved"),
+    BackupStatus.CANCELLED: N_("backup.status.cancelled"),
 }
 
 

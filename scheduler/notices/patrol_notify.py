@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from handlers import callbacks
 from locales import Html, Translator
+from models import callbacks
 from models.org import Person
 from models.patrol import Assignment
 from models.services import Services

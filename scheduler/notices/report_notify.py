@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers import report_views as views
 from locales import Translator
 from models.org import Group, Person
 from models.reports import Report, may_handle
 from models.services import Services
 from models.services.reports import Submitted
+from scheduler.notices import report_views as views
 
 
 class ReportNotifier:

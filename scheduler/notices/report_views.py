@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from handlers import callbacks
 from locales import N_, Html, Translator
+from models import callbacks
 from models.org import Person
 from models.reports import (
     Category,

@@ -9,18 +9,18 @@ from datetime import date, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from handlers.backup import STATUS as BACKUP_STATUS
-from handlers.backup_notify import REASON
-from handlers.report_views import CATEGORY, OUTCOME, STATUS
 from locales import N_, Html
 from models.backup import BackupReason, BackupStatus
 from models.clock import from_db
 from models.org import Person
 from models.reports import Category, Outcome, ReportStatus
-from models.services.outbox import BULK, REPLY, URGENT, Queue
+from models.services.outbox import REPLY, Queue
 from models.services.stats import ZeroEntry
 from models.stats import Figures, FiveZero
 from models.store.stats_repo import Scope
+from scheduler.notices.backup_notify import REASON
+from scheduler.notices.backup_notify import STATUS as BACKUP_STATUS
+from scheduler.notices.report_views import CATEGORY, OUTCOME, STATUS
 
 if TYPE_CHECKING:
     from handlers.context import PatrolApplication
@@ -228,31 +228,6 @@ class StatsViews:
             "units_title": self.plain(locale, "stats.chart.ack_title"),
             "units_axis": self.plain(locale, "stats.chart.minutes_axis"),
         }
-
-    async def send_figures(
-        self,
-        chat_id: int,
-        locale: str,
-        scope: Scope,
-        first: date,
-        last: date,
-        *,
-        urgent: bool,
-        ref: str,
-        header: str | None = None,
-        extra: list[str] | None = None,
-        always: bool = False,
-    ) -> bool:
-        """Queue the text (and the picture, when there are reports to draw); False when the
-        range holds nothing at all (then nothing is queued unless `always`)."""
-        queue = await self.prepare_figures(
-            chat_id, locale, scope, first, last, ref=ref, header=header, extra=extra,
-            always=always, priority=URGENT if urgent else BULK,
-        )  # fmt: skip
-        if queue is None:
-            return False
-        await queue()
-        return True
 
     async def prepare_figures(
         self,
@@ -576,29 +551,6 @@ class StatsViews:
                 },
             ],
         }
-
-    async def send_workbook(
-        self,
-        chat_id: int,
-        locale: str,
-        scope: Scope,
-        first: date,
-        last: date,
-        *,
-        phones: bool,
-        ref: str,
-        urgent: bool,
-    ) -> dict[str, int] | None:
-        """Queue the export of a range as a workbook; the row counts, or None if empty."""
-        prepared = await self.prepare_workbook(
-            chat_id, locale, scope, first, last, phones=phones, ref=ref,
-            priority=URGENT if urgent else BULK,
-        )  # fmt: skip
-        if prepared is None:
-            return None
-        counts, queue = prepared
-        await queue()
-        return counts
 
     async def prepare_workbook(
         self,
