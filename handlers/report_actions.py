@@ -10,7 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 
 from handlers import conversation
-from handlers.common import press_handler, refuse, show, stale_button
+from handlers.common import Action, Press, actions_handler, refuse, show, stale_button
 from handlers.context import CustomContext
 from handlers.conversation import Conversation, Flow
 from handlers.keyboards import button_rows
@@ -67,152 +67,218 @@ def _b(context: CustomContext, key: str, action: str, *args: object) -> InlineKe
     )
 
 
-async def _dispatch(
-    update: Update, context: CustomContext, person: Person, data: callbacks.Callback
-) -> None:
-    """Every button on a submitted report (`rp:action:report[:arg]`)."""
-    query = update.callback_query
-    chat = update.effective_chat
-    assert query is not None and chat is not None
+async def _list(p: Press) -> None:
+    context, person, data, query = p.context, p.person, p.data, p.query
+    text, markup = await _list_view(context, person, data.args[0], int(data.args[1]))
+    await query.answer()
+    await show(query, text, markup)
+
+
+async def _show(p: Press) -> None:
+    update, context, person, query, data = p.update, p.context, p.person, p.query, p.data
     reports = context.services.reports
-    action = data.action
-    if chat.type != ChatType.PRIVATE:
-        # In a group only the card's own buttons, and only in a registered staff group:
-        # nothing about an incident may be posted where residents read.
-        group = context.group
-        if action in ("list", "show") or group is None or group.kind is not GroupKind.STAFF:
-            raise DomainError("not_allowed")
-    if action == "list":
-        text, markup = await _list_view(context, person, data.args[0], int(data.args[1]))
-        await query.answer()
-        await show(query, text, markup)
-        return
     report_id = data.int_arg(0)
-    if action == "show":
-        report, events = await reports.timeline(person, report_id)
-        text = await views.timeline_text(
-            context.services, context.app.translator, context.locale, report, events, person
+    report, events = await reports.timeline(person, report_id)
+    text = await views.timeline_text(
+        context.services, context.app.translator, context.locale, report, events, person
+    )
+    await query.answer()
+    await context.reply(
+        update, "report.wrap", body=text, reply_markup=_view_keyboard(context, person, report)
+    )
+
+
+async def _advance(p: Press) -> None:
+    update, context, person, query, data = p.update, p.context, p.person, p.query, p.data
+    action = data.action
+    reports = context.services.reports
+    report_id = data.int_arg(0)
+    report = await reports.advance(person, report_id, ADVANCE[action])
+    await query.answer(context.label("report.done_short"))
+    await _refresh_card(update, context, report)
+    await _notifier(context).to_reporter(
+        report, TOLD[ADVANCE[action]], officer=person.name, phone=_phone(person)
+    )
+
+
+async def _ask_question(p: Press) -> None:
+    update, context, person, data = p.update, p.context, p.person, p.data
+    reports = context.services.reports
+    report_id = data.int_arg(0)
+    report = await reports.handleable(person, report_id)
+    _open(report)
+    await _start_input(update, context, InputState.QUESTION, report)
+
+
+async def _ask_outcome(p: Press) -> None:
+    update, context, person, query, data = p.update, p.context, p.person, p.query, p.data
+    reports = context.services.reports
+    report_id = data.int_arg(0)
+    report = await reports.handleable(person, report_id)
+    if not report.status.is_open:
+        raise DomainError("report_closed", number=report.number)
+    buttons = [_b(context, views.OUTCOME[o], "out", report.id, o.value) for o in Outcome]
+    await query.answer()
+    await context.reply(
+        update,
+        "report.ask_outcome",
+        number=report.number,
+        reply_markup=InlineKeyboardMarkup(button_rows(buttons)),
+    )
+
+
+async def _outcome(p: Press) -> None:
+    update, context, person, data = p.update, p.context, p.person, p.data
+    reports = context.services.reports
+    report_id = data.int_arg(0)
+    report = await reports.handleable(person, report_id)
+    outcome = Outcome(data.args[1])
+    if not report.status.is_open:
+        raise DomainError("report_closed", number=report.number)
+    await _start_input(
+        update,
+        context,
+        InputState.RESOLVE_NOTE,
+        report,
+        {"outcome": outcome.value},
+        skip=True,
+    )
+
+
+async def _resolve_without_note(p: Press) -> None:
+    update, context, person, data, query = p.update, p.context, p.person, p.data, p.query
+    report_id = data.int_arg(0)
+    talk = await conversation.current(update, context)
+    if (
+        talk is None
+        or talk.state != InputState.RESOLVE_NOTE
+        or talk.data.get("report") != report_id
+    ):
+        await stale_button(update, context)
+        return
+    await conversation.end(update, context)
+    await query.answer()
+    await _resolve(update, context, person, report_id, Outcome(talk.data["outcome"]), None)
+
+
+async def _ask_hand_over(p: Press) -> None:
+    update, context, person, query, data = p.update, p.context, p.person, p.query, p.data
+    reports = context.services.reports
+    report_id = data.int_arg(0)
+    report = await reports.handleable(person, report_id)
+    _open(report)
+    officers = await reports.office_officers(report, exclude=report.owner_id or person.id)
+    buttons = [
+        InlineKeyboardButton(
+            o.name, callback_data=callbacks.encode(FEATURE, "to", report.id, o.id)
         )
-        await query.answer()
-        await context.reply(
-            update, "report.wrap", body=text, reply_markup=_view_keyboard(context, person, report)
-        )
+        for o in officers
+    ]
+    await query.answer()
+    key = "report.ask_hand_over" if officers else "report.no_one_to_hand_over"
+    await context.reply(
+        update,
+        key,
+        number=report.number,
+        reply_markup=InlineKeyboardMarkup(button_rows(buttons)),
+    )
+
+
+async def _hand_over(p: Press) -> None:
+    context, person, data, query = p.context, p.person, p.data, p.query
+    notifier = _notifier(context)
+    reports = context.services.reports
+    report_id = data.int_arg(0)
+    report = await reports.hand_over(person, report_id, data.int_arg(1))
+    officer = await context.services.people.get(data.int_arg(1))
+    assert officer is not None
+    await query.answer()
+    await show(query, context.t("report.handed_over", number=report.number, name=officer.name))
+    notifier = _notifier(context)
+    await notifier.card_to_officer(officer, report, "report.handed_to_you")
+    await notifier.to_reporter(report, "report.told_handed_over", officer=officer.name)
+
+
+async def _merge(p: Press) -> None:
+    update, context, person, data, query = p.update, p.context, p.person, p.data, p.query
+    reports = context.services.reports
+    report_id = data.int_arg(0)
+    merged, into = await reports.merge(person, report_id, data.int_arg(1))
+    await query.answer()
+    await context.reply(update, "report.merged", number=merged.number, into=into.number)
+    await _notifier(context).to_reporter(merged, "report.told_merged", into=into.number)
+
+
+async def _answer(p: Press) -> None:
+    update, context, person, data = p.update, p.context, p.person, p.data
+    reports = context.services.reports
+    report_id = data.int_arg(0)
+    report = await reports.viewable(person, report_id)
+    if report.reporter_id != person.id:
+        raise DomainError("not_allowed")
+    _open(report)
+    await _start_input(update, context, InputState.ANSWER, report)
+
+
+async def _add_note(p: Press) -> None:
+    update, context, person, data = p.update, p.context, p.person, p.data
+    reports = context.services.reports
+    report_id = data.int_arg(0)
+    report = await reports.viewable(person, report_id)
+    if report.reporter_id != person.id:
+        raise DomainError("not_allowed")
+    if not report.status.is_open:
+        raise DomainError("report_closed", number=report.number)
+    await _start_input(update, context, InputState.NOTE, report)
+
+
+async def _withdraw(p: Press) -> None:
+    context, person, query, data = p.context, p.person, p.query, p.data
+    reports = context.services.reports
+    report_id = data.int_arg(0)
+    report = await reports.withdraw(person, report_id)
+    await query.answer()
+    await show(query, context.t("report.withdrawn", number=report.number))
+    await _notifier(context).to_handlers(report, "report.officer_withdrawn", name=person.name)
+
+
+async def _reopen(p: Press) -> None:
+    update, context, person, data = p.update, p.context, p.person, p.data
+    reports = context.services.reports
+    report_id = data.int_arg(0)
+    report = await reports.viewable(person, report_id)
+    check_reopen(report, person, context.services.clock.now())  # before the reason
+    await _start_input(update, context, InputState.REOPEN_REASON, report)
+
+
+async def _staff_only_in_groups(p: Press) -> None:
+    """In a group only the card's own buttons, and only in a registered staff group:
+    nothing about an incident may be posted where residents read."""
+    if p.private:
         return
-    if action in ADVANCE:
-        report = await reports.advance(person, report_id, ADVANCE[action])
-        await query.answer(context.label("report.done_short"))
-        await _refresh_card(update, context, report)
-        await _notifier(context).to_reporter(
-            report, TOLD[ADVANCE[action]], officer=person.name, phone=_phone(person)
-        )
-        return
-    if action == "info":
-        report = await reports.handleable(person, report_id)
-        _open(report)
-        await _start_input(update, context, InputState.QUESTION, report)
-        return
-    if action == "res":
-        report = await reports.handleable(person, report_id)
-        if not report.status.is_open:
-            raise DomainError("report_closed", number=report.number)
-        buttons = [_b(context, views.OUTCOME[o], "out", report.id, o.value) for o in Outcome]
-        await query.answer()
-        await context.reply(
-            update,
-            "report.ask_outcome",
-            number=report.number,
-            reply_markup=InlineKeyboardMarkup(button_rows(buttons)),
-        )
-        return
-    if action == "out":
-        report = await reports.handleable(person, report_id)
-        outcome = Outcome(data.args[1])
-        if not report.status.is_open:
-            raise DomainError("report_closed", number=report.number)
-        await _start_input(
-            update,
-            context,
-            InputState.RESOLVE_NOTE,
-            report,
-            {"outcome": outcome.value},
-            skip=True,
-        )
-        return
-    if action == "outskip":
-        talk = await conversation.current(update, context)
-        if (
-            talk is None
-            or talk.state != InputState.RESOLVE_NOTE
-            or talk.data.get("report") != report_id
-        ):
-            await stale_button(update, context)
-            return
-        await conversation.end(update, context)
-        await query.answer()
-        await _resolve(update, context, person, report_id, Outcome(talk.data["outcome"]), None)
-        return
-    if action == "hand":
-        report = await reports.handleable(person, report_id)
-        _open(report)
-        officers = await reports.office_officers(report, exclude=report.owner_id or person.id)
-        buttons = [
-            InlineKeyboardButton(
-                o.name, callback_data=callbacks.encode(FEATURE, "to", report.id, o.id)
-            )
-            for o in officers
-        ]
-        await query.answer()
-        key = "report.ask_hand_over" if officers else "report.no_one_to_hand_over"
-        await context.reply(
-            update,
-            key,
-            number=report.number,
-            reply_markup=InlineKeyboardMarkup(button_rows(buttons)),
-        )
-        return
-    if action == "to":
-        report = await reports.hand_over(person, report_id, data.int_arg(1))
-        officer = await context.services.people.get(data.int_arg(1))
-        assert officer is not None
-        await query.answer()
-        await show(query, context.t("report.handed_over", number=report.number, name=officer.name))
-        notifier = _notifier(context)
-        await notifier.card_to_officer(officer, report, "report.handed_to_you")
-        await notifier.to_reporter(report, "report.told_handed_over", officer=officer.name)
-        return
-    if action == "merge":
-        merged, into = await reports.merge(person, report_id, data.int_arg(1))
-        await query.answer()
-        await context.reply(update, "report.merged", number=merged.number, into=into.number)
-        await _notifier(context).to_reporter(merged, "report.told_merged", into=into.number)
-        return
-    if action == "answer":
-        report = await reports.viewable(person, report_id)
-        if report.reporter_id != person.id:
-            raise DomainError("not_allowed")
-        _open(report)
-        await _start_input(update, context, InputState.ANSWER, report)
-        return
-    if action == "note":
-        report = await reports.viewable(person, report_id)
-        if report.reporter_id != person.id:
-            raise DomainError("not_allowed")
-        if not report.status.is_open:
-            raise DomainError("report_closed", number=report.number)
-        await _start_input(update, context, InputState.NOTE, report)
-        return
-    if action == "wd":
-        report = await reports.withdraw(person, report_id)
-        await query.answer()
-        await show(query, context.t("report.withdrawn", number=report.number))
-        await _notifier(context).to_handlers(report, "report.officer_withdrawn", name=person.name)
-        return
-    if action == "reopen":
-        report = await reports.viewable(person, report_id)
-        check_reopen(report, person, context.services.clock.now())  # before the reason
-        await _start_input(update, context, InputState.REOPEN_REASON, report)
-        return
-    raise KeyError(action)
+    group = p.context.group
+    if p.data.action in ("list", "show") or group is None or group.kind is not GroupKind.STAFF:
+        raise DomainError("not_allowed")
+
+
+ACTIONS: dict[str, Action] = {
+    "list": _list,
+    "show": _show,
+    "ack": _advance,
+    "go": _advance,
+    "here": _advance,
+    "info": _ask_question,
+    "res": _ask_outcome,
+    "out": _outcome,
+    "outskip": _resolve_without_note,
+    "hand": _ask_hand_over,
+    "to": _hand_over,
+    "merge": _merge,
+    "answer": _answer,
+    "note": _add_note,
+    "wd": _withdraw,
+    "reopen": _reopen,
+}
 
 
 def _open(report: Report) -> None:
@@ -461,4 +527,8 @@ async def _list_view(
     return Html("\n".join(lines)), InlineKeyboardMarkup(rows) if rows else None
 
 
-report_press = press_handler(_dispatch)
+report_press = actions_handler(
+    ACTIONS,
+    "Every button on a submitted report (`rp:action:report[:arg]`).",
+    _staff_only_in_groups,
+)
