@@ -400,7 +400,7 @@ async def _take_location(update: Update, context: CustomContext, person: Person)
     service = context.services.backup
     request = await service.locate(person, location.latitude, location.longitude)
     if location.live_period:
-        await service.repo.set_live(request.id, message.chat.id, message.message_id)
+        await service.share_live(person, request.id, message.chat.id, message.message_id)
         request = await service.viewable(person, request.id)
     await context.reply(
         update,

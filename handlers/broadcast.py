@@ -5,7 +5,6 @@ lane (held back in quiet hours unless urgent). Progress is one message edited in
 
 from __future__ import annotations
 
-import html
 from enum import StrEnum
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -17,11 +16,10 @@ from handlers.conversation import Conversation, Flow
 from handlers.keyboards import button_rows
 from locales import LOCALES, N_, NATIVE_NAMES
 from models import callbacks
-from models.clock import to_db
 from models.errors import DomainError
 from models.fraud import TELEGRAM_LIMIT
 from models.org import Person, Role
-from models.services.fraud import Audience, audiences_for, check_broadcast_text
+from models.services.fraud import Audience, BroadcastDraft, audiences_for, check_broadcast_text
 from scheduler.limits import BULK_RATE
 
 FEATURE = "bc"
@@ -313,53 +311,30 @@ async def _send(
     urgent = bool(data.get("urgent"))
     station_id = int(data["station"])
     hold = None if urgent else await services.fraud.quiet_until(station_id)
-    now = services.clock.now()
-    async with services.db.write():
-        broadcast_id = await services.fraud.repo.add_broadcast(
-            {
-                "station_id": station_id,
-                "office_id": data.get("office"),
-                "author_id": person.id,
-                "audience": data["audience"],
-                "text": data["text"],
-                "text_locale": data["locale"],
-                "other_text": data.get("other"),
-                "picture": data.get("picture"),
-                "urgent": int(urgent),
-                "created_at": to_db(now),
-            }
+    office = data.get("office")
+    draft = BroadcastDraft(
+        station_id=station_id,
+        office_id=int(office) if office is not None else None,
+        audience=str(data["audience"]),
+        text=str(data["text"]),
+        locale=str(data["locale"]),
+        other=str(data["other"]) if data.get("other") else None,
+        picture=str(data["picture"]) if data.get("picture") else None,
+        urgent=urgent,
+    )
+
+    def progress(broadcast_id: int) -> str:
+        return context.t(
+            "broadcast.progress",
+            id=broadcast_id,
+            sent=0,
+            failed=0,
+            left=len(recipients),
+            eta=max(1, round(len(recipients) / BULK_RATE)),  # (the bulk lane's rate)
         )
-        ref = f"broadcast:{broadcast_id}"
-        for r in recipients:
-            chosen = (
-                data.get("other")
-                if r.locale != data["locale"] and data.get("other")
-                else data["text"]
-            )
-            body = html.escape(str(chosen), quote=False)
-            if data.get("picture"):
-                outbox_id = await services.outbox.send_photo(
-                    r.chat_id, str(data["picture"]), body, urgent=urgent, ref=ref, not_before=hold
-                )
-            else:
-                outbox_id = await services.outbox.send(
-                    r.chat_id, body, urgent=urgent, ref=ref, not_before=hold
-                )
-            await services.fraud.repo.add_recipient(broadcast_id, r.chat_id, outbox_id)
-        progress = await services.outbox.send(
-            person.tg_user_id,
-            context.t(
-                "broadcast.progress",
-                id=broadcast_id,
-                sent=0,
-                failed=0,
-                left=len(recipients),
-                eta=max(1, round(len(recipients) / BULK_RATE)),  # (the bulk lane's rate)
-            ),
-            urgent=True,
-            ref=f"broadcast:{broadcast_id}:progress",
-        )
-        await services.fraud.repo.set_progress(broadcast_id, progress)
+
+    async with services.db.write():  # the broadcast's rows and the conversation's end
+        await services.fraud.send_broadcast(person, draft, recipients, progress, hold)
         await conversation.end(update, context)
     if hold is not None:
         await context.reply(

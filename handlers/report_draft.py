@@ -667,7 +667,7 @@ async def _submit(update: Update, context: CustomContext, draft: ReportDraft) ->
     assert person is not None and query is not None
     submitted = await context.services.reports.submit(person, draft)
     if draft.backup_id is not None:
-        await context.services.backup.repo.link_report(draft.backup_id, submitted.report.id)
+        await context.services.backup.link_report(person, draft.backup_id, submitted.report.id)
     await conversation.end(update, context)
     await ReportNotifier(context.services, context.app.translator).new_report(submitted)
     report = submitted.report

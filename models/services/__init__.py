@@ -51,6 +51,7 @@ class Services:
         people = PeopleService(db, clock)
         timers = Timers(db, clock)
         peaks = PeakService(db, clock)
+        outbox = Outbox(db, clock)
         return cls(
             settings=settings,
             db=db,
@@ -61,14 +62,14 @@ class Services:
             groups=GroupService(db, clock),
             station_settings=station_settings,
             conversations=ConversationRepository(db),
-            outbox=Outbox(db, clock),
+            outbox=outbox,
             timers=timers,
             reports=ReportService(db, clock, timers, station_settings, settings.zone),
             backup=BackupService(db, clock, station_settings, settings.zone),
             patrol=PatrolService(db, clock, station_settings, settings.zone, peaks),
             peaks=peaks,
             fraud=FraudService(
-                db, clock, station_settings, settings.zone, settings.default_locale
+                db, clock, station_settings, settings.zone, settings.default_locale, outbox
             ),
             stats=StatsService(db, clock, settings.zone),
         )

@@ -207,6 +207,26 @@ class BackupService:
                 )
             return await self._get(request.id)
 
+    async def share_live(
+        self, person: Person, request_id: int, chat_id: int, message_id: int
+    ) -> None:
+        """The caller's live location message (forwarded to everyone alerted, so that it
+        keeps moving for them); only for her own request."""
+        async with self.db.write():
+            request = await self._get(request_id)
+            if request.requester_id != person.id:
+                raise DomainError("not_allowed")
+            await self.repo.set_live(request_id, chat_id, message_id)
+
+    async def link_report(self, person: Person, request_id: int, report_id: int) -> None:
+        """A call made from a report's danger question belongs to the report once it is
+        submitted (by the same person)."""
+        async with self.db.write():
+            request = await self._get(request_id)
+            if request.requester_id != person.id:
+                raise DomainError("not_allowed")
+            await self.repo.link_report(request_id, report_id)
+
     async def owner_left(self, person: Person) -> list[BackupRequest]:
         """The claiming officer was suspended or moved: their requests are open again."""
         reopened = []

@@ -3,15 +3,18 @@ broadcasts and their delivery, and the "is this a scam?" checks (counted for sta
 
 from __future__ import annotations
 
+import html
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from models.clock import Clock
+from models.clock import Clock, to_db
 from models.errors import DomainError
 from models.fraud import TELEGRAM_LIMIT, Matcher, ScamMatch, shipped_tips
 from models.org import Person, Role
+from models.services.outbox import Outbox
 from models.services.station_settings import StationSettingsService
 from models.store.db import Database
 from models.store.fraud_repo import FraudRepository
@@ -35,6 +38,21 @@ class Audience:
 class Recipient:
     chat_id: int
     locale: str
+
+
+@dataclass(frozen=True)
+class BroadcastDraft:
+    """What the author composed: the text in their language, the other language's text if
+    they gave one, a picture, and whether it may break the quiet hours."""
+
+    station_id: int
+    office_id: int | None
+    audience: str
+    text: str
+    locale: str
+    other: str | None = None
+    picture: str | None = None
+    urgent: bool = False
 
 
 def audiences_for(person: Person) -> tuple[str, ...]:
@@ -65,7 +83,9 @@ class FraudService:
         station_settings: StationSettingsService,
         zone: ZoneInfo,
         default_locale: str,
+        outbox: Outbox,
     ) -> None:
+        self.outbox = outbox
         self.db = db
         self.clock = clock
         self.station_settings = station_settings
@@ -88,6 +108,57 @@ class FraudService:
         start = await self.station_settings.value(station_id, "quiet_start")
         end = await self.station_settings.value(station_id, "quiet_end")
         return quiet_until(self.clock.now(), self.zone, start, end)
+
+    async def send_broadcast(
+        self,
+        author: Person,
+        draft: BroadcastDraft,
+        recipients: list[Recipient],
+        progress: Callable[[int], str],
+        hold: datetime | None,
+    ) -> int:
+        """The broadcast and every recipient's message as rows, in one transaction (the
+        author's conversation step joins it); each recipient reads it in their language
+        when the author gave both. `progress(broadcast_id)` is the author's progress text,
+        sent now and edited as deliveries are recorded. Returns the broadcast's id."""
+        now = self.clock.now()
+        async with self.db.write():
+            broadcast_id = await self.repo.add_broadcast(
+                {
+                    "station_id": draft.station_id,
+                    "office_id": draft.office_id,
+                    "author_id": author.id,
+                    "audience": draft.audience,
+                    "text": draft.text,
+                    "text_locale": draft.locale,
+                    "other_text": draft.other,
+                    "picture": draft.picture,
+                    "urgent": int(draft.urgent),
+                    "created_at": to_db(now),
+                }
+            )
+            ref = f"broadcast:{broadcast_id}"
+            for r in recipients:
+                chosen = draft.other if r.locale != draft.locale and draft.other else draft.text
+                body = html.escape(chosen, quote=False)
+                if draft.picture:
+                    outbox_id = await self.outbox.send_photo(
+                        r.chat_id, draft.picture, body, urgent=draft.urgent, ref=ref,
+                        not_before=hold,
+                    )  # fmt: skip
+                else:
+                    outbox_id = await self.outbox.send(
+                        r.chat_id, body, urgent=draft.urgent, ref=ref, not_before=hold
+                    )
+                await self.repo.add_recipient(broadcast_id, r.chat_id, outbox_id)
+            progress_id = await self.outbox.send(
+                author.tg_user_id,
+                progress(broadcast_id),
+                urgent=True,
+                ref=f"broadcast:{broadcast_id}:progress",
+            )
+            await self.repo.set_progress(broadcast_id, progress_id)
+        return broadcast_id
 
     # --- the library ----------------------------------------------------------------
     async def add_tip(self, actor: Person, zh: str, en: str, picture: str | None) -> int:
