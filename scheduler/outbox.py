@@ -29,10 +29,11 @@ from telegram.ext import ExtBot
 from telegram.warnings import PTBUserWarning
 
 from models.aio import wait_event
-from models.clock import Clock, to_db
+from models.clock import Clock
 from models.services.outbox import Outbox
 from models.store.db import RETRYABLE, Database
 from models.store.misc_repo import GroupRepository
+from models.store.people_repo import PeopleRepository
 from models.store.rails_repo import BULK, OutboxItem
 from scheduler.limits import PriorityRateLimiter, SendLater, retry_seconds
 
@@ -463,16 +464,13 @@ class OutboxSender:
             await self.repo.move_chat(old_chat_id, new_chat_id)
 
     async def _mark_unreachable(self, chat_id: int) -> None:
-        now = to_db(self.clock.now())
+        """A person who blocked the bot, a group it was removed from (the sender's
+        bookkeeping, through the repositories like every write)."""
+        now = self.clock.now()
         if chat_id > 0:
-            await self.db.execute(
-                "UPDATE people SET unreachable_at = ? WHERE tg_user_id = ?", (now, chat_id)
-            )
+            await PeopleRepository(self.db).mark_unreachable(chat_id, now)
         else:
-            await self.db.execute(
-                "UPDATE chat_groups SET active = 0, updated_at = ? WHERE chat_id = ?",
-                (now, chat_id),
-            )
+            await GroupRepository(self.db).mark_gone(chat_id, now)
 
 
 @dataclass(frozen=True)

@@ -220,6 +220,13 @@ class GroupRepository:
             (new_chat_id, old_chat_id),
         )
 
+    async def mark_gone(self, chat_id: int, at: datetime) -> None:
+        """Telegram says the bot is no longer in the group: it gets nothing more."""
+        await self.db.execute(
+            "UPDATE chat_groups SET active = 0, updated_at = ? WHERE chat_id = ?",
+            (to_db(at), chat_id),
+        )
+
 
 class AuditRepository:
     def __init__(self, db: Database) -> None:

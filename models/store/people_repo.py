@@ -177,6 +177,12 @@ class PeopleRepository:
         )
         return [(r["member_id"], r["officer_id"]) for r in rows]
 
+    async def mark_unreachable(self, tg_user_id: int, at: datetime) -> None:
+        """Telegram says the person blocked the bot (or deleted the account)."""
+        await self.db.execute(
+            "UPDATE people SET unreachable_at = ? WHERE tg_user_id = ?", (to_db(at), tg_user_id)
+        )
+
 
 def _person(row: Row) -> Person:
     return Person(
