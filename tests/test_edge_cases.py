@@ -1,4 +1,5 @@
-"""Holes found in review: each is a person doing something the rules must stop or allow."""
+"""Edge cases of the rules across features: each is a person doing something the rules must
+stop or allow."""
 
 from __future__ import annotations
 
