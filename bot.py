@@ -77,11 +77,10 @@ from models.store.db import Database, SchemaTooNewError
 from models.store.lock import AlreadyRunningError, InstanceLock
 from models.store.misc_repo import DeploymentRepository
 from models.store.retention_repo import phone_spans
-from scheduler.health import Health, WatchedRequest
+from scheduler.health import WatchedRequest
 from scheduler.limits import PriorityRateLimiter
 from scheduler.notices import backup_notify, patrol_notify
 from scheduler.outbox import MAX_IN_FLIGHT, URGENT_RESERVE
-from scheduler.registry import register_timer_kinds
 
 log = logging.getLogger("patrol")
 
@@ -139,9 +138,7 @@ def build_application(
     app = builder.build()
     assert isinstance(app, PatrolApplication)
     _register_handlers(app, translator)
-    register_timer_kinds(app)
     invite.register(app)
-    app.health = Health(app)
     health, sender = app.health, app.sender
 
     def answered() -> None:

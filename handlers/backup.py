@@ -63,9 +63,7 @@ class BackupState(StrEnum):
 
 
 def _engine(context: CustomContext) -> Escalation:
-    engine = context.app.escalation
-    assert engine is not None
-    return engine
+    return context.app.escalation
 
 
 def _notifier(context: CustomContext) -> BackupNotifier:

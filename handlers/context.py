@@ -24,13 +24,14 @@ from models.aio import wait_event
 from models.org import Group, Person
 from models.services import Services
 from models.store.db import RETRYABLE
+from scheduler.health import Health
 from scheduler.jobs import TimerJobs
 from scheduler.limits import PriorityRateLimiter
 from scheduler.outbox import OutboxSender
+from scheduler.registry import register_timer_kinds
 
 if TYPE_CHECKING:
     from scheduler.escalation import Escalation
-    from scheduler.health import Health
     from scheduler.notices.stats_views import StatsViews
     from scheduler.patrol import PatrolJobs
     from scheduler.peaks import PeakJobs
@@ -79,12 +80,14 @@ class PatrolApplication(Application[Any, Any, Any, Any, Any, Any]):
         # Work the JobQueue runs every minute (and tests run with `tick`): e.g. making sure
         # tomorrow's patrol plan and publishing are rows.
         self.periodic: list[Callable[[], Awaitable[None]]] = []
-        self.patrol_jobs: PatrolJobs | None = None
-        self.peak_jobs: PeakJobs | None = None
-        self.stats_views: StatsViews | None = None
-        self.health: Health | None = None  # set once the application is built
-        self.retention: RetentionJobs | None = None
-        self.escalation: Escalation | None = None  # set when the timer kinds are registered
+        # the job groups and engines, built once, complete, with the application
+        parts = register_timer_kinds(self)
+        self.escalation: Escalation = parts.escalation
+        self.patrol_jobs: PatrolJobs = parts.patrol_jobs
+        self.peak_jobs: PeakJobs = parts.peak_jobs
+        self.stats_views: StatsViews = parts.stats_views
+        self.retention: RetentionJobs = parts.retention
+        self.health: Health = Health(self)
         queue = self.update_queue
         if isinstance(queue, DurableUpdateQueue):
             queue.store = self.inbox.store
@@ -272,8 +275,7 @@ class PatrolApplication(Application[Any, Any, Any, Any, Any, Any]):
             self.job_queue.run_repeating(
                 self._periodic_job, interval=60, first=60, name="periodic"
             )
-            if self.health is not None:
-                self.health.schedule()
+            self.health.schedule()
         if not self.stopping:
             await self.sender.recover()
         if not self.stopping:  # checked again: the stop may have come during recover

@@ -57,9 +57,7 @@ LOG_PROMPTS = {
 
 
 def _jobs(context: CustomContext) -> PatrolJobs:
-    jobs = context.app.patrol_jobs
-    assert jobs is not None
-    return jobs
+    return context.app.patrol_jobs
 
 
 def _notifier(context: CustomContext) -> PatrolNotifier:

@@ -38,9 +38,7 @@ class PeaksState(StrEnum):
 
 
 def _jobs(context: CustomContext) -> PeakJobs:
-    jobs = context.app.peak_jobs
-    assert jobs is not None
-    return jobs
+    return context.app.peak_jobs
 
 
 def _b(context: CustomContext, key: str, action: str, *args: object) -> InlineKeyboardButton:

@@ -57,7 +57,6 @@ class StatsState(StrEnum):
 
 def _views(context: CustomContext) -> StatsViews:
     views = context.app.stats_views
-    assert views is not None
     return views
 
 

@@ -79,8 +79,7 @@ class HealthHandler(tornado.web.RequestHandler):
         self.app = app
 
     async def get(self) -> None:
-        health = self.app.health
-        report = await health.check() if health is not None else {"ok": False}
+        report = await self.app.health.check()
         self.set_status(HTTPStatus.OK if report["ok"] else HTTPStatus.SERVICE_UNAVAILABLE)
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(report))
