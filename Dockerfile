@@ -15,6 +15,7 @@ COPY requirements.lock ./
 # the tested versions, each checked by hash
 RUN pip install --require-hashes -r requirements.lock
 COPY pyproject.toml README.md bot.py ./
+COPY cli cli
 COPY handlers handlers
 COPY models models
 COPY scheduler scheduler

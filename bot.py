@@ -33,6 +33,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
+from cli.orgfile import apply_command, export_command
 from handlers import (
     areas,
     backup,
@@ -72,7 +73,6 @@ from models.config import (
     load_storage_settings,
 )
 from models.services import Services
-from models.services.orgfile import apply_command, export_command
 from models.store.db import Database, SchemaTooNewError
 from models.store.lock import AlreadyRunningError, InstanceLock
 from models.store.misc_repo import DeploymentRepository

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
+from cli.orgfile import apply_command
 from models.config import StorageSettings
 from models.roster_import import RosterFileError, read_roster
-from models.services.orgfile import apply_command
 
 ALIAS_BOMB = """a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
 b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("models", "scheduler", "handlers", "locales")
+PACKAGES = ("models", "scheduler", "handlers", "locales", "cli")
 
 
 def _lint(root: Path) -> subprocess.CompletedProcess[str]:
