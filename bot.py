@@ -33,6 +33,9 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
+from cli import backup as backup_cli
+from cli import invites as invites_cli
+from cli import roster_import as roster_cli
 from cli.orgfile import apply_command, export_command
 from handlers import (
     areas,
@@ -48,7 +51,6 @@ from handlers import (
     report_actions,
     report_draft,
     roster,
-    roster_import,
     station_settings,
     stats,
 )
@@ -68,7 +70,6 @@ from models.clock import Clock, OffsetClock
 from models.config import (
     Settings,
     SettingsError,
-    StorageSettings,
     load_settings,
     load_storage_settings,
 )
@@ -340,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     invites = commands.add_parser(
         "invites", help="a printable sheet of invitation QR codes; expired unused invitations"
     )
-    invite.console_arguments(invites)
+    invites_cli.console_arguments(invites)
     apply = commands.add_parser(
         "apply", help="create and update stations, offices, places, settings from a YAML file"
     )
@@ -364,13 +365,13 @@ def main(argv: list[str] | None = None) -> int:
         "import-roster",
         help="people who will join, from a roster (CSV or XLSX); --list shows who has not",
     )
-    roster_import.console_arguments(import_roster)
+    roster_cli.console_arguments(import_roster)
     args = parser.parse_args(argv)
     try:
         if args.command == "backup":
-            return _backup(load_storage_settings(), args.path)
+            return backup_cli.backup(load_storage_settings(), args.path)
         if args.command == "invites":
-            return invite.console(load_settings(), args)
+            return invites_cli.console(load_settings(), args)
         if args.command == "apply":
             return apply_command(
                 load_storage_settings(),
@@ -382,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "export-org":
             return export_command(load_storage_settings(), args.file, force=args.force)
         if args.command == "import-roster":
-            return roster_import.console(load_settings(), args)
+            return roster_cli.console(load_settings(), args)
         return _run(load_settings())
     except SettingsError as error:
         print(f"mulan-patrol: {error.variable} {error.problem}", file=sys.stderr)
@@ -511,6 +512,9 @@ async def _serve_webhook(app: PatrolApplication, settings: Settings) -> None:
             await app.post_shutdown(app)
 
 
+WEBHOOK_SECRET_KEY = "webhook_secret"  # the generated secret's row in `deployment`
+
+
 async def webhook_secret(app: PatrolApplication) -> str:
     """The secret Telegram must send with every update: PATROL_WEBHOOK_SECRET when set,
     else one generated once and kept in the database (the webhook never runs open)."""
@@ -545,31 +549,6 @@ def _secrets(settings: Settings) -> list[str]:
         if password:
             hidden.append(password)
     return hidden
-
-
-WEBHOOK_SECRET_KEY = "webhook_secret"
-
-
-def _backup(settings: StorageSettings, target: Path) -> int:
-    """Copy the live database with SQLite's backup API (consistent while the bot runs)."""
-    if not settings.db_path.is_file():
-        print(f"mulan-patrol: PATROL_DB_PATH {settings.db_path} does not exist", file=sys.stderr)
-        return 2
-    if target.exists():
-        print(f"mulan-patrol: {target} exists; not overwriting it", file=sys.stderr)
-        return 2
-    asyncio.run(_copy(settings.db_path, target))
-    print(f"backup written to {target}")
-    return 0
-
-
-async def _copy(source: Path, target: Path) -> None:
-    db = Database(source)
-    await db.open()
-    try:
-        await db.backup_to(target)
-    finally:
-        await db.close()
 
 
 if __name__ == "__main__":

@@ -5,17 +5,11 @@ server's console (see `console`)."""
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import html
-import os
 import re
-import sys
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
-from pathlib import Path
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -27,14 +21,10 @@ from handlers.context import CustomContext
 from handlers.keyboards import button_rows
 from locales import Html, Translator
 from models import callbacks
-from models.clock import Clock, OffsetClock
-from models.config import Settings
 from models.errors import DomainError
 from models.org import Invitation, Office, PartnerType, Person, Role, Station
 from models.rules import invitable_roles
-from models.services import Services
 from models.services.invitations import check_sheet_count
-from models.store.db import Database, SchemaTooNewError
 from models.store.org_repo import OrgRepository
 
 if TYPE_CHECKING:
@@ -234,7 +224,7 @@ def _role_keyboard(
     return InlineKeyboardMarkup(rows)
 
 
-async def _where(org: OrgRepository, invitation: Invitation) -> str:
+async def where_of(org: OrgRepository, invitation: Invitation) -> str:
     """The office's name, else the station's; empty for an operator's invitation."""
     if invitation.office_id is not None:
         office = await org.office(invitation.office_id)
@@ -245,7 +235,7 @@ async def _where(org: OrgRepository, invitation: Invitation) -> str:
     return ""
 
 
-def _role_label(translator: Translator, locale: str, invitation: Invitation) -> str:
+def role_label(translator: Translator, locale: str, invitation: Invitation) -> str:
     role = translator.plain(locale, labels.ROLE[invitation.role])
     if invitation.partner_type is None:
         return role
@@ -254,8 +244,8 @@ def _role_label(translator: Translator, locale: str, invitation: Invitation) -> 
 
 
 async def _describe(context: CustomContext, invitation: Invitation) -> str:
-    where = await _where(context.services.org.repo, invitation)
-    role = _role_label(context.app.translator, context.locale, invitation)
+    where = await where_of(context.services.org.repo, invitation)
+    role = role_label(context.app.translator, context.locale, invitation)
     expires = invitation.expires_at.astimezone(context.services.settings.zone)
     return context.t(
         "invite.created",
@@ -284,8 +274,8 @@ async def sheet_pages(
         return html.unescape(translator.text(SHEET_LOCALE, key, **params))
 
     first = invitations[0]
-    where = await _where(org, first) or "—"
-    role = _role_label(translator, SHEET_LOCALE, first)
+    where = await where_of(org, first) or "—"
+    role = role_label(translator, SHEET_LOCALE, first)
     total, pages = len(invitations), page_count(len(invitations))
     width = len(str(total))
     cells = [
@@ -299,7 +289,7 @@ async def sheet_pages(
                     number=f"{index:0{width}d}/{total}",
                     reference=reference(invitation),
                 ),
-                plain("sheet.expires", date=_local_day(invitation.expires_at, zone)),
+                plain("sheet.expires", date=local_day(invitation.expires_at, zone)),
             ],
         }
         for index, invitation in enumerate(invitations, start=1)
@@ -326,7 +316,7 @@ def register(app: PatrolApplication) -> None:
     app.services.outbox.renderers[SHEET] = render_sheet
 
 
-def _local_day(moment: datetime, zone: ZoneInfo) -> str:
+def local_day(moment: datetime, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).strftime("%Y-%m-%d")
 
 
@@ -349,9 +339,9 @@ async def _send_sheet(update: Update, context: CustomContext, made: list[Invitat
         context.t(
             "invite.sheet_created",
             count=len(made),
-            role=_role_label(context.app.translator, context.locale, first),
-            where=await _where(services.org.repo, first) or "—",
-            expires=_local_day(first.expires_at, services.settings.zone),
+            role=role_label(context.app.translator, context.locale, first),
+            where=await where_of(services.org.repo, first) or "—",
+            expires=local_day(first.expires_at, services.settings.zone),
             pages=len(pages),
         ),
     )
@@ -378,9 +368,9 @@ async def _list_expired(update: Update, context: CustomContext, person: Person) 
     groups: Counter[tuple[str, str, str]] = Counter()
     org, zone = context.services.org.repo, context.services.settings.zone
     for invitation in found:
-        role = _role_label(context.app.translator, context.locale, invitation)
+        role = role_label(context.app.translator, context.locale, invitation)
         groups[
-            (await _where(org, invitation) or "—", role, _local_day(invitation.expires_at, zone))
+            (await where_of(org, invitation) or "—", role, local_day(invitation.expires_at, zone))
         ] += 1
     lines = [
         context.t("invite.expired_line", where=where, role=role, count=n, expires=day)
@@ -410,241 +400,3 @@ async def _revoke_expired(update: Update, context: CustomContext, person: Person
 
 
 # the console: python bot.py invites ...
-def console_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of `python bot.py invites`."""
-    parser.add_argument("--station", help="the station's code (or its exact name)")
-    parser.add_argument("--office", help="the office's code (or its exact name)")
-    parser.add_argument(
-        "--role",
-        default=Role.MEMBER.value,
-        choices=[r.value for r in Role if r.needs_station],
-        help="the role the invitations give (default: member)",
-    )
-    parser.add_argument(
-        "--partner-type",
-        choices=[p.value for p in PartnerType],
-        help="the kind of partner, for --role partner",
-    )
-    parser.add_argument("--count", help="how many single-use invitations (1 to 100)")
-    parser.add_argument(
-        "--out", type=Path, help="the sheet to write: FILE.pdf, or FILE.png (FILE-N.png per page)"
-    )
-    parser.add_argument(
-        "--bot-username", help="the bot's @username, for the links in the QR codes"
-    )
-    mode = parser.add_mutually_exclusive_group()
-    mode.add_argument(
-        "--list-expired", action="store_true", help="list expired invitations nobody used"
-    )
-    mode.add_argument(
-        "--revoke-expired", action="store_true", help="revoke expired invitations nobody used"
-    )
-
-
-def console(settings: Settings, args: argparse.Namespace) -> int:
-    """`python bot.py invites`: make a sheet, or list or revoke expired unused invitations;
-    answers in the deployment's default language. 0 when done, 2 when refused."""
-    return asyncio.run(Console(settings).run(args))
-
-
-class ConsoleError(Exception):
-    """A refusal of the console command: a catalog key and its parameters."""
-
-    def __init__(self, key: str, **params: object) -> None:
-        super().__init__(key)
-        self.key = key
-        self.params = params
-
-
-class Console:
-    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
-        self.settings = settings
-        offset = timedelta(seconds=settings.clock_offset_seconds)
-        # the bot's own time, rehearsals included (see PATROL_CLOCK_OFFSET_SECONDS)
-        self.clock = clock or (OffsetClock(offset) if offset else Clock())
-        self.locale = settings.default_locale
-        self.translator = Translator.load(settings.default_locale)
-
-    def say(self, key: str, /, **params: object) -> str:
-        return html.unescape(self.translator.text(self.locale, key, **params))
-
-    async def run(self, args: argparse.Namespace) -> int:
-        if not self.settings.db_path.is_file():
-            print(self.say("console.no_database", path=self.settings.db_path), file=sys.stderr)
-            return 2
-        db = Database(self.settings.db_path)
-        try:
-            await db.open()
-        except SchemaTooNewError as error:
-            print(f"mulan-patrol: PATROL_DB_PATH {error}", file=sys.stderr)
-            return 2
-        try:
-            services = Services.create(self.settings, db, self.clock)
-            if args.list_expired or args.revoke_expired:
-                await self._expired(services, args)
-            else:
-                await self._sheet(services, args)
-        except ConsoleError as error:
-            print(self.say(error.key, **error.params), file=sys.stderr)
-            return 2
-        except DomainError as error:
-            print(self.say(error.message_key, **error.params), file=sys.stderr)
-            return 2
-        finally:
-            await db.close()
-        return 0
-
-    async def _sheet(self, services: Services, args: argparse.Namespace) -> None:
-        if args.station is None or args.count is None or args.out is None:
-            raise ConsoleError("console.sheet_needs")
-        count = parse_count(args.count)
-        username = (args.bot_username or "").lstrip("@")
-        if not BOT_USERNAME.match(username):
-            raise ConsoleError("console.bot_username")
-        out: Path = args.out
-        if out.suffix.lower() not in (".pdf", ".png"):
-            raise ConsoleError("console.sheet_format")
-        from models import qrsheet
-
-        pages = qrsheet.page_count(count)
-        targets = _targets(out, pages)
-        for target in targets:
-            if target.exists():
-                raise ConsoleError("console.file_exists", path=target)
-            if not target.parent.is_dir():
-                raise ConsoleError("console.no_folder", path=target.parent)
-        station, office = await self._scope(services.org.repo, args.station, args.office)
-        drafts = await services.invitations.draft_sheet(
-            None,
-            Role(args.role),
-            station_id=station.id,
-            office_id=office.id if office else None,
-            partner_type=PartnerType(args.partner_type) if args.partner_type else None,
-            count=count,
-        )
-        specs = await sheet_pages(
-            services.org.repo, self.translator, drafts, username, self.settings.zone
-        )
-        # drawn and written beside the targets before the invitations are stored (a big
-        # sheet takes seconds to draw: not while holding the bot's database), and moved into
-        # place just before they are committed: a sheet that cannot be written makes none
-        sheet = SheetFiles(targets)
-        try:
-            await asyncio.to_thread(sheet.write, specs)
-            made = await services.invitations.save(None, drafts, before_commit=sheet.place)
-        except OSError as error:
-            sheet.discard()
-            raise ConsoleError(
-                "console.sheet_not_written",
-                files=", ".join(str(t) for t in targets),
-                reason=error.strerror or str(error),
-            ) from None
-        except BaseException:
-            sheet.discard()
-            raise
-        print(
-            self.say(
-                "console.sheet_written",
-                count=len(made),
-                role=_role_label(self.translator, self.locale, made[0]),
-                where=await _where(services.org.repo, made[0]) or "—",
-                expires=_local_day(made[0].expires_at, self.settings.zone),
-                files=", ".join(str(t) for t in targets),
-            )
-        )
-
-    async def _expired(self, services: Services, args: argparse.Namespace) -> None:
-        station_id = office_id = None
-        if args.station is not None:
-            station, office = await self._scope(services.org.repo, args.station, args.office)
-            station_id, office_id = station.id, office.id if office else None
-        elif args.office is not None:
-            raise ConsoleError("console.office_needs_station")
-        invitations = services.invitations
-        if args.revoke_expired:
-            revoked = await invitations.revoke_expired(
-                None, station_id=station_id, office_id=office_id
-            )
-            print(self.say("console.revoked", count=len(revoked)))
-            return
-        found = await invitations.expired_unused(None, station_id=station_id, office_id=office_id)
-        for invitation in found:
-            print(
-                self.say(
-                    "console.expired_line",
-                    reference=reference(invitation),
-                    where=await _where(services.org.repo, invitation) or "—",
-                    role=_role_label(self.translator, self.locale, invitation),
-                    expires=_local_day(invitation.expires_at, self.settings.zone),
-                )
-            )
-        print(self.say("console.expired_count", count=len(found)))
-
-    async def _scope(
-        self, org: OrgRepository, station_key: str, office_key: str | None
-    ) -> tuple[Station, Office | None]:
-        """The station and office named by code (or, failing that, by their exact name)."""
-        station = _named(await org.stations(), station_key)
-        if station is None:
-            raise ConsoleError("console.unknown_station", name=station_key)
-        if office_key is None:
-            return station, None
-        office = _named(await org.offices(station.id), office_key)
-        if office is None:
-            raise ConsoleError("console.unknown_office", name=office_key, station=station.name)
-        return station, office
-
-
-def _named(items: list[Named], key: str) -> Named | None:
-    """The one item whose code is `key`, else the one whose name is; None if none or several."""
-    for field in ("code", "name"):
-        found = [item for item in items if getattr(item, field) == key.strip()]
-        if len(found) == 1:
-            return found[0]
-    return None
-
-
-class SheetFiles:
-    """The files of a sheet, written whole or not at all: each page goes to a hidden
-    temporary file beside its target, and is renamed to the target only when every page
-    was written; `discard` removes whatever was written."""
-
-    def __init__(self, targets: list[Path]) -> None:
-        self.targets = targets
-        self.temporary: list[Path] = []
-        self.placed: list[Path] = []
-
-    def write(self, specs: list[dict[str, Any]]) -> None:
-        """Draw the pages and write them: all in one PDF, or one PNG per page."""
-        from models import qrsheet
-
-        if len(self.targets) == 1 and self.targets[0].suffix.lower() == ".pdf":
-            contents = [qrsheet.render_pdf(specs)]
-        else:
-            contents = [qrsheet.render(spec) for spec in specs]
-        for target, data in zip(self.targets, contents, strict=True):
-            handle, name = tempfile.mkstemp(
-                prefix=f".{target.name}.", suffix=".part", dir=target.parent
-            )
-            self.temporary.append(Path(name))
-            with os.fdopen(handle, "wb") as file:
-                file.write(data)
-                file.flush()
-                os.fsync(file.fileno())
-
-    async def place(self) -> None:
-        """Rename the written pages to their targets."""
-        for temporary, target in zip(self.temporary, self.targets, strict=True):
-            temporary.replace(target)
-            self.placed.append(target)
-
-    def discard(self) -> None:
-        for path in (*self.temporary, *self.placed):
-            path.unlink(missing_ok=True)
-
-
-def _targets(out: Path, pages: int) -> list[Path]:
-    """The files a sheet is written to: one PDF, or a PNG per page (`FILE-N.png` if several)."""
-    if out.suffix.lower() == ".pdf" or pages == 1:
-        return [out]
-    return [out.with_name(f"{out.stem}-{page}{out.suffix}") for page in range(1, pages + 1)]

@@ -22,6 +22,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
+from cli import invites as invites_cli
 from handlers import invite
 from models.clock import Clock
 from models.org import Role
@@ -123,8 +124,8 @@ async def run_bot_py(h: Harness, cwd: Path, *args: str) -> subprocess.CompletedP
 async def console(h: Harness, *args: str) -> int:
     """The same command in this process, on the harness's clock."""
     parser = argparse.ArgumentParser()
-    invite.console_arguments(parser)
-    return await invite.Console(h.settings, h.clock).run(parser.parse_args(list(args)))
+    invites_cli.console_arguments(parser)
+    return await invites_cli.Console(h.settings, h.clock).run(parser.parse_args(list(args)))
 
 
 # the console

@@ -15,8 +15,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
+from cli.invites import Console, ConsoleError
 from handlers import labels
-from handlers.invite import Console, ConsoleError
 from models.config import Settings
 from models.org import Office, PartnerType, Role, Station
 from models.roster import PENDING_DAYS, PendingPerson
