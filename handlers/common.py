@@ -179,21 +179,20 @@ def actions_handler(
     actions: Mapping[str, Action], doc: str | None = None, guard: Action | None = None
 ) -> Callable[[Update, CustomContext], Coroutine[Any, Any, None]]:
     """A feature's button handler from its table of actions (`{"go": claim, ...}`): the
-    one way in — decode, require a known person, look the action up (an unknown one is
-    forged or stale: "no longer valid"), run the feature's `guard` (a rule every press of
-    it must pass, e.g. "report cards only in staff groups") and the action; a rule's
-    refusal or a failure rolls the press back (`press_handler`)."""
+    one way in — decode, require a known person, run the feature's `guard` (a rule every
+    press of it must pass, e.g. "report cards only in staff groups"), look the action up
+    (an unknown one is forged or stale: "no longer valid") and run it; a rule's refusal or
+    a failure rolls the press back (`press_handler`)."""
 
     async def dispatch(
         update: Update, context: CustomContext, person: Person, data: callbacks.Callback
     ) -> None:
         query, chat = update.callback_query, update.effective_chat
         assert query is not None and chat is not None
-        action = actions[data.action]
         press = Press(update, context, person, data, query, chat)
-        if guard is not None:
+        if guard is not None:  # first: a press the feature refuses is refused whatever it is
             await guard(press)
-        await action(press)
+        await actions[data.action](press)
 
     dispatch.__doc__ = doc
     return press_handler(dispatch)

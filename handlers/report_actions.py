@@ -186,7 +186,6 @@ async def _ask_hand_over(p: Press) -> None:
 
 async def _hand_over(p: Press) -> None:
     context, person, data, query = p.context, p.person, p.data, p.query
-    notifier = _notifier(context)
     reports = context.services.reports
     report_id = data.int_arg(0)
     report = await reports.hand_over(person, report_id, data.int_arg(1))

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = ("bot.py", "handlers", "models", "scheduler", "locales")
+SOURCES = ("bot.py", "cli", "handlers", "models", "scheduler", "locales")
 KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
 
 

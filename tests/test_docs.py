@@ -90,7 +90,7 @@ def test_the_deployment_files_run_the_real_entry_point() -> None:
     assert "bot.py backup" in backup
     docker = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     assert 'CMD ["python", "bot.py", "run"]' in docker and "USER mulan" in docker
-    for package in ("handlers", "models", "scheduler", "locales"):
+    for package in ("cli", "handlers", "models", "scheduler", "locales"):
         assert f"COPY {package} {package}" in docker
 
 
