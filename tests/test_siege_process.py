@@ -114,6 +114,18 @@ def test_a_write_lock_held_elsewhere_for_a_minute(tmp_path: Path) -> None:
         calls = query(db_path, "SELECT COUNT(*) FROM backup_requests")
         assert calls == [(1,)]
 
+        # the deliveries above recorded (a delivery whose record the lock below refused would
+        # be sent again after the restart, flagged as a possible duplicate: at-least-once)
+        api.wait_for(
+            lambda: (
+                query(
+                    db_path, "SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending')"
+                )
+                == [(0,)]
+            ),
+            30,
+            "the deliveries to be recorded",
+        )
         # SIGTERM while the lock is held again: out within 10 s, nothing lost
         foreign.execute("BEGIN IMMEDIATE")
         api.text(40_000, "/start")
