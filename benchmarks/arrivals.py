@@ -19,8 +19,11 @@ import sqlite3
 import statistics
 import tempfile
 import time
+from datetime import datetime, timedelta
+from datetime import time as time_of_day
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from telegram.request import RequestData
 
@@ -71,10 +74,25 @@ class ArrivingTelegram(FakeTelegram):
         return 200, json.dumps({"ok": True, "result": batch}).encode()
 
 
+def offset_to(local: str | None, zone: str = "Asia/Shanghai") -> float:
+    """Seconds from now to the next `local` time of day ("07:00:30") in `zone`: the bot's
+    clock is moved there, so a run meets the same timers whenever it is started (at
+    07:00:30 every office's patrol publication and the morning reminders are due at once)."""
+    if local is None:
+        return 0.0
+    now = datetime.now(ZoneInfo(zone))
+    wanted = datetime.combine(now.date(), time_of_day.fromisoformat(local), now.tzinfo)
+    if wanted <= now:
+        wanted += timedelta(days=1)
+    return (wanted - now).total_seconds()
+
+
 async def _run(
-    payloads: list[dict[str, Any]], path: Path, rate: float, seed_: int
+    payloads: list[dict[str, Any]], path: Path, rate: float, seed_: int, at: str | None
 ) -> dict[str, Any]:
-    settings = Settings(bot_token=TOKEN, db_path=path, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(  # type: ignore[call-arg]
+        bot_token=TOKEN, db_path=path, _env_file=None, clock_offset_seconds=offset_to(at)
+    )
     fake = ArrivingTelegram()
     app = build_application(settings, request=fake, rate_limit=False)
     unlimited(app)
@@ -131,9 +149,16 @@ async def _run(
 
 
 def run(
-    total: int = 6_000, rate: float = 50.0, years: float = 3.0, stations: int = 12, seed_: int = 7
+    total: int = 6_000,
+    rate: float = 50.0,
+    years: float = 3.0,
+    stations: int = 12,
+    seed_: int = 7,
+    at: str | None = "07:00:30",
 ) -> dict[str, Any]:
-    """`total` updates at `rate` a second on average (two minutes by default)."""
+    """`total` updates at `rate` a second on average (two minutes by default), the bot's
+    clock at `at` Beijing time (None: the real time) — by default just after the morning's
+    patrol publications come due, the busiest moment for timers."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "arrivals.db"
         if years:
@@ -148,11 +173,11 @@ def run(
             ).fetchone()
         # (the seeded inbox's update ids start at 500,000,001: these come before them)
         payloads = workload(total, 200, reports, backups)
-        return asyncio.run(_run(payloads, path, rate, seed_))
+        return asyncio.run(_run(payloads, path, rate, seed_, at))
 
 
-def quick() -> dict[str, Any]:
-    return run(500, 50.0, years=0.2, stations=2)
+def quick(at: str | None = "07:00:30") -> dict[str, Any]:
+    return run(500, 50.0, years=0.2, stations=2, at=at)
 
 
 if __name__ == "__main__":

@@ -116,7 +116,7 @@ class Escalation:
 
 def register(app: PatrolApplication) -> Escalation:
     engine = Escalation(app.services, BackupNotifier(app.services, app.translator))
-    app.services.timers.register(TimerKind(KIND, engine.on_timer))
+    app.services.timers.register(TimerKind(KIND, engine.on_timer, urgent=True))
     app.services.outbox.failure_handlers["backup"] = engine.on_send_failed
 
     async def owner_left(actor: Person, before: Person) -> None:

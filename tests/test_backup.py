@@ -7,7 +7,13 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from models.backup import BackupStatus, plan
+from models.services import timers
+from models.services.timers import TimerKind
+from models.store.rails_repo import Timer
+from models.store.writelock import BACKGROUND, NORMAL
 from tests import builders
 from tests.builders import Chat, User
 from tests.flows import OPERATOR, invite, onboard
@@ -402,3 +408,47 @@ async def test_member_is_told_when_nobody_answers(harness: Harness) -> None:
             break
     else:
         raise AssertionError("the member was never told that nobody answered")
+
+
+async def test_a_backup_call_goes_before_the_mornings_queued_timers(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 07:00 every office's publication and reminder comes due at once, each timer's job
+    queuing for the write lock; a backup call arriving then is written before those queued
+    timers (not after all of them, as a first-come lock would have it), and its escalation
+    step before them too."""
+    h = harness
+    # each background transaction's time is up after one timer (the first takes its time)
+    monkeypatch.setattr(timers, "SLICE_SECONDS", 0.0, raising=False)
+    await with_duty(h)
+    await h.send(MEMBER, "/backup")
+    gate = asyncio.Event()
+    seen: list[int] = []  # for each morning timer: how many backup calls existed when it ran
+
+    async def morning(timer: Timer) -> None:
+        if timer.key == "morning:0":
+            await gate.wait()  # the first holds the lock while the others and the call queue
+        row = await h.services.db.fetch_one("SELECT COUNT(*) n FROM backup_requests")
+        seen.append(int(row["n"]) if row else -1)
+
+    h.services.timers.register(TimerKind("morning", morning))
+    for i in range(20):
+        await h.services.timers.schedule("morning", f"morning:{i}", h.clock.now())
+    lock = h.services.db._write_lock
+    jobs = [asyncio.create_task(h.services.timers.fire(f"morning:{i}")) for i in range(20)]
+    while lock.waiting(BACKGROUND) < 19:  # noqa: ASYNC110  (the first holds it; 19 wait)
+        await asyncio.sleep(0)
+    call = asyncio.create_task(h.press_label(MEMBER, "纠纷升级"))
+    while lock.waiting(NORMAL) < 1:  # noqa: ASYNC110  (the call waits too)
+        await asyncio.sleep(0)
+    gate.set()
+    calls = await call
+    await asyncio.gather(*jobs)
+    assert alerted(calls, OFFICER.id)
+    # the press is recorded (one transaction), then handled (the next): one background
+    # slice may run between the two; every other queued timer ran after the call
+    assert len(seen) == 20 and seen.count(0) <= 2, seen
+    done = await h.services.db.fetch_one(
+        "SELECT COUNT(*) n FROM timers WHERE kind = 'morning' AND done_at IS NOT NULL"
+    )
+    assert done is not None and done["n"] == 20  # (each ran, in slices, once)

@@ -6,6 +6,7 @@ transaction as the timer's effects makes each timer run exactly once."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,11 +15,15 @@ from typing import Any
 from models.clock import Clock
 from models.store.db import RETRYABLE, Database
 from models.store.rails_repo import Timer, TimerRepository
+from models.store.writelock import BACKGROUND, URGENT
 
 log = logging.getLogger(__name__)
 
 RETRY_DELAY = timedelta(seconds=30)
 BATCH = 50  # timers run in one transaction at most
+# How long a transaction of background timers goes on taking the next due timer: updates
+# and escalation steps waiting for the write lock go first between two such slices.
+SLICE_SECONDS = 0.02
 MAX_ATTEMPTS = 20
 
 TimerHandler = Callable[[Timer], Awaitable[None]]
@@ -28,11 +33,13 @@ Armer = Callable[[str, datetime], None]
 @dataclass(frozen=True)
 class TimerKind:
     """What a kind of timer does when due; `max_lateness` says when running it late is
-    pointless (None: always run, however late)."""
+    pointless (None: always run, however late). An `urgent` kind (a backup call's next
+    escalation step) takes the write lock before updates; the others after them."""
 
     name: str
     handler: TimerHandler
     max_lateness: timedelta | None = None
+    urgent: bool = False
 
 
 class Timers:
@@ -83,12 +90,16 @@ class Timers:
     async def sweep(self) -> int:
         """Fire every due timer; return how many ran."""
         ran = 0
-        for _ in range(100):  # each round finishes or postpones what it took: it ends
+        for _ in range(100):  # each round runs, skips or postpones at least one: it ends
             due = await self.repo.due(self.clock.now(), BATCH)
             if not due:
                 break
-            ran += len(await self._fire([t.key for t in due]))
-            if len(due) < BATCH or self.db.failing:
+            urgent = [t.key for t in due if self._urgent(t)]
+            if urgent:
+                ran += len(await self._fire(urgent, URGENT))
+            else:
+                ran += len(await self._fire([t.key for t in due], BACKGROUND))
+            if self.db.failing:
                 break  # (a database refusing writes is tried once a sweep, not per batch)
         self.last_sweep_at = self.clock.now()  # the health check's sign of life
         return ran
@@ -101,17 +112,38 @@ class Timers:
         timer = await self.repo.get(key)  # read first: no write lock for a job whose timer
         if timer is None or timer.done_at is not None:  # an earlier batch has run already
             return False
-        others = [t.key for t in await self.repo.due(self.clock.now(), BATCH) if t.key != key]
-        return key in await self._fire([key, *others[: BATCH - 1]])
+        urgent = self._urgent(timer)
+        others = [
+            t.key
+            for t in await self.repo.due(self.clock.now(), BATCH)
+            if t.key != key and self._urgent(t) == urgent
+        ]
+        rank = URGENT if urgent else BACKGROUND
+        return key in await self._fire([key, *others[: BATCH - 1]], rank)
 
-    async def _fire(self, keys: list[str]) -> set[str]:
-        """Run those of `keys` that are due and not done, in one transaction; the ones that ran."""
+    def _urgent(self, timer: Timer) -> bool:
+        kind = self.kinds.get(timer.kind)
+        return kind is not None and kind.urgent
+
+    async def _fire(self, keys: list[str], rank: int = BACKGROUND) -> set[str]:
+        """Run those of `keys` that are due and not done, in one transaction; the ones that ran.
+
+        Urgent timers (`rank` URGENT) all run; background ones only for `SLICE_SECONDS`
+        after the first — the rest stay due, for their own jobs or the sweeper — so an
+        update never waits long behind a morning's hundreds of publications and reminders."""
         ran: set[str] = set()
         failed: list[str] = []
         try:
-            async with self.db.write():
+            async with self.db.write(rank):
                 now = self.clock.now()
-                for key in keys:
+                began = time.perf_counter()
+                for index, key in enumerate(keys):
+                    if (
+                        rank == BACKGROUND
+                        and index
+                        and time.perf_counter() - began > SLICE_SECONDS
+                    ):
+                        break
                     await self.db.savepoint("timer")
                     try:
                         if await self._run(key, now):

@@ -16,6 +16,7 @@ from typing import Any
 import aiosqlite
 
 from models.store.migrations import MIGRATIONS
+from models.store.writelock import NORMAL, RankedLock
 
 log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 2000
@@ -47,7 +48,7 @@ class Database:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self._conn: aiosqlite.Connection | None = None
-        self._write_lock = asyncio.Lock()
+        self._write_lock = RankedLock()  # served by rank: see models/store/writelock.py
         self._writer: asyncio.Task[Any] | None = None
         # Called after each outermost COMMIT (e.g. to wake the outbox sender).
         self.on_commit: list[Callable[[], None]] = []
@@ -152,16 +153,19 @@ class Database:
             log.info("database migrated to schema version %d", version)
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def write(self, rank: int = NORMAL) -> AsyncIterator[aiosqlite.Connection]:
         """One write transaction: `BEGIN IMMEDIATE` under the writer lock, commit or roll back.
 
         Nested use joins the outer transaction, so a service can call another service.
+        `rank` orders those waiting for the lock (`models/store/writelock.py`): background
+        timers let updates and escalation steps go first.
         """
         task = asyncio.current_task()
         if self._writer is not None and self._writer is task:
             yield self.conn
             return
-        async with self._write_lock:
+        await self._write_lock.acquire(rank)
+        try:
             self._writer = task
             try:
                 if self.conn.in_transaction:
@@ -202,6 +206,8 @@ class Database:
                     hook()
             finally:
                 self._writer = None
+        finally:
+            self._write_lock.release()
 
     def _failed(self, error: BaseException) -> None:
         """A write failed: if the database itself refused it (locked, full, I/O), say so
@@ -240,12 +246,15 @@ class Database:
     async def backup_to(self, target: Path) -> None:
         """A consistent online copy (SQLite's backup API), safe while the bot runs."""
         target.parent.mkdir(parents=True, exist_ok=True)
-        async with self._write_lock:
+        await self._write_lock.acquire()
+        try:
             copy = await aiosqlite.connect(target)
             try:
                 await self.conn.backup(copy)
             finally:
                 await copy.close()
+        finally:
+            self._write_lock.release()
 
     # Each call below is one round trip to aiosqlite's thread (about 30 µs here; an update
     # makes about twenty): the statement, its fetch or count and the cursor's close run there
