@@ -19,7 +19,7 @@ from benchmarks.updates import MEMBER_BASE, seed
 from bot import build_application
 from models.backup import BackupReason
 from models.config import Settings
-from models.store.rails_repo import Timer
+from models.rails import Timer
 from scheduler.escalation import KIND
 from tests.fakes import TOKEN, FakeTelegram
 

@@ -33,16 +33,16 @@ from typing import Any
 
 from models.clock import Clock, to_db
 from models.config import Settings
+from models.rails import BULK, REPLY, URGENT
 from models.services import Services
 from models.store.db import Database
-from models.store.rails_repo import BULK, REPLY, URGENT
 
 ZONE_OFFSET = timedelta(hours=8)  # the stations' local time (Asia/Shanghai)
 OFFICES, VILLAGES, AREAS, GROUPS = 5, 4, 2, 3
 MEMBERS, PARTNERS = 6, 1
 REPORTS_A_DAY, BACKUPS_A_DAY, SCAM_CHECKS_A_DAY = 20, 1.5, 4
 UPDATES_A_DAY = 1500  # what the inbox holds per day of its retention
-TRANSPORT_DAYS = 30  # scheduler/retention.py
+TRANSPORT_DAYS = 30  # models/services/retention.py
 SHIFTS = ((8, 30, 10, 30), (15, 0, 17, 0))
 CATEGORIES = ("dispute", "hazard", "suspicious", "fraud", "public_order", "traffic", "help")
 REASONS = ("dispute", "suspicious", "injured", "crowd", "other")

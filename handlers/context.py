@@ -59,7 +59,7 @@ class PatrolApplication(Application[Any, Any, Any, Any, Any, Any]):
         self.services = services
         self.translator = translator
         self.last_operator_alert: datetime | None = None
-        self.inbox = Inbox(services.db, services.clock)
+        self.inbox = Inbox(services.inbox)
         self.sender = OutboxSender(self.bot, services.db, services.clock, services.outbox)
         self.sender.late_note = self._late_note
         self.update_failed = False
@@ -91,7 +91,7 @@ class PatrolApplication(Application[Any, Any, Any, Any, Any, Any]):
         queue = self.update_queue
         if isinstance(queue, DurableUpdateQueue):
             queue.store = self.inbox.store
-            queue.store_batch = self.inbox.store_batch
+            queue.store_batch = services.inbox.store_batch
 
     def _late_note(self, queued_at: datetime) -> str:
         """The line a message delayed by an outage starts with (in the deployment's language:
@@ -146,7 +146,7 @@ class PatrolApplication(Application[Any, Any, Any, Any, Any, Any]):
             await self._batch_begin()
             db = self.services.db
             # (the check and the savepoint in one round trip to the database)
-            if await self.inbox.repo.begin_unless_done(update.update_id, "update_effects"):
+            if await self.services.inbox.begin_unless_done(update.update_id, "update_effects"):
                 savepoint = True
                 self.update_failed = self.database_refused = False
                 query = update.callback_query
@@ -160,7 +160,7 @@ class PatrolApplication(Application[Any, Any, Any, Any, Any, Any]):
                 if self.update_failed:
                     await db.rollback_to("update_effects")
                     await replies.requeue()  # a refusal or an apology still reaches them
-                self.inbox.repo.mark_done(
+                self.services.inbox.mark_done(
                     update.update_id, self.services.clock.now(), self.update_failed
                 )
                 await db.release("update_effects")  # effects and done mark, or none

@@ -16,52 +16,27 @@ from typing import Any
 
 from telegram import Bot, Update
 
-from models.clock import Clock
-from models.store.db import RETRYABLE, Database
-from models.store.rails_repo import InboxRepository
+from models.services.inbox import InboxService
+from models.store.db import RETRYABLE
 
 log = logging.getLogger(__name__)
 
 
 class Inbox:
-    def __init__(self, db: Database, clock: Clock) -> None:
-        self.db = db
-        self.clock = clock
-        self.repo = InboxRepository(db)
+    """Telegram's updates in and out of the inbox's rows (`models/services/inbox.py`)."""
+
+    def __init__(self, service: InboxService) -> None:
+        self.service = service
 
     async def store(self, update: Update) -> bool:
         """Commit the update; False when this update (or its callback query) is known."""
         callback_id = update.callback_query.id if update.callback_query else None
-        async with self.db.write():
-            return await self.repo.store(
-                update.update_id,
-                callback_id,
-                json.dumps(update.to_dict(), ensure_ascii=False),
-                self.clock.now(),
-            )
-
-    async def store_batch(self, updates: list[dict[str, Any]]) -> set[int]:
-        """Commit a whole `getUpdates` answer at once (one fsync, not one per update); the
-        ids that were new."""
-        stored: set[int] = set()
-        async with self.db.write():
-            now = self.clock.now()
-            for raw in updates:
-                update_id = raw.get("update_id")
-                if not isinstance(update_id, int):
-                    continue
-                query = raw.get("callback_query")
-                callback_id = (
-                    str(query["id"]) if isinstance(query, dict) and "id" in query else None
-                )
-                payload = json.dumps(raw, ensure_ascii=False)
-                if await self.repo.store(update_id, callback_id, payload, now):
-                    stored.add(update_id)
-        return stored
+        payload = json.dumps(update.to_dict(), ensure_ascii=False)
+        return await self.service.store(update.update_id, callback_id, payload)
 
     async def pending(self, bot: Bot) -> list[Update]:
         updates = []
-        for payload in await self.repo.pending():
+        for payload in await self.service.pending():
             update = Update.de_json(json.loads(payload), bot)
             if update is not None:
                 updates.append(update)

@@ -25,8 +25,8 @@ from telegram.error import BadRequest
 from telegram.ext import ExtBot
 from telegram.request._requestparameter import RequestParameter
 
+from models.rails import REPLY
 from models.services.outbox import Outbox
-from models.store.rails_repo import REPLY
 
 # What a handler may say in answer to an update. Anything else (getMe, getFile, ...) is a
 # question whose answer the handler needs, and goes to Telegram directly.

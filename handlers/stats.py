@@ -28,6 +28,7 @@ from models.rules import can_manage_station
 from models.stats import (
     FiveZero,
     Period,
+    Scope,
     month_days,
     month_of,
     parse_month,
@@ -36,7 +37,6 @@ from models.stats import (
     period_days,
     previous_month,
 )
-from models.store.stats_repo import Scope
 from scheduler.notices.stats_views import ZERO_NAME, StatsViews
 
 FEATURE = "st"

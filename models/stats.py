@@ -10,6 +10,7 @@ import math
 import re
 import statistics
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
@@ -221,3 +222,11 @@ def parse_zero_entry(text: str) -> tuple[int, str | None]:
     if note is not None and len(note) > MAX_ZERO_NOTE:
         raise DomainError("zero_note_too_long", limit=MAX_ZERO_NOTE)
     return int(match.group(1)), note
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The whole county (no station), one station, or one office of a station."""
+
+    station_id: int | None = None
+    office_id: int | None = None

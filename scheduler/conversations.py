@@ -6,8 +6,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from locales import N_
+from models.rails import Timer
 from models.services.timers import TimerKind
-from models.store.rails_repo import Timer
 
 if TYPE_CHECKING:
     from handlers.context import PatrolApplication

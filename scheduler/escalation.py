@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 from models.backup import BackupEventKind, BackupRequest, BackupStatus, StepKind
 from models.org import Person
+from models.rails import OutboxItem, Timer
 from models.services.timers import TimerKind
-from models.store.rails_repo import OutboxItem, Timer
 from scheduler.notices.backup_notify import BackupNotifier
 
 if TYPE_CHECKING:

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from models.fraud import iso_week
+from models.rails import Timer
 from models.services.timers import TimerKind
-from models.store.rails_repo import Timer
 
 if TYPE_CHECKING:
     from handlers.context import PatrolApplication

@@ -29,7 +29,7 @@ from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import BaseRateLimiter
 from telegram.warnings import PTBDeprecationWarning
 
-from models.store.rails_repo import BULK, REPLY
+from models.rails import BULK, REPLY
 
 log = logging.getLogger(__name__)
 

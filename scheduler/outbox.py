@@ -30,11 +30,9 @@ from telegram.warnings import PTBUserWarning
 
 from models.aio import wait_event
 from models.clock import Clock
+from models.rails import BULK, OutboxItem
 from models.services.outbox import Outbox
 from models.store.db import RETRYABLE, Database
-from models.store.misc_repo import GroupRepository
-from models.store.people_repo import PeopleRepository
-from models.store.rails_repo import BULK, OutboxItem
 from scheduler.limits import PriorityRateLimiter, SendLater, retry_seconds
 
 log = logging.getLogger(__name__)
@@ -283,7 +281,7 @@ class OutboxSender:
         return partial(self._sent, item, _message_id(message))
 
     async def _follow(self, item: OutboxItem, new_chat_id: int) -> None:
-        await self._migrated(item.chat_id, new_chat_id)
+        await self.outbox.chat_migrated(item.chat_id, new_chat_id)
         await self._retry(item, "chat migrated", delay=timedelta(0))
 
     async def _call(self, item: OutboxItem) -> Any:
@@ -453,24 +451,10 @@ class OutboxSender:
             if "render" in item.payload:
                 await self.repo.forget_spec(item.id)
             if gone:
-                await self._mark_unreachable(item.chat_id)
+                await self.outbox.chat_unreachable(item.chat_id)
             handler = self.outbox.failure_handlers.get((item.ref or "").split(":", 1)[0])
             if handler is not None:
                 await handler(item, error)
-
-    async def _migrated(self, old_chat_id: int, new_chat_id: int) -> None:
-        async with self.db.write():
-            await GroupRepository(self.db).migrate(old_chat_id, new_chat_id, self.clock.now())
-            await self.repo.move_chat(old_chat_id, new_chat_id)
-
-    async def _mark_unreachable(self, chat_id: int) -> None:
-        """A person who blocked the bot, a group it was removed from (the sender's
-        bookkeeping, through the repositories like every write)."""
-        now = self.clock.now()
-        if chat_id > 0:
-            await PeopleRepository(self.db).mark_unreachable(chat_id, now)
-        else:
-            await GroupRepository(self.db).mark_gone(chat_id, now)
 
 
 @dataclass(frozen=True)

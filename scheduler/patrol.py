@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 from models.org import Person
 from models.patrol import Assignment
+from models.rails import Timer
 from models.services.timers import TimerKind
-from models.store.rails_repo import Timer
 from scheduler.notices.patrol_notify import PatrolNotifier
 
 if TYPE_CHECKING:

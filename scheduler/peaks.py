@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 from locales import N_
 from models.calendar import HolidayKey, Level, Peak
 from models.org import Person, Role
+from models.rails import Timer
 from models.services.peaks import horizon
 from models.services.timers import TimerKind
-from models.store.rails_repo import Timer
 
 if TYPE_CHECKING:
     from handlers.context import PatrolApplication

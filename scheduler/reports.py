@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from models.org import Person, Role
+from models.rails import Timer
 from models.reports import EventKind, ReportStatus
 from models.services.reports import REMINDER_KIND
 from models.services.timers import TimerKind
-from models.store.rails_repo import Timer
 from scheduler.notices.report_notify import ReportNotifier
 
 if TYPE_CHECKING:

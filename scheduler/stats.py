@@ -12,11 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 from models.fraud import iso_week
 from models.org import Person, Role
+from models.rails import Timer
 from models.services.outbox import BULK, Queue
 from models.services.timers import TimerKind
-from models.stats import month_days, month_of, previous_month
-from models.store.rails_repo import Timer
-from models.store.stats_repo import Scope
+from models.stats import Scope, month_days, month_of, previous_month
 from scheduler.notices.stats_views import (
     CHART,
     COMPOSE_EXPORT,

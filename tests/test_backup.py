@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from models.backup import BackupStatus, plan
+from models.rails import Timer
 from models.services import timers
 from models.services.timers import TimerKind
-from models.store.rails_repo import Timer
 from models.store.writelock import BACKGROUND, NORMAL
 from tests import builders
 from tests.builders import Chat, User

@@ -12,7 +12,7 @@ from typing import cast
 import pytest
 
 from models.org import Role
-from models.store.rails_repo import REPLY
+from models.rails import REPLY
 from tests import builders
 from tests.builders import Chat, User
 from tests.harness import Harness, make_settings

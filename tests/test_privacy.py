@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from models.clock import to_db
+from models.services import retention
 from models.store.retention_repo import redact_phones
-from scheduler import retention
 from tests import builders
 from tests.builders import Chat
 from tests.fakes import Call

@@ -12,8 +12,8 @@ from telegram import Update
 
 from handlers.inbox import DurableUpdateQueue
 from models.org import Office
+from models.rails import Timer
 from models.services.timers import TimerKind
-from models.store.rails_repo import Timer
 from tests import builders
 from tests.builders import User
 from tests.flows import invite
@@ -315,7 +315,7 @@ async def test_a_database_error_in_one_update_of_a_batch_keeps_the_others(
     people = [User(7200 + n, f"V{n}") for n in range(3)]
     raws = [builders.text(person, "/help") for person in people]
     app, db = harness.app, harness.services.db
-    repo = app.inbox.repo
+    repo = harness.services.inbox.repo
     real_mark_done = repo.mark_done
     failing = raws[1]["update_id"]
 

@@ -24,7 +24,7 @@ import pytest
 from locales import LOCALES, Translator
 from models.clock import to_db
 from models.org import PlaceKind
-from models.store.rails_repo import REPLY
+from models.rails import REPLY
 from tests.builders import Chat, User
 from tests.fakes import Call
 from tests.flows import OPERATOR, add_station, invite, onboard

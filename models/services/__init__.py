@@ -9,6 +9,7 @@ from models.config import Settings
 from models.services.backup import BackupService
 from models.services.fraud import FraudService
 from models.services.groups import GroupService
+from models.services.inbox import InboxService
 from models.services.invitations import InvitationService
 from models.services.org import OrgService
 from models.services.outbox import Outbox
@@ -38,6 +39,7 @@ class Services:
     conversations: ConversationRepository
     outbox: Outbox
     timers: Timers
+    inbox: InboxService
     reports: ReportService
     backup: BackupService
     patrol: PatrolService
@@ -64,6 +66,7 @@ class Services:
             conversations=ConversationRepository(db),
             outbox=outbox,
             timers=timers,
+            inbox=InboxService(db, clock),
             reports=ReportService(db, clock, timers, station_settings, settings.zone),
             backup=BackupService(db, clock, station_settings, settings.zone),
             patrol=PatrolService(db, clock, station_settings, settings.zone, peaks),

@@ -8,8 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from models.clock import Clock
+from models.rails import BULK, REPLY, URGENT, OutboxItem
 from models.store.db import Database
-from models.store.rails_repo import BULK, REPLY, URGENT, OutboxItem, OutboxRepository
+from models.store.misc_repo import GroupRepository
+from models.store.people_repo import PeopleRepository
+from models.store.rails_repo import OutboxRepository
 
 __all__ = ["BULK", "REPLY", "URGENT", "Outbox"]
 
@@ -33,6 +36,22 @@ class Outbox:
         self.renderers: dict[str, Renderer] = {}
         # name -> composer, for answers made when they are sent (see `compose`)
         self.composers: dict[str, Composer] = {}
+
+    async def chat_migrated(self, old_chat_id: int, new_chat_id: int) -> None:
+        """A group became a supergroup: its row and what waits for it follow the new id."""
+        async with self.db.write():
+            await GroupRepository(self.db).migrate(old_chat_id, new_chat_id, self.clock.now())
+            await self.repo.move_chat(old_chat_id, new_chat_id)
+
+    async def chat_unreachable(self, chat_id: int) -> None:
+        """A person who blocked the bot, a group it was removed from (inside the sender's
+        transaction that records the failed send)."""
+        now = self.clock.now()
+        async with self.db.write():
+            if chat_id > 0:
+                await PeopleRepository(self.db).mark_unreachable(chat_id, now)
+            else:
+                await GroupRepository(self.db).mark_gone(chat_id, now)
 
     async def send(
         self,

@@ -17,6 +17,7 @@ from models.rules import can_manage_station
 from models.stats import (
     Figures,
     FiveZero,
+    Scope,
     UnitTimes,
     median,
     month_days,
@@ -25,7 +26,7 @@ from models.stats import (
 from models.store.db import Database
 from models.store.misc_repo import AuditRepository
 from models.store.org_repo import OrgRepository
-from models.store.stats_repo import Scope, StatsRepository
+from models.store.stats_repo import StatsRepository
 
 
 class ZeroEntry(BaseModel):

@@ -13,8 +13,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from models.clock import Clock
+from models.rails import Timer
 from models.store.db import RETRYABLE, Database
-from models.store.rails_repo import Timer, TimerRepository
+from models.store.rails_repo import TimerRepository
 from models.store.writelock import BACKGROUND, URGENT
 
 log = logging.getLogger(__name__)

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from aiosqlite import Row
 
 from models.clock import from_db, to_db
+from models.rails import BULK, URGENT, OutboxItem, Timer
 from models.store import db as database
 from models.store.db import Database
 
-# Outbox priorities (the `urgent` column): bulk work (broadcasts, tips, reminders), a direct
-# reply to what someone just did, and what must never wait (backup calls, escalation steps,
-# report cards). Higher goes first; the sender and the rate limiter keep room for URGENT.
-BULK, REPLY, URGENT = 0, 1, 2
 IS_DONE = "SELECT done_at FROM inbox WHERE update_id = ?"
 ADD_OUTBOX = (
     "INSERT INTO outbox (chat_id, method, payload, urgent, edit_of, ref, next_attempt_at,"
@@ -95,28 +91,6 @@ class InboxRepository:
             "SELECT payload FROM inbox WHERE done_at IS NULL ORDER BY update_id"
         )
         return [r["payload"] for r in rows]
-
-
-@dataclass(frozen=True)
-class OutboxItem:
-    id: int
-    chat_id: int
-    method: str
-    payload: dict[str, Any]
-    priority: int
-    status: str
-    edit_of: int | None
-    ref: str | None
-    attempts: int
-    next_attempt_at: datetime
-    possible_duplicate: bool
-    message_id: int | None
-    error: str | None
-    created_at: datetime
-
-    @property
-    def urgent(self) -> bool:
-        return self.priority >= URGENT
 
 
 class OutboxRepository:
@@ -279,18 +253,6 @@ class OutboxRepository:
     async def counts(self) -> dict[str, int]:
         rows = await self.db.fetch_all("SELECT status, COUNT(*) n FROM outbox GROUP BY status")
         return {r["status"]: r["n"] for r in rows}
-
-
-@dataclass(frozen=True)
-class Timer:
-    id: int
-    kind: str
-    key: str
-    due_at: datetime
-    payload: dict[str, Any]
-    attempts: int
-    done_at: datetime | None
-    outcome: str | None
 
 
 class TimerRepository:

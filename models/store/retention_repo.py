@@ -8,8 +8,8 @@ import re
 from datetime import datetime
 
 from models.clock import to_db
+from models.rails import REPLY
 from models.store.db import Database
-from models.store.rails_repo import REPLY
 
 # a mainland mobile (138 1234 5678, 138-1234-5678, +86 13812345678) or landline number
 # ((0351) 1234567, 0351-1234567), found in a copy whose full-width digits are made ASCII

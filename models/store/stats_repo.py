@@ -3,28 +3,21 @@ and a UTC time range [start, end) or a range of local days."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from models.clock import from_db, to_db
+from models.stats import Scope
 from models.store.db import Database
 
 
-@dataclass(frozen=True)
-class Scope:
-    """The whole county (no station), one station, or one office of a station."""
-
-    station_id: int | None = None
-    office_id: int | None = None
-
-    def where(self, station_column: str, office_column: str) -> tuple[str, list[Any]]:
-        """The SQL condition and parameters that keep rows of this scope."""
-        if self.office_id is not None:
-            return f" AND {office_column} = ?", [self.office_id]
-        if self.station_id is not None:
-            return f" AND {station_column} = ?", [self.station_id]
-        return "", []
+def where(scope: Scope, station_column: str, office_column: str) -> tuple[str, list[Any]]:
+    """The SQL condition and parameters that keep rows of `scope`."""
+    if scope.office_id is not None:
+        return f" AND {office_column} = ?", [scope.office_id]
+    if scope.station_id is not None:
+        return f" AND {station_column} = ?", [scope.station_id]
+    return "", []
 
 
 class StatsRepository:
@@ -36,7 +29,7 @@ class StatsRepository:
         self.read = db.read_only()
 
     async def reports(self, scope: Scope, start: datetime, end: datetime) -> list[dict[str, Any]]:
-        cond, params = scope.where("r.station_id", "r.office_id")
+        cond, params = where(scope, "r.station_id", "r.office_id")
         rows = await self.read.fetch_all(
             "SELECT r.*, o.name office_name, p.name reporter_name, p.phone reporter_phone,"
             " w.name owner_name, pl.name place_name"
@@ -54,7 +47,7 @@ class StatsRepository:
     async def backup_requests(
         self, scope: Scope, start: datetime, end: datetime
     ) -> list[dict[str, Any]]:
-        cond, params = scope.where("b.station_id", "b.office_id")
+        cond, params = where(scope, "b.station_id", "b.office_id")
         rows = await self.read.fetch_all(
             "SELECT b.*, o.name office_name, p.name requester_name, p.phone requester_phone,"
             " w.name owner_name, (SELECT MAX(CAST(substr(e.detail, 1, instr(e.detail, ':') - 1)"
@@ -70,7 +63,7 @@ class StatsRepository:
 
     async def assignments(self, scope: Scope, first: date, last: date) -> list[dict[str, Any]]:
         """Planned patrol slots of the days, each with its check-in (if any)."""
-        cond, params = scope.where("o.station_id", "a.office_id")
+        cond, params = where(scope, "o.station_id", "a.office_id")
         rows = await self.read.fetch_all(
             "SELECT a.*, o.name office_name, pl.name area_name, p.name member_name,"
             " p.phone member_phone, c.id checkin_id, c.started_at, c.ended_at,"
@@ -91,7 +84,7 @@ class StatsRepository:
     ) -> tuple[int, int, int]:
         """Planned slots of the days: how many, how many were checked in, how many ended
         without a check-in (counted in SQL: a county-year is 130,000 slots)."""
-        cond, params = scope.where("o.station_id", "a.office_id")
+        cond, params = where(scope, "o.station_id", "a.office_id")
         row = await self.read.fetch_one(
             "SELECT COUNT(*) planned, COALESCE(SUM(c.id IS NOT NULL), 0) checked,"
             " COALESCE(SUM(c.id IS NULL AND a.ends_at <= ?), 0) missed"
@@ -107,7 +100,7 @@ class StatsRepository:
         self, scope: Scope, start: datetime, end: datetime
     ) -> dict[str, float]:
         """Seconds walked and the check-out logs' sums of the check-ins started in the range."""
-        cond, params = scope.where("o.station_id", "c.office_id")
+        cond, params = where(scope, "o.station_id", "c.office_id")
         row = await self.read.fetch_one(
             "SELECT COALESCE(SUM((julianday(c.ended_at) - julianday(c.started_at)) * 86400.0),"
             " 0) seconds, COALESCE(SUM(c.households), 0) households,"
@@ -121,7 +114,7 @@ class StatsRepository:
 
     async def checkins(self, scope: Scope, start: datetime, end: datetime) -> list[dict[str, Any]]:
         """Every check-in that started in the range (with or without a planned slot)."""
-        cond, params = scope.where("o.station_id", "c.office_id")
+        cond, params = where(scope, "o.station_id", "c.office_id")
         rows = await self.read.fetch_all(
             "SELECT c.*, o.name office_name, p.name member_name, p.phone member_phone"
             " FROM checkins c JOIN people p ON p.id = c.person_id"
@@ -132,7 +125,7 @@ class StatsRepository:
         return [dict(r) for r in rows]
 
     async def tips_delivered(self, scope: Scope, start: datetime, end: datetime) -> int:
-        cond, params = scope.where("g.station_id", "g.office_id")
+        cond, params = where(scope, "g.station_id", "g.office_id")
         row = await self.read.fetch_one(
             "SELECT COUNT(*) n FROM group_tips t JOIN outbox ob ON ob.id = t.outbox_id"
             " JOIN chat_groups g ON g.chat_id = t.chat_id"
@@ -143,8 +136,8 @@ class StatsRepository:
 
     async def broadcasts_delivered(self, scope: Scope, start: datetime, end: datetime) -> int:
         """Broadcast messages delivered to chats of the scope (its groups and people)."""
-        cond_g, params_g = scope.where("g.station_id", "g.office_id")
-        cond_p, params_p = scope.where("p.station_id", "p.office_id")
+        cond_g, params_g = where(scope, "g.station_id", "g.office_id")
+        cond_p, params_p = where(scope, "p.station_id", "p.office_id")
         scoped = ""
         if cond_g:
             scoped = f" AND ((g.chat_id IS NOT NULL{cond_g}) OR (p.id IS NOT NULL{cond_p}))"
@@ -160,7 +153,7 @@ class StatsRepository:
 
     async def scam_checks(self, scope: Scope, start: datetime, end: datetime) -> int:
         """Scam checks asked in the range; a station or office counts its own people's."""
-        cond, params = scope.where("p.station_id", "p.office_id")
+        cond, params = where(scope, "p.station_id", "p.office_id")
         join = "JOIN" if cond else "LEFT JOIN"
         row = await self.read.fetch_one(
             f"SELECT COUNT(*) n FROM scam_checks s {join} people p ON p.id = s.person_id"

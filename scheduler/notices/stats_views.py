@@ -16,8 +16,7 @@ from models.org import Person
 from models.reports import Category, Outcome, ReportStatus
 from models.services.outbox import REPLY, Queue
 from models.services.stats import ZeroEntry
-from models.stats import Figures, FiveZero
-from models.store.stats_repo import Scope
+from models.stats import Figures, FiveZero, Scope
 from scheduler.notices.backup_notify import REASON
 from scheduler.notices.backup_notify import STATUS as BACKUP_STATUS
 from scheduler.notices.report_views import CATEGORY, OUTCOME, STATUS
