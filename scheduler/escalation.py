@@ -45,7 +45,10 @@ class Escalation:
             steps = request.steps
             now = self.services.clock.now()
             while index < len(steps):
-                recipients = await self.services.backup.recipients(request, steps[index].kind)
+                kind = steps[index].kind
+                recipients = await self.services.backup.recipients(request, kind)
+                if kind is not StepKind.FINAL:  # the final alert reaches everyone it names
+                    recipients = await self.services.backup.without_decliners(request, recipients)
                 if recipients:
                     break
                 await self.repo.add_event(

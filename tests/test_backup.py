@@ -452,3 +452,44 @@ async def test_a_backup_call_goes_before_the_mornings_queued_timers(
         "SELECT COUNT(*) n FROM timers WHERE kind = 'morning' AND done_at IS NOT NULL"
     )
     assert done is not None and done["n"] == 20  # (each ran, in slices, once)
+
+
+async def test_an_officer_who_cannot_go_is_not_alerted_again_by_the_next_step(
+    harness: Harness,
+) -> None:
+    """The paired officer says "去不了": the chain moves on at once to the office step, which
+    alerts the other officer and the duty desk — not the one who just declined; they see that
+    the call goes on without them. Nor do the office step's repeats alert them again."""
+    h = harness
+    await with_duty(h)
+    request_id = await ask_backup(h)
+    assert alerted(h.tg.calls, OFFICER.id)
+    calls = await h.press_label(OFFICER, "去不了")
+    assert alerted(calls, OFFICER2.id) and alerted(calls, DUTY.id)  # step 2, at once
+    assert not alerted(calls, OFFICER.id)
+    assert any("不会再提醒您" in t for t in h.texts(calls, OFFICER.id))
+    steps: list[str] = []
+    for _ in range(12):  # every deadline of the chain, to its final alert
+        h.clock.advance(timedelta(minutes=5))
+        calls = await h.tick()
+        request = await h.services.backup.repo.get(request_id)
+        assert request is not None
+        steps.append(request.steps[request.step_index].kind.value)
+        assert not alerted(calls, OFFICER.id), steps
+    assert "office" in steps[1:] and steps[-1] == "final"  # (the office step came again)
+
+
+async def test_the_only_officer_left_is_alerted_again_rather_than_nobody(
+    harness: Harness,
+) -> None:
+    """When the one who declined is the only person a later step could reach, the step
+    alerts them rather than nobody (a call is never left with nobody told)."""
+    h = harness
+    await team(h)  # no duty desk
+    await h.send(OFFICER2, "/duty")
+    await h.press_label(OFFICER2, "离岗")  # the office's other officer is off duty
+    h.tg.clear()
+    await ask_backup(h)
+    assert alerted(h.tg.calls, OFFICER.id)
+    calls = await h.press_label(OFFICER, "去不了")
+    assert alerted(calls, OFFICER.id)  # the office step: they are the only one left

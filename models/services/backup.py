@@ -117,6 +117,19 @@ class BackupService:
                 people.append(person)
         return Recipients(people, groups)
 
+    async def without_decliners(
+        self, request: BackupRequest, recipients: Recipients
+    ) -> Recipients:
+        """A later step of a call does not alert again those who said "cannot go" to it in
+        private — unless nobody else is left for the step (the final alert is not asked)."""
+        declined = await self.repo.declined_chats(request.id)
+        if not declined:
+            return recipients
+        kept = Recipients(
+            [p for p in recipients.people if p.tg_user_id not in declined], recipients.groups
+        )
+        return kept if kept else recipients
+
     async def duty_desk(
         self, station_id: int, only_available: bool = True
     ) -> tuple[list[Person], list[Group]]:

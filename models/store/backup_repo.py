@@ -166,6 +166,15 @@ class BackupRepository:
         )
         return dict(row)
 
+    async def declined_chats(self, request_id: int) -> set[int]:
+        """The private chats that said "cannot go" to this call, at any step."""
+        rows = await self.db.fetch_all(
+            "SELECT DISTINCT chat_id FROM backup_notifications"
+            " WHERE request_id = ? AND response = 'cannot_go'",
+            (request_id,),
+        )
+        return {int(r["chat_id"]) for r in rows}
+
     async def step_all_declined(self, request_id: int, step_index: int) -> bool:
         """Everyone notified at this step said "cannot go" (or could not be reached)."""
         row = await self.db.fetch_one(
