@@ -54,6 +54,7 @@ _EVENT = {
     BackupEventKind.RESOLVED: N_("backup.event.resolved"),
     BackupEventKind.CANCELLED: N_("backup.event.cancelled"),
     BackupEventKind.RETURNED: N_("backup.event.returned"),
+    BackupEventKind.NOT_THROUGH: N_("backup.event.not_through"),
 }
 
 

@@ -12,9 +12,12 @@ from telegram.ext import ApplicationHandlerStop
 
 from handlers.context import CustomContext
 from locales import Html, pick_locale
+from models import callbacks
+from models.backup import BackupReason
 from models.errors import DomainError
 from models.org import Role
 from models.store.db import RETRYABLE
+from scheduler.notices.backup_notify import FEATURE as BACKUP
 
 log = logging.getLogger(__name__)
 OPERATOR_ALERT_INTERVAL = timedelta(minutes=1)
@@ -37,10 +40,41 @@ async def on_error(update: object, context: CustomContext) -> None:
         await _answer(update, context, context.t(error.message_key, **error.params))
     else:
         log.error("update %s failed", update.update_id, exc_info=error)
-        await _answer(update, context, context.t("error.internal"))
-        await _alert_operators(context, error)
+        if not await _backup_call_failed(update, context):
+            await _answer(update, context, context.t("error.internal"))
+            await _alert_operators(context, error)
     # An update that failed goes no further (a failed gatekeeper must not let it through).
     raise ApplicationHandlerStop
+
+
+async def _backup_call_failed(update: Update, context: CustomContext) -> bool:
+    """A member's backup call failed as it was being made (its reason pressed): never a
+    plain "something went wrong" — she is told the call did not go through, with 110 and
+    her officers' phones, and every operator is alerted naming her and the time (not held
+    back by the once-a-minute limit of other failures). These answers are the update's
+    replies: queued again after its effects roll back, sent as soon as Telegram answers."""
+    query = update.callback_query
+    data = callbacks.decode(query.data if query else None)
+    person = context.person
+    if data is None or data.feature != BACKUP or data.action not in ("r", "rep") or not person:
+        return False
+    try:
+        reason = BackupReason(data.args[0]) if data.action == "r" else BackupReason.OTHER
+    except (ValueError, IndexError):
+        reason = BackupReason.OTHER
+    try:
+        notifier = context.app.escalation.notifier
+        texts = await notifier.not_through_texts(person, None, reason)
+    except Exception:  # the database itself may be what failed: the member still hears
+        log.exception("could not read the officers' phones for a failed backup call")
+        texts = [(person.tg_user_id, context.t("backup.not_made", officers="—"))]
+    await _answer(update, context, texts[0][1])
+    for chat_id, text in texts:
+        try:
+            await context.bot.send_message(chat_id, text)
+        except TelegramError:
+            log.warning("could not send a failed backup call's notice", exc_info=True)
+    return True
 
 
 async def _load_locale(update: Update, context: CustomContext) -> None:

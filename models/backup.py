@@ -107,6 +107,7 @@ class BackupEventKind(StrEnum):
     RESOLVED = "resolved"
     CANCELLED = "cancelled"
     RETURNED = "returned"
+    NOT_THROUGH = "not_through"  # the chain ran out with nobody reached: member told
 
 
 class BackupEvent(BaseModel):

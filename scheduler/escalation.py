@@ -59,9 +59,12 @@ class Escalation:
                     f"{index + 1}:{steps[index].kind}",
                 )
                 index += 1
-            if index >= len(steps):
+            if index >= len(steps):  # nobody left to alert: never silent
                 await self.repo.set_step(request.id, len(steps) - 1)
                 await self.services.timers.cancel(timer_key(request.id))
+                if not await self.repo.not_through_told(request.id):
+                    await self.repo.add_event(request.id, BackupEventKind.NOT_THROUGH, None, now)
+                    await self.notifier.not_through(request)
                 return
             await self.repo.set_step(request.id, index)
             request = await self.repo.get(request_id)

@@ -493,3 +493,49 @@ async def test_the_only_officer_left_is_alerted_again_rather_than_nobody(
     assert alerted(h.tg.calls, OFFICER.id)
     calls = await h.press_label(OFFICER, "去不了")
     assert alerted(calls, OFFICER.id)  # the office step: they are the only one left
+
+
+async def test_a_backup_call_that_cannot_be_made_is_never_silent(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The call fails as it is made (here: the service raises): the member is not told
+    "something went wrong" but that her call did not go through, with 110 and her officer's
+    phone, and the operator is alerted naming her; nothing half-made is kept."""
+    h = harness
+    await with_duty(h)
+    await h.send(MEMBER, "/backup")
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk controller on fire")
+
+    monkeypatch.setattr(h.services.backup, "create", broken)
+    calls = await h.press_label(MEMBER, "纠纷升级")
+    told = " ".join(h.texts(calls, MEMBER.id))
+    assert "您的支援请求没有发出去" in told and "110" in told and "+8613800000002" in told
+    assert "出了点问题" not in told
+    operator = " ".join(h.texts(calls, OPERATOR.id))
+    assert "reached nobody" in operator and "王芳" in operator and "Dispute" in operator
+    row = await h.services.db.fetch_one("SELECT COUNT(*) n FROM backup_requests")
+    assert row is not None and row["n"] == 0
+
+
+async def test_a_backup_call_that_reaches_nobody_tells_the_member_and_the_operators(
+    harness: Harness,
+) -> None:
+    """Every alert of the chain fails (everyone blocked the bot): when the chain runs out,
+    the member is told at once to call 110, and the operators' alert names the call."""
+    h = harness
+    await team(h)
+    await h.send(OPERATOR, "/help")
+    h.tg.blocked |= {OFFICER.id, OFFICER2.id, CHIEF.id, OPERATOR.id}
+    request_id = await ask_backup(h)
+    for _ in range(12):
+        h.clock.advance(timedelta(minutes=5))
+        await h.tick()
+    told = " ".join(h.texts(h.tg.calls, MEMBER.id))
+    events = [e.kind.value for e in await h.services.backup.repo.events(request_id)]
+    assert f"您的支援请求 #{request_id} 没有送达任何民警" in told and "110" in told
+    notices = await h.services.outbox.repo.by_ref(f"backup:{request_id}:not_through")
+    assert {n.chat_id for n in notices} == {MEMBER.id, OPERATOR.id}  # (the operator's failed)
+    events = [e.kind.value for e in await h.services.backup.repo.events(request_id)]
+    assert events.count("not_through") == 1

@@ -166,6 +166,14 @@ class BackupRepository:
         )
         return dict(row)
 
+    async def not_through_told(self, request_id: int) -> bool:
+        """Whether the member was told already that this call reached nobody."""
+        row = await self.db.fetch_one(
+            "SELECT 1 FROM backup_events WHERE request_id = ? AND kind = 'not_through'",
+            (request_id,),
+        )
+        return row is not None
+
     async def declined_chats(self, request_id: int) -> set[int]:
         """The private chats that said "cannot go" to this call, at any step."""
         rows = await self.db.fetch_all(

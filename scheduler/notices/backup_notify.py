@@ -166,6 +166,60 @@ class BackupNotifier:
             ref=f"backup:{request.id}:requester",
         )
 
+    async def not_through_texts(
+        self, requester: Person, request_id: int | None, reason: BackupReason | None
+    ) -> list[tuple[int, Html]]:
+        """What everyone is told when a member's backup call could not be made or reached
+        nobody: the member — the emergency numbers and her own officers' phones — and every
+        operator, naming the call and who made it (private chats only)."""
+        officers = [
+            f"{p.name} {p.phone}" for p in await self.services.people.officers_of(requester)
+            if p.phone
+        ]  # fmt: skip
+        locale = self.locale(requester)
+        texts = [
+            (
+                requester.tg_user_id,
+                self.translator.text(
+                    locale,
+                    "backup.not_made" if request_id is None else "backup.not_through",
+                    id=request_id,
+                    officers="；".join(officers) or "—",
+                ),
+            )
+        ]
+        local = self.services.clock.now().astimezone(self.services.settings.zone)
+        for operator in await self.services.people.repo.with_role(Role.OPERATOR):
+            op_locale = self.locale(operator)
+            texts.append(
+                (
+                    operator.tg_user_id,
+                    self.translator.text(
+                        op_locale,
+                        "backup.not_through_operator",
+                        call=f"#{request_id}"
+                        if request_id is not None
+                        else self.translator.plain(op_locale, "backup.call_not_made"),
+                        name=requester.name,
+                        phone=requester.phone or "—",
+                        reason=self.translator.plain(op_locale, REASON[reason]) if reason else "—",
+                        time=local.strftime("%H:%M"),
+                    ),
+                )
+            )
+        return texts
+
+    async def not_through(self, request: BackupRequest) -> None:
+        """The chain ran out with nobody reached (no one to alert, or every alert failed or
+        was declined): the member and the operators are told at once."""
+        requester = await self.services.people.get(request.requester_id)
+        if requester is None:
+            return
+        for chat_id, text in await self.not_through_texts(requester, request.id, request.reason):
+            await self.services.outbox.send(
+                chat_id, text, urgent=True, ref=f"backup:{request.id}:not_through"
+            )
+
     def cancel_keyboard(self, locale: str, request: BackupRequest) -> dict[str, Any]:
         return {
             "inline_keyboard": [
