@@ -5,7 +5,7 @@ queuing them (used by /stats, /export and the weekly and monthly reports)."""
 from __future__ import annotations
 
 import html
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -99,90 +99,93 @@ class StatsViews:
 
     # the figures as text
     def text(self, locale: str, title: str, figures: Figures) -> Html:
-        t = self.translator
-        n = t.number
+        days = self.days(locale, figures.first, figures.last)
+        lines = [str(self.t(locale, "stats.title", scope=title, days=days)), ""]
+        lines += self._report_lines(locale, figures)
+        lines += self._backup_lines(locale, figures)
+        lines += self._patrol_lines(locale, figures)
+        return Html("\n".join(lines))
 
-        def t_(key: str, **params: object) -> str:
-            return str(self.t(locale, key, **params))
-
-        lines = [
-            t_("stats.title", scope=title, days=self.days(locale, figures.first, figures.last)),
-            "",
-            t_("stats.reports", count=n(locale, figures.reports)),
-        ]
+    def _report_lines(self, locale: str, figures: Figures) -> list[str]:
+        """The reports: how many, by kind, by status, how fast they were taken and closed."""
+        t, n = self.translator, self.translator.number
+        lines = [str(self.t(locale, "stats.reports", count=n(locale, figures.reports)))]
         if figures.by_category:
             ordered = sorted(figures.by_category.items(), key=lambda item: (-item[1], item[0]))
-            lines.append(
-                t_(
-                    "stats.by_category",
-                    items=" · ".join(
-                        f"{t.plain(locale, CATEGORY[Category(c)])} {n(locale, k)}"
-                        for c, k in ordered
-                    ),
-                )
+            items = " · ".join(
+                f"{t.plain(locale, CATEGORY[Category(c)])} {n(locale, k)}" for c, k in ordered
             )
+            lines.append(str(self.t(locale, "stats.by_category", items=items)))
         if figures.by_status:
-            lines.append(
-                t_(
-                    "stats.by_status",
-                    items=" · ".join(
-                        f"{t.plain(locale, STATUS[s])} {n(locale, figures.by_status[s.value])}"
-                        for s in ReportStatus
-                        if figures.by_status.get(s.value)
-                    ),
-                )
+            items = " · ".join(
+                f"{t.plain(locale, STATUS[s])} {n(locale, figures.by_status[s.value])}"
+                for s in ReportStatus
+                if figures.by_status.get(s.value)
             )
+            lines.append(str(self.t(locale, "stats.by_status", items=items)))
         if figures.reports:
             for key, median, p90 in (
                 ("stats.ack", figures.ack_median, figures.ack_p90),
                 ("stats.resolve", figures.resolve_median, figures.resolve_p90),
             ):
                 lines.append(
-                    t_(key, median=self.duration(locale, median), p90=self.duration(locale, p90))
+                    str(
+                        self.t(
+                            locale,
+                            key,
+                            median=self.duration(locale, median),
+                            p90=self.duration(locale, p90),
+                        )
+                    )
                 )
-        lines.append(t_("stats.backup", count=n(locale, figures.backup)))
+        return lines
+
+    def _backup_lines(self, locale: str, figures: Figures) -> list[str]:
+        """The backup calls: how many, how fast they were claimed and reached, how far up."""
+        n = self.translator.number
+        lines = [str(self.t(locale, "stats.backup", count=n(locale, figures.backup)))]
         if figures.backup:
-            lines.append(
-                t_(
-                    "stats.backup_times",
-                    claim=self.duration(locale, figures.claim_median),
-                    arrival=self.duration(locale, figures.arrival_median),
+            claim = self.duration(locale, figures.claim_median)
+            arrival = self.duration(locale, figures.arrival_median)
+            lines.append(str(self.t(locale, "stats.backup_times", claim=claim, arrival=arrival)))
+            step2, step3 = n(locale, figures.reached_step2), n(locale, figures.reached_step3)
+            lines.append(str(self.t(locale, "stats.backup_steps", step2=step2, step3=step3)))
+        return lines
+
+    def _patrol_lines(self, locale: str, figures: Figures) -> list[str]:
+        """The patrols (planned, checked, missed), their logs, and the outreach."""
+        n = self.translator.number
+        return [
+            str(
+                self.t(
+                    locale,
+                    "stats.patrol",
+                    planned=n(locale, figures.slots_planned),
+                    checked=n(locale, figures.slots_checked_in),
+                    missed=n(locale, figures.slots_missed),
                 )
-            )
-            lines.append(
-                t_(
-                    "stats.backup_steps",
-                    step2=n(locale, figures.reached_step2),
-                    step3=n(locale, figures.reached_step3),
+            ),
+            str(
+                self.t(
+                    locale,
+                    "stats.patrol_logs",
+                    hours=n(locale, figures.patrol_seconds / 3600, 1),
+                    households=n(locale, figures.households),
+                    publicity=n(locale, figures.publicity),
+                    hazards=n(locale, figures.hazards),
+                    disputes=n(locale, figures.disputes),
                 )
-            )
-        lines.append(
-            t_(
-                "stats.patrol",
-                planned=n(locale, figures.slots_planned),
-                checked=n(locale, figures.slots_checked_in),
-                missed=n(locale, figures.slots_missed),
-            )
-        )
-        lines.append(
-            t_(
-                "stats.patrol_logs",
-                hours=n(locale, figures.patrol_seconds / 3600, 1),
-                households=n(locale, figures.households),
-                publicity=n(locale, figures.publicity),
-                hazards=n(locale, figures.hazards),
-                disputes=n(locale, figures.disputes),
-            )
-        )
-        lines.append(
-            t_(
-                "stats.outreach",
-                tips=n(locale, figures.tips),
-                broadcasts=n(locale, figures.broadcasts),
-                checks=n(locale, figures.scam_checks),
-            )
-        )
-        return Html("\n".join(lines))
+            ),
+            str(
+                self.t(
+                    locale,
+                    "stats.outreach",
+                    tips=n(locale, figures.tips),
+                    broadcasts=n(locale, figures.broadcasts),
+                    checks=n(locale, figures.scam_checks),
+                )
+            ),
+        ]
 
     # the picture
     def chart_spec(self, locale: str, title: str, figures: Figures) -> dict[str, Any]:
@@ -393,17 +396,38 @@ class StatsViews:
     def workbook_spec(
         self, locale: str, title: str, rows: dict[str, list[dict[str, Any]]], phones: bool
     ) -> dict[str, Any]:
-        zone = self.services.settings.zone
+        return {
+            "title": title,
+            "sheets": [
+                self._reports_sheet(locale, rows["reports"], phones),
+                self._backup_sheet(locale, rows["backup"], phones),
+                self._patrols_sheet(locale, rows["patrols"] + rows["checkins"], phones),
+            ],
+        }
+
+    def _sheet(
+        self, locale: str, title: str, headers: list[str], rows: list[list[Any]]
+    ) -> dict[str, Any]:
         plain = self.translator.plain
+        return {
+            "title": plain(locale, title),
+            "headers": [plain(locale, h) for h in headers],
+            "rows": rows,
+        }
 
-        def label(table: dict[Any, str], value: Any, kind: type[Any]) -> str:
-            try:
-                return plain(locale, table[kind(value)])
-            except (ValueError, KeyError):
-                return str(value or "")
+    def _label(self, locale: str, table: dict[Any, str], value: Any, kind: type[Any]) -> str:
+        """A stored value by its name in the reader's language (as stored if it has none)."""
+        try:
+            return self.translator.plain(locale, table[kind(value)])
+        except (ValueError, KeyError):
+            return str(value or "")
 
-        yes, no = plain(locale, "export.yes"), plain(locale, "export.no")
-        report_headers = [
+    def _reports_sheet(
+        self, locale: str, reports: list[dict[str, Any]], phones: bool
+    ) -> dict[str, Any]:
+        zone = self.services.settings.zone
+        yes, no = self.plain(locale, "export.yes"), self.plain(locale, "export.no")
+        headers = [
             "export.number",
             "export.created",
             "export.office",
@@ -419,27 +443,32 @@ class StatsViews:
             "export.outcome",
             "export.officer",
         ]
-        report_rows = []
-        for r in rows["reports"]:
-            report_rows.append(
-                [
-                    f"#{r['year']}-{r['seq']:04d}",
-                    _cell_time(r["created_at"], zone),
-                    r["office_name"],
-                    label(CATEGORY, r["category"], Category),
-                    yes if r["urgent"] else no,
-                    label(STATUS, r["status"], ReportStatus),
-                    r["reporter_name"],
-                    *([r["reporter_phone"]] if phones else []),
-                    r["place_name"] or r["address"] or "",
-                    r["description"],
-                    _cell_time(r["acknowledged_at"], zone),
-                    _cell_time(r["resolved_at"], zone),
-                    label(OUTCOME, r["outcome"], Outcome) if r["outcome"] else "",
-                    r["owner_name"] or "",
-                ]
-            )
-        backup_headers = [
+        rows = [
+            [
+                f"#{r['year']}-{r['seq']:04d}",
+                _cell_time(r["created_at"], zone),
+                r["office_name"],
+                self._label(locale, CATEGORY, r["category"], Category),
+                yes if r["urgent"] else no,
+                self._label(locale, STATUS, r["status"], ReportStatus),
+                r["reporter_name"],
+                *([r["reporter_phone"]] if phones else []),
+                r["place_name"] or r["address"] or "",
+                r["description"],
+                _cell_time(r["acknowledged_at"], zone),
+                _cell_time(r["resolved_at"], zone),
+                self._label(locale, OUTCOME, r["outcome"], Outcome) if r["outcome"] else "",
+                r["owner_name"] or "",
+            ]
+            for r in reports
+        ]
+        return self._sheet(locale, "export.sheet.reports", headers, rows)
+
+    def _backup_sheet(
+        self, locale: str, calls: list[dict[str, Any]], phones: bool
+    ) -> dict[str, Any]:
+        zone = self.services.settings.zone
+        headers = [
             "export.backup_id",
             "export.created",
             "export.office",
@@ -453,13 +482,13 @@ class StatsViews:
             "export.resolved",
             "export.step",
         ]
-        backup_rows = [
+        rows = [
             [
                 b["id"],
                 _cell_time(b["created_at"], zone),
                 b["office_name"],
-                label(REASON, b["reason"], BackupReason),
-                label(BACKUP_STATUS, b["status"], BackupStatus),
+                self._label(locale, REASON, b["reason"], BackupReason),
+                self._label(locale, BACKUP_STATUS, b["status"], BackupStatus),
                 b["requester_name"],
                 *([b["requester_phone"]] if phones else []),
                 b["owner_name"] or "",
@@ -468,9 +497,15 @@ class StatsViews:
                 _cell_time(b["resolved_at"], zone),
                 b["highest_step"],
             ]
-            for b in rows["backup"]
+            for b in calls
         ]
-        patrol_headers = [
+        return self._sheet(locale, "export.sheet.backup", headers, rows)
+
+    def _patrols_sheet(
+        self, locale: str, slots: list[dict[str, Any]], phones: bool
+    ) -> dict[str, Any]:
+        """Planned patrols and check-ins outside any plan, by day, office and member."""
+        headers = [
             "export.day",
             "export.office",
             "export.area",
@@ -488,68 +523,51 @@ class StatsViews:
             "export.note",
         ]
         now = self.services.clock.now()
-        patrol_rows = []
-        for s in rows["patrols"] + rows["checkins"]:
-            planned = "area_name" in s
-            started, ended = s.get("started_at"), s.get("ended_at")
-            if not planned:
-                status = "export.unplanned"
-            elif s["checkin_id"] is not None:
-                status = "export.checked"
-            elif from_db(s["ends_at"]) <= now:
-                status = "export.missed"
-            else:
-                status = "export.upcoming"
-            hours = None
-            if started and ended:
-                hours = round((from_db(ended) - from_db(started)).total_seconds() / 3600, 2)
-            shift = ""
-            if planned:
-                shift = (
-                    f"{from_db(s['starts_at']).astimezone(zone):%H:%M}–"
-                    f"{from_db(s['ends_at']).astimezone(zone):%H:%M}"
-                )
-            day = s["day"] if planned else f"{from_db(str(started)).astimezone(zone):%Y-%m-%d}"
-            patrol_rows.append(
-                [
-                    day,
-                    s.get("office_name") or "",
-                    s.get("area_name") or "",
-                    shift,
-                    s["member_name"],
-                    *([s["member_phone"]] if phones else []),
-                    plain(locale, status),
-                    _cell_time(started, zone),
-                    _cell_time(ended, zone),
-                    hours,
-                    s.get("households"),
-                    s.get("publicity"),
-                    s.get("hazards"),
-                    s.get("disputes"),
-                    s.get("note") or "",
-                ]
+        rows = [self._patrol_row(locale, s, phones, now) for s in slots]
+        rows.sort(key=lambda row: (str(row[0]), str(row[1]), str(row[4])))
+        return self._sheet(locale, "export.sheet.patrols", headers, rows)
+
+    def _patrol_row(
+        self, locale: str, s: dict[str, Any], phones: bool, now: datetime
+    ) -> list[Any]:
+        zone = self.services.settings.zone
+        planned = "area_name" in s
+        started, ended = s.get("started_at"), s.get("ended_at")
+        if not planned:
+            status = "export.unplanned"
+        elif s["checkin_id"] is not None:
+            status = "export.checked"
+        elif from_db(s["ends_at"]) <= now:
+            status = "export.missed"
+        else:
+            status = "export.upcoming"
+        hours = None
+        if started and ended:
+            hours = round((from_db(ended) - from_db(started)).total_seconds() / 3600, 2)
+        shift = ""
+        if planned:
+            shift = (
+                f"{from_db(s['starts_at']).astimezone(zone):%H:%M}–"
+                f"{from_db(s['ends_at']).astimezone(zone):%H:%M}"
             )
-        patrol_rows.sort(key=lambda row: (str(row[0]), str(row[1]), str(row[4])))
-        return {
-            "title": title,
-            "sheets": [
-                {
-                    "title": plain(locale, "export.sheet.reports"),
-                    "headers": [plain(locale, h) for h in report_headers],
-                    "rows": report_rows,
-                },
-                {
-                    "title": plain(locale, "export.sheet.backup"),
-                    "headers": [plain(locale, h) for h in backup_headers],
-                    "rows": backup_rows,
-                },
-                {
-                    "title": plain(locale, "export.sheet.patrols"),
-                    "headers": [plain(locale, h) for h in patrol_headers],
-                    "rows": patrol_rows,
-                },
-            ],
-        }
+        day = s["day"] if planned else f"{from_db(str(started)).astimezone(zone):%Y-%m-%d}"
+        return [
+            day,
+            s.get("office_name") or "",
+            s.get("area_name") or "",
+            shift,
+            s["member_name"],
+            *([s["member_phone"]] if phones else []),
+            self.plain(locale, status),
+            _cell_time(started, zone),
+            _cell_time(ended, zone),
+            hours,
+            s.get("households"),
+            s.get("publicity"),
+            s.get("hazards"),
+            s.get("disputes"),
+            s.get("note") or "",
+        ]
 
     async def prepare_workbook(
         self,
