@@ -58,6 +58,9 @@ _EVENT = {
 }
 
 
+START_PAYLOAD = "backup"  # t.me/<bot>?start=backup opens the private chat at the reasons
+
+
 class BackupState(StrEnum):
     LOCATION = "backup:location"
     NOTE = "backup:note"
@@ -85,7 +88,15 @@ async def backup_command(update: Update, context: CustomContext) -> None:
         await refuse(update, context)
         return
     if chat is not None and chat.type != ChatType.PRIVATE:
-        await context.reply(update, "backup.in_private")
+        # one tap to the private chat, straight at the reason question (/start backup)
+        link = f"https://t.me/{context.bot.username}?start={START_PAYLOAD}"
+        await context.reply(
+            update,
+            "backup.in_private",
+            reply_markup=InlineKeyboardMarkup(
+                [[InlineKeyboardButton(context.label("backup.btn_private"), url=link)]]
+            ),
+        )
         return
     if context.args:
         await _show_detail(update, context, person, context.args[0])

@@ -11,7 +11,7 @@ from enum import StrEnum
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.constants import ChatType
 
-from handlers import conversation, labels, report_draft
+from handlers import backup, conversation, labels, report_draft
 from handlers.common import send_help, show, stale_button
 from handlers.context import CustomContext
 from handlers.conversation import Conversation, Flow
@@ -43,6 +43,10 @@ async def start(update: Update, context: CustomContext) -> None:
     if context.person is not None:
         if payload == "report":
             await report_draft.report_command(update, context)
+            return
+        if payload == backup.START_PAYLOAD:  # from /backup's button in a group
+            context.args = []
+            await backup.backup_command(update, context)
             return
         if payload and looks_like_code(payload):
             await context.reply(update, "onboarding.already_registered")

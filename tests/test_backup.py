@@ -539,3 +539,18 @@ async def test_a_backup_call_that_reaches_nobody_tells_the_member_and_the_operat
     assert {n.chat_id for n in notices} == {MEMBER.id, OPERATOR.id}  # (the operator's failed)
     events = [e.kind.value for e in await h.services.backup.repo.events(request_id)]
     assert events.count("not_through") == 1
+
+
+async def test_backup_in_a_group_gives_one_tap_to_the_private_question(harness: Harness) -> None:
+    """/backup in a group: nothing of the call there, but a button opening the private chat
+    straight at the reason question (deep link /start backup), as /report has."""
+    h = harness
+    await with_duty(h)
+    group = Chat(-100900, "supergroup", "东关村民群")
+    calls = await h.send(MEMBER, "/backup", group)
+    assert len(calls) == 1 and "私聊" in calls[0].text and "110" in calls[0].text
+    assert calls[0].buttons()[0] == ("🚨 私聊请求支援", "https://t.me/MulanPatrolBot?start=backup")
+    calls = await h.send(MEMBER, "/start backup")
+    assert "什么情况" in h.texts(calls)[0]
+    calls = await h.press_label(MEMBER, "纠纷升级")  # and the call is made from there
+    assert alerted(calls, OFFICER.id)
