@@ -74,25 +74,43 @@ class PatrolJobs:
             ):
                 continue
             assignments = await patrol.repo.assignments(office.id, day)
+            now = self.services.clock.now()
             for a in assignments:
-                await self.notifier.member_day(a)
-                await self.schedule(a)
+                # a reminder due at or before the publication rides in the day's message
+                # (with its check-in button) instead of a second message the same second;
+                # none for a shift that started already (a late publication)
+                merged = await self.reminder_at(a) <= now < a.starts_at
+                await self.notifier.member_day(a, with_reminder=merged)
+                await self.schedule(a, reminder=not merged)
             await self.notifier.office_plan(office.id, day, draft=False)
 
-    async def schedule(self, a: Assignment) -> None:
-        """Reminder before the shift, missed check-in after its start, auto check-out."""
+    async def reminder_at(self, a: Assignment) -> datetime:
+        """When the shift's reminder is due (the station's lead before its start)."""
+        office = await self.services.org.repo.office(a.office_id)
+        if office is None:
+            return a.starts_at
+        lead = await self.services.station_settings.value(
+            office.station_id, "shift_reminder_minutes"
+        )
+        return a.starts_at - timedelta(minutes=lead)
+
+    async def schedule(self, a: Assignment, reminder: bool = True) -> None:
+        """Reminder before the shift (unless the caller's message carries it), missed
+        check-in after its start, auto check-out."""
         office = await self.services.org.repo.office(a.office_id)
         if office is None:
             return
         value = self.services.station_settings.value
-        lead = await value(office.station_id, "shift_reminder_minutes")
         missed = await value(office.station_id, "missed_checkin_minutes")
         close = await value(office.station_id, "checkin_autoclose_minutes")
         timers = self.services.timers
         payload = {"assignment": a.id}
-        await timers.schedule(
-            REMIND, f"shift:remind:{a.id}", a.starts_at - timedelta(minutes=lead), payload
-        )
+        if reminder:
+            await timers.schedule(
+                REMIND, f"shift:remind:{a.id}", await self.reminder_at(a), payload
+            )
+        else:
+            await timers.cancel(f"shift:remind:{a.id}")
         # never "missed" before she could have read her day
         missed_at = max(a.starts_at, self.services.clock.now()) + timedelta(minutes=missed)
         await timers.schedule(MISSED, f"shift:missed:{a.id}", missed_at, payload)

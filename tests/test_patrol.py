@@ -4,7 +4,7 @@ missed check-in, check-out with the log, leave and re-plan, swaps, and a late re
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,7 @@ from models.org import PlaceKind
 from models.patrol import parse_leave
 from tests import builders
 from tests.builders import User
+from tests.fakes import Call
 from tests.flows import invite, onboard
 from tests.harness import Harness, make_settings
 from tests.test_onboarding import CHIEF
@@ -524,3 +525,36 @@ async def test_late_publish_alerts_missed_checkin_at_once(tmp_path: Path) -> Non
         )
     finally:
         await second.stop()
+
+
+async def test_a_reminder_due_at_publication_rides_in_the_days_message(harness: Harness) -> None:
+    """With the default times the day goes out at 07:30 and the 08:00 shift's reminder (30
+    minutes before) is due then too: a morning member gets one message — her day, saying it
+    starts soon, with the check-in button — not two in the same second. An afternoon member
+    gets her day now and her reminder before her shift."""
+    h = harness
+    await patrol_office(h)
+    await plan_and_publish(h)
+    await h.tick()  # (a reminder's own timer, were there one, would be due now)
+    users = {(await _person(h, u)).id: u for u in (MEMBER, MEMBER2, MEMBER3)}
+    planned = await h.services.patrol.repo.assignments(1, DAY)
+    assert {a.shift for a in planned} == {0, 1}
+
+    def messages(user: User) -> tuple[list[Call], list[Call]]:
+        sent = [c for c in h.tg.sent(user.id) if c.text]
+        days = [c for c in sent if "巡逻任务" in c.text or "Patrol on" in c.text]
+        soon = [c for c in sent if "巡逻即将开始" in c.text or "starts soon" in c.text]
+        return days, soon
+
+    for a in planned:
+        days, soon = messages(users[a.member_id])
+        assert len(days) == 1
+        if a.shift == 0:  # 08:00: one message, the day with the reminder and check-in
+            assert soon == days and days[0].buttons()[0][0] in ("✅ 签到", "✅ Check in")
+        else:
+            assert soon == []
+    afternoon = next(a for a in planned if a.shift == 1)
+    h.clock.set(afternoon.starts_at - timedelta(minutes=30))
+    await h.tick()
+    days, soon = messages(users[afternoon.member_id])
+    assert len(soon) == 1 and soon != days  # the reminder, on its own, before the shift

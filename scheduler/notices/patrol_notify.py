@@ -43,7 +43,9 @@ class PatrolNotifier:
             "callback_data": callbacks.encode(FEATURE, action, *args),
         }
 
-    async def member_day(self, a: Assignment) -> None:
+    async def member_day(self, a: Assignment, with_reminder: bool = False) -> None:
+        """A member's day; `with_reminder`: her shift's reminder is due already, so this
+        message says so and carries the check-in button (no second message)."""
         member = await self.services.people.get(a.member_id)
         if member is None or not member.active:
             return
@@ -61,7 +63,11 @@ class PatrolNotifier:
             if place is not None and place.is_hot_spot
             else "",
         )
-        keyboard = {"inline_keyboard": [[self.button(locale, "patrol.btn_swap", "swap", a.id)]]}
+        rows = [[self.button(locale, "patrol.btn_swap", "swap", a.id)]]
+        if with_reminder:
+            text = Html(f"{text}\n{self.translator.text(locale, 'patrol.reminder_in_day')}")
+            rows.insert(0, [self.button(locale, "patrol.btn_checkin", "in")])
+        keyboard = {"inline_keyboard": rows}
         await self.services.outbox.send(
             member.tg_user_id, text, reply_markup=keyboard, ref=f"patrol:{a.id}"
         )
