@@ -9,8 +9,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from models.fraud import iso_week
-from models.rails import Timer
+from models.rails import OutboxItem, Timer
 from models.services.timers import TimerKind
+from scheduler.limits import BULK_RATE
 
 if TYPE_CHECKING:
     from handlers.context import PatrolApplication
@@ -96,7 +97,7 @@ class FraudJobs:
             if self._shown.get(int(broadcast["id"])) == (sent, failed, left):
                 return  # nothing moved (e.g. held in quiet hours): no edit
             self._shown[int(broadcast["id"])] = (sent, failed, left)
-            seconds = max(1, round(left / 25))  # the bulk lane's share of Telegram's limit
+            seconds = max(1, round(left / BULK_RATE))  # the bulk lane's share of the limit
             text = t(
                 locale,
                 "broadcast.progress",
@@ -123,6 +124,18 @@ class FraudJobs:
                     author.tg_user_id, "\n".join(lines), urgent=True, ref="broadcast:summary"
                 )
 
+    async def on_settled(self, item: OutboxItem) -> None:
+        """A broadcast's send is recorded (delivered or failed for good): when it was the
+        last one, the summary goes at once (the minute job stays as the fallback)."""
+        parts = (item.ref or "").split(":")
+        if len(parts) != 2 or not parts[1].isdigit():
+            return  # its progress message or its summary
+        if await self.services.outbox.repo.open_of_ref(item.ref or ""):
+            return
+        broadcast = await self.services.fraud.repo.broadcast(int(parts[1]))
+        if broadcast is not None and broadcast["status"] == "sending":
+            await self.progress(broadcast)
+
     async def _who(self, chat_id: int) -> str:
         if chat_id > 0:
             person = await self.services.people.by_telegram(chat_id)
@@ -136,4 +149,5 @@ def register(app: PatrolApplication) -> FraudJobs:
     app.services.timers.register(TimerKind(TIP, jobs.on_tip, max_lateness=timedelta(days=3)))
     app.periodic.append(jobs.ensure_weeks)
     app.periodic.append(jobs.broadcast_progress)
+    app.services.outbox.settled_handlers["broadcast"] = jobs.on_settled
     return jobs

@@ -424,6 +424,7 @@ class OutboxSender:
                     for done, _ in batch:
                         if "render" in done.payload:
                             await self.repo.forget_spec(done.id)  # its rows (names, phones)
+                    await self._settled([done for done, _ in batch])
             except BaseException:
                 self._delivered[:0] = batch  # the next delivery records them
                 raise
@@ -455,6 +456,18 @@ class OutboxSender:
             handler = self.outbox.failure_handlers.get((item.ref or "").split(":", 1)[0])
             if handler is not None:
                 await handler(item, error)
+            await self._settled([item])
+
+    async def _settled(self, items: list[OutboxItem]) -> None:
+        """Tell the features whose sends these were (a broadcast's last delivery sends its
+        summary at once), once per ref, in the transaction that records them."""
+        seen: set[str] = set()
+        for item in items:
+            ref = item.ref or ""
+            handler = self.outbox.settled_handlers.get(ref.split(":", 1)[0])
+            if handler is not None and ref not in seen:
+                seen.add(ref)
+                await handler(item)
 
 
 @dataclass(frozen=True)

@@ -325,3 +325,21 @@ async def test_forwarding_during_a_report_keeps_the_draft(harness: Harness) -> N
     assert row is not None and row[0] == "report" and row[1] == "report:danger"
     await h.press_label(MEMBER, "作为诈骗上报")
     assert "先完成" in h.tg.alerts()[-1]
+
+
+async def test_the_broadcast_summary_comes_with_the_last_delivery(harness: Harness) -> None:
+    """The summary is sent when the last group's (or person's) delivery is recorded — not
+    up to a minute later by the periodic job (which is not run here at all)."""
+    h = harness
+    await setup_station(h)
+    chats = await add_members(h, 10)
+    h.tg.blocked.add(chats[0])
+    await compose(h, "今晚有大风，请关好门窗。")
+    await h.press_label(CHIEF, "发送")  # the sender delivers all ten; no minute job runs
+    summary = [c.text for c in h.tg.sent(CHIEF.id) if "发送完毕" in c.text]
+    assert summary and "送达 9，失败 1" in summary[-1] and "blocked" in summary[-1]
+    broadcast = await h.services.fraud.repo.broadcast(1)
+    assert broadcast is not None and broadcast["status"] == "done"
+    await h.tick()  # the minute job finds nothing left to summarise: once
+    summaries = [c for c in h.tg.sent(CHIEF.id) if "发送完毕" in c.text]
+    assert [c.method for c in summaries] == ["editMessageText", "sendMessage"]

@@ -17,6 +17,9 @@ from models.store.rails_repo import OutboxRepository
 __all__ = ["BULK", "REPLY", "URGENT", "Outbox"]
 
 FailureHandler = Callable[[OutboxItem, str], Awaitable[None]]
+# told, inside the transaction that records it, that a send of its ref prefix is settled
+# (delivered or failed for good)
+SettledHandler = Callable[[OutboxItem], Awaitable[None]]
 # draws a file from the JSON-able spec kept in an outbox row (a chart PNG, a workbook)
 Renderer = Callable[[dict[str, Any]], bytes]
 # reads what an answer needs (through the read-only connection, holding no lock) and returns
@@ -32,6 +35,8 @@ class Outbox:
         self.repo = OutboxRepository(db)
         # ref prefix ("backup", "report"...) -> what the feature does when a send fails for good
         self.failure_handlers: dict[str, FailureHandler] = {}
+        # ref prefix -> what the feature does once a send is settled (see SettledHandler)
+        self.settled_handlers: dict[str, SettledHandler] = {}
         # name -> renderer, for files drawn when they are sent (see `send_file`)
         self.renderers: dict[str, Renderer] = {}
         # name -> composer, for answers made when they are sent (see `compose`)

@@ -525,6 +525,11 @@ CREATE TABLE deployment (
 )
 """
 
+# whether anything of a ref (a broadcast) is still to be sent, asked at each delivery
+V16_OUTBOX_OPEN_REF = """
+CREATE INDEX outbox_open_ref ON outbox(ref) WHERE status IN ('pending', 'sending')
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     V1_ORGANISATION,
     V2_RAILS,
@@ -541,4 +546,5 @@ MIGRATIONS: tuple[str, ...] = (
     V13_OUTBOX_PRIORITY,  # bulk 0, reply 1, urgent 2
     V14_INDEXES,
     V15_DEPLOYMENT,  # what the bot keeps about its deployment (a generated webhook secret)
+    V16_OUTBOX_OPEN_REF,  # a broadcast's summary when its last delivery is recorded
 )

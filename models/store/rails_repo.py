@@ -97,6 +97,14 @@ class OutboxRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
+    async def open_of_ref(self, ref: str) -> bool:
+        """Whether something with this ref is still to be sent (by the partial index)."""
+        row = await self.db.fetch_one(
+            "SELECT 1 FROM outbox WHERE ref = ? AND status IN ('pending', 'sending') LIMIT 1",
+            (ref,),
+        )
+        return row is not None
+
     async def add(
         self,
         *,
