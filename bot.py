@@ -80,7 +80,7 @@ from models.store.misc_repo import DeploymentRepository
 from models.store.retention_repo import phone_spans
 from scheduler.health import WatchedRequest
 from scheduler.limits import PriorityRateLimiter
-from scheduler.notices import backup_notify, patrol_notify
+from scheduler.notices import backup_notify, patrol_notify, stats_views
 from scheduler.outbox import MAX_IN_FLIGHT, URGENT_RESERVE
 
 log = logging.getLogger("patrol")
@@ -231,7 +231,7 @@ def _register_handlers(app: PatrolApplication, translator: Translator) -> None:
         CallbackQueryHandler(peaks.peaks_press, pattern=pattern(peaks.FEATURE)),
         CallbackQueryHandler(fraud.fraud_press, pattern=pattern(fraud.FEATURE)),
         CallbackQueryHandler(broadcast.broadcast_press, pattern=pattern(broadcast.FEATURE)),
-        CallbackQueryHandler(stats.on_press, pattern=pattern(stats.FEATURE)),
+        CallbackQueryHandler(stats.on_press, pattern=pattern(stats_views.FEATURE)),
         CallbackQueryHandler(common.stale_button),
         MessageHandler(filters.COMMAND, common.unknown_command),
         MessageHandler(filters.UpdateType.EDITED_MESSAGE & filters.LOCATION, backup.live_location),

@@ -37,9 +37,8 @@ from models.stats import (
     period_days,
     previous_month,
 )
-from scheduler.notices.stats_views import ZERO_NAME, StatsViews
+from scheduler.notices.stats_views import FEATURE, ZERO_NAME, StatsViews
 
-FEATURE = "st"
 STATS, EXPORT = "s", "x"
 HISTORY_MONTHS = 6
 PERIOD_NAME = {

@@ -102,10 +102,6 @@ class StatsJobs:
     def _locale(self, person: Person) -> str:
         return person.locale or self.services.settings.default_locale
 
-    async def _zeros_line(self, locale: str, station_id: int, month: str) -> str:
-        entries = await self.services.stats.zeros(station_id, [month])
-        return self.views.zeros_summary(locale, month, entries[month])
-
     # The reports are composed answers (like /stats): the timer queues one row per
     # recipient in its short transaction, and the outbox sender reads the figures on the
     # read-only connection, outside any write transaction, then queues the text, picture and
@@ -154,14 +150,19 @@ class StatsJobs:
         if spec["kind"] == "weekly":
             first = date.fromisoformat(str(spec["first"]))
             office = spec.get("office")
-            extra = None
+            extra, markup = None, None
             if office is None:  # the chief's: the month the week began in (early in a
-                # month, the one that just ended) and its five zeros
-                extra = [await self._zeros_line(locale, station_id, month_of(first))]
+                # month, the one that just ended) and its five zeros, named, with a button
+                # to fill in what is missing
+                month = month_of(first)
+                entries = await self.services.stats.zeros(station_id, [month])
+                line, markup = views.zeros_in_report(locale, station_id, month, entries[month])
+                extra = [line]
             header = str(views.t(locale, "stats.weekly_header"))
             queue = await views.prepare_figures(
                 chat_id, locale, Scope(station_id, office), first, first + timedelta(days=6),
                 ref="stats:weekly", priority=BULK, header=header, extra=extra, always=True,
+                markup=markup,
             )  # fmt: skip
             assert queue is not None  # (always)
             return queue

@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 
 from models import chart
 from models.clock import to_db
-from models.stats import Figures, UnitTimes
+from models.stats import Figures, FiveZero, UnitTimes
 from scheduler.notices.stats_views import StatsViews
 from tests.builders import User
 from tests.fakes import Call
@@ -575,9 +575,14 @@ async def test_weekly_and_monthly_reports_are_sent_once_across_a_restart(tmp_pat
     await second.start()
     try:
         calls = await second.tick()
-        [chief_text] = [c.text for c in _weekly(calls, CHIEF.id)]
+        [chief_report] = _weekly(calls, CHIEF.id)
+        chief_text = chief_report.text
         assert "报告</b> 7 件" in chief_text and "11月23日 至 11月29日" in chief_text
-        assert "2026年11月：未填" in chief_text  # the five-zeros line
+        # the five-zeros line says what it is and what is missing, with the button to fill in
+        assert "🎯 <b>五零</b>（2026年11月）：未填" in chief_text
+        assert "五项都还没填——点下方按钮填写" in chief_text
+        [(label, data)] = chief_report.buttons()
+        assert label == "🎯 填写五零" and data == "st:z:1:2026-11"
         assert len(photos(calls, CHIEF.id)) == 1
         [east] = [c.text for c in _weekly(calls, OFFICER.id)]
         assert "东关警务室" in east and "报告</b> 6 件" in east
@@ -588,6 +593,8 @@ async def test_weekly_and_monthly_reports_are_sent_once_across_a_restart(tmp_pat
         assert "报告</b> 1 件" in west
         assert not _weekly(calls, MEMBER.id) and not _weekly(calls, DUTY.id)
         assert not _weekly(await second.tick(), CHIEF.id)  # once
+        calls = await second.press(CHIEF, data)  # the button opens the five zeros to fill in
+        assert any("五零</b> · 木兰派出所 · 2026年11月" in t for t in second.texts(calls))
     finally:
         await second.stop()
 
@@ -706,3 +713,28 @@ async def test_an_empty_export_says_so_and_a_sent_file_forgets_its_rows(
     payload = json.loads(rows[0]["payload"])
     assert "spec" not in payload and "王芳" not in rows[0]["payload"]
     assert payload["filename"].endswith(".xlsx")
+
+
+async def test_the_weekly_five_zeros_line_names_what_is_still_missing(harness: Harness) -> None:
+    """Two of the five recorded (one held, one not): the chief's weekly line says so and
+    names the three still missing, with the button; all five recorded: no button."""
+    h = harness
+    await station(h)
+    chief = await _person(h, CHIEF)
+    h.clock.set(datetime.fromisoformat("2026-12-01T09:00:00+08:00"))
+    stats = h.services.stats
+    await stats.record_zero(chief, 1, "2026-11", FiveZero.CRIMINAL, 0, None)
+    await stats.record_zero(chief, 1, "2026-11", FiveZero.FRAUD, 2, "两起冒充客服")
+    views = h.app.stats_views
+    entries = (await stats.zeros(1, ["2026-11"]))["2026-11"]
+    line, markup = views.zeros_in_report("zh_CN", 1, "2026-11", entries)
+    assert line.startswith("🎯 <b>五零</b>（2026年11月）：达成 1/2；未达成：电诈案件零发生 2")
+    assert "还没填：矛盾纠纷零上交、吸毒人员零新增、安全事故零发生——点下方按钮填写" in line
+    assert markup == {
+        "inline_keyboard": [[{"text": "🎯 填写五零", "callback_data": "st:z:1:2026-11"}]]
+    }
+    for item in FiveZero:
+        await stats.record_zero(chief, 1, "2026-11", item, 0, None)
+    entries = (await stats.zeros(1, ["2026-11"]))["2026-11"]
+    line, markup = views.zeros_in_report("en", 1, "2026-11", entries)
+    assert "Five zeros</b> (Nov 2026): 5 of 5 held" in line and markup is None

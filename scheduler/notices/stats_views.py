@@ -10,6 +10,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from locales import N_, Html
+from models import callbacks
 from models.backup import BackupReason, BackupStatus
 from models.clock import from_db
 from models.org import Person
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from handlers.context import PatrolApplication
 
 CHART, WORKBOOK = "chart", "workbook"
+FEATURE = "st"  # the /stats and /export buttons (handlers/stats.py), and the reports' own
 WEEKLY_BUCKETS_AFTER = 62  # longer ranges are drawn by week, not by day
 
 ZERO_NAME = {
@@ -244,6 +246,7 @@ class StatsViews:
         header: str | None = None,
         extra: list[str] | None = None,
         always: bool = False,
+        markup: dict[str, Any] | None = None,
     ) -> Queue | None:
         """Read the figures (the read-only connection); what queues their text and picture,
         or None when the range holds nothing (and not `always`)."""
@@ -261,7 +264,7 @@ class StatsViews:
         outbox = self.services.outbox
 
         async def queue() -> None:
-            await outbox.send(chat_id, text, ref=ref, priority=priority)
+            await outbox.send(chat_id, text, ref=ref, priority=priority, reply_markup=markup)
             if chart is not None:
                 await outbox.send_file(
                     chat_id,
@@ -363,6 +366,12 @@ class StatsViews:
 
     def zeros_summary(self, locale: str, month: str, entries: dict[str, ZeroEntry]) -> str:
         """One line for a month: how many of the five held, and which did not."""
+        first = date.fromisoformat(f"{month}-01")
+        label = str(self.t(locale, "zero.month", month=self.month_name(locale, first)))
+        return label + self.zeros_held(locale, entries)
+
+    def zeros_held(self, locale: str, entries: dict[str, ZeroEntry]) -> str:
+        """How many of a month's five zeros held, which did not, what the system counted."""
         recorded = [z for z in FiveZero if entries[z.value].recorded]
         held = [z for z in recorded if entries[z.value].count == 0]
         missed = [
@@ -370,8 +379,6 @@ class StatsViews:
             for z in recorded
             if entries[z.value].count
         ]
-        first = date.fromisoformat(f"{month}-01")
-        label = str(self.t(locale, "zero.month", month=self.month_name(locale, first)))
         known = [
             f"{self.plain(locale, ZERO_NAME[z])} {entries[z.value].known}"
             for z in FiveZero
@@ -381,11 +388,34 @@ class StatsViews:
             str(self.t(locale, "zero.month_counted", items="、".join(known))) if known else ""
         )
         if not recorded:
-            return label + self.plain(locale, "zero.month_empty") + counted
+            return self.plain(locale, "zero.month_empty") + counted
         text = str(self.t(locale, "zero.month_held", held=len(held), recorded=len(recorded)))
         if missed:
             text += str(self.t(locale, "zero.month_missed", items="、".join(missed)))
-        return label + text + counted
+        return text + counted
+
+    def zeros_in_report(
+        self, locale: str, station_id: int, month: str, entries: dict[str, ZeroEntry]
+    ) -> tuple[str, dict[str, Any] | None]:
+        """The chief's weekly line on the month's five zeros — named, with what is still
+        not filled in — and, while something is missing, the button that fills it in."""
+        first = date.fromisoformat(f"{month}-01")
+        line = str(self.t(locale, "zero.report_line", month=self.month_name(locale, first)))
+        line += self.zeros_held(locale, entries)
+        missing = [
+            self.plain(locale, ZERO_NAME[z]) for z in FiveZero if not entries[z.value].recorded
+        ]
+        if not missing:
+            return line, None
+        if len(missing) == len(FiveZero):
+            line += self.plain(locale, "zero.report_all_missing")
+        else:
+            line += str(self.t(locale, "zero.report_missing", items="、".join(missing)))
+        button = {
+            "text": self.plain(locale, "zero.btn_fill"),
+            "callback_data": callbacks.encode(FEATURE, "z", station_id, month),
+        }
+        return line, {"inline_keyboard": [[button]]}
 
     def month_name(self, locale: str, first: date) -> str:
         from babel.dates import format_skeleton
