@@ -6,17 +6,14 @@ from __future__ import annotations
 
 from telegram.ext import CallbackQueryHandler
 
-from handlers import backup, common, onboarding, patrol, report_actions
+from handlers import backup, common, fraud, groups, invite, onboarding, patrol, report_actions
 from handlers.common import PRESS_HANDLERS
 from tests.harness import Harness
 
 # Not through press_handler yet (issue 20 moves them), each for a reason of its own; a new
 # button handler may not join this list.
 NOT_YET = {
-    "invite_step": "the invitation wizard: its steps carry their own state in the data",
-    "register_step": "a group's registration, pressed by a group administrator",
     "draft_press": "the report draft: each button must match the conversation's step",
-    "fraud_press": "a stranger pressing a group's tip buttons is told 'not allowed'",
     "stale_button": "the catch-all for buttons no feature claims",
 }
 
@@ -39,3 +36,6 @@ async def test_every_button_handler_goes_through_the_one_dispatcher(harness: Har
     )
     # anyone, even someone not yet known, chooses a language (two menus)
     assert set(common.LANGUAGE_ACTIONS) == {"lang"} == set(onboarding.ACTIONS)
+    assert set(invite.ACTIONS) == {"go", "exp", "rev"}
+    assert set(groups.ACTIONS) == {"go"}
+    assert {"report", "pause", "resume", "optin", "optout", "tog", "nopic"} <= set(fraud.ACTIONS)
