@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Awaitable, Callable
 from enum import StrEnum
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from handlers import conversation, labels
-from handlers.common import press_handler, refuse, show
+from handlers.common import Action, Press, actions_handler, refuse, show
 from handlers.context import CustomContext
 from handlers.conversation import Conversation, Flow
 from handlers.keyboards import button_rows
@@ -58,24 +59,6 @@ async def areas_command(update: Update, context: CustomContext) -> None:
         assert person.station_id is not None
         text, markup = await _station_view(context, person, person.station_id)
     await context.reply(update, "areas.wrap", body=text, reply_markup=markup)
-
-
-async def _press(
-    update: Update, context: CustomContext, person: Person, data: callbacks.Callback
-) -> None:
-    """Every /areas button; rights are checked again by the services."""
-    query = update.callback_query
-    assert query is not None
-    if data.action in PROMPTS:
-        await _start_prompt(update, context, person, data)
-        await query.answer()
-        return
-    text, markup = await _dispatch(context, person, data)
-    await query.answer()
-    await show(query, context.t("areas.wrap", body=text), markup)
-
-
-areas_press = press_handler(_press)
 
 
 async def on_message(update: Update, context: CustomContext, talk: Conversation) -> None:
@@ -160,35 +143,83 @@ async def _start_prompt(
     await context.reply(update, prompt)
 
 
-async def _dispatch(context: CustomContext, person: Person, data: callbacks.Callback) -> View:
-    org = context.services.org
-    if data.action == "list":
-        return await _stations_view(context, person)
-    if data.action == "st":
-        return await _station_view(context, person, data.int_arg(0))
-    if data.action == "of":
-        return await _office_view(context, person, data.int_arg(0))
-    if data.action == "pl":
-        return await _place_view(context, person, data.int_arg(0))
-    if data.action == "kind":
-        place = await org.toggle_place_kind(person, data.int_arg(0), PlaceKind(data.args[1]))
-        return await _place_view(context, person, place.id)
-    if data.action == "shift":
-        place = await org.place_for(person, data.int_arg(0))
-        shift = data.int_arg(1)
-        shifts = set(place.shifts) ^ {shift}
-        place = await org.set_patrol(person, place.id, tuple(shifts), place.patrol_need)
-        return await _place_view(context, person, place.id)
-    if data.action == "need":
-        place = await org.place_for(person, data.int_arg(0))
-        need = place.patrol_need + (1 if data.choice(1, ("+", "-")) == "+" else -1)
-        await org.set_patrol(person, place.id, place.shifts, need)
-        return await _place_view(context, person, place.id)
-    if data.action == "rmpl":
-        place = await org.place_for(person, data.int_arg(0))
-        await org.remove_place(person, place.id)
-        return await _office_view(context, person, place.office_id)
-    raise KeyError(data.action)
+async def _prompt(p: Press) -> None:
+    """A button asking for a name or a location (PROMPTS)."""
+    await _start_prompt(p.update, p.context, p.person, p.data)
+    await p.query.answer()
+
+
+def _showing(make: Callable[[Press], Awaitable[View]]) -> Action:
+    """A button whose answer is a view of the areas, shown in place of the menu."""
+
+    async def action(p: Press) -> None:
+        text, markup = await make(p)
+        await p.query.answer()
+        await show(p.query, p.context.t("areas.wrap", body=text), markup)
+
+    return action
+
+
+async def _stations(p: Press) -> View:
+    return await _stations_view(p.context, p.person)
+
+
+async def _station(p: Press) -> View:
+    return await _station_view(p.context, p.person, p.data.int_arg(0))
+
+
+async def _office(p: Press) -> View:
+    return await _office_view(p.context, p.person, p.data.int_arg(0))
+
+
+async def _place(p: Press) -> View:
+    return await _place_view(p.context, p.person, p.data.int_arg(0))
+
+
+async def _toggle_kind(p: Press) -> View:
+    org = p.context.services.org
+    place = await org.toggle_place_kind(p.person, p.data.int_arg(0), PlaceKind(p.data.args[1]))
+    return await _place_view(p.context, p.person, place.id)
+
+
+async def _toggle_shift(p: Press) -> View:
+    org, person = p.context.services.org, p.person
+    place = await org.place_for(person, p.data.int_arg(0))
+    shift = p.data.int_arg(1)
+    shifts = set(place.shifts) ^ {shift}
+    place = await org.set_patrol(person, place.id, tuple(shifts), place.patrol_need)
+    return await _place_view(p.context, person, place.id)
+
+
+async def _need(p: Press) -> View:
+    org, person = p.context.services.org, p.person
+    place = await org.place_for(person, p.data.int_arg(0))
+    need = place.patrol_need + (1 if p.data.choice(1, ("+", "-")) == "+" else -1)
+    await org.set_patrol(person, place.id, place.shifts, need)
+    return await _place_view(p.context, person, place.id)
+
+
+async def _remove_place(p: Press) -> View:
+    org, person = p.context.services.org, p.person
+    place = await org.place_for(person, p.data.int_arg(0))
+    await org.remove_place(person, place.id)
+    return await _office_view(p.context, person, place.office_id)
+
+
+ACTIONS: dict[str, Action] = {
+    **dict.fromkeys(PROMPTS, _prompt),
+    "list": _showing(_stations),
+    "st": _showing(_station),
+    "of": _showing(_office),
+    "pl": _showing(_place),
+    "kind": _showing(_toggle_kind),
+    "shift": _showing(_toggle_shift),
+    "need": _showing(_need),
+    "rmpl": _showing(_remove_place),
+}
+areas_press = actions_handler(
+    ACTIONS, "Every /areas button; rights are checked again by the services (see ACTIONS)."
+)
 
 
 def _button(context: CustomContext, key: str, action: str, *args: object) -> InlineKeyboardButton:

@@ -5,12 +5,13 @@ lane (held back in quiet hours unless urgent). Progress is one message edited in
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from enum import StrEnum
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from handlers import conversation
-from handlers.common import press_handler, refuse, show, stale_button
+from handlers.common import Action, Press, StalePress, actions_handler, refuse, show
 from handlers.context import CustomContext
 from handlers.conversation import Conversation, Flow
 from handlers.keyboards import button_rows
@@ -87,74 +88,105 @@ async def _ask_audience(
     )
 
 
-async def _dispatch(
-    update: Update, context: CustomContext, person: Person, data: callbacks.Callback
-) -> None:
-    """Buttons of the broadcast dialog."""
-    query = update.callback_query
-    assert query is not None
-    if data.action == "st":
-        if person.role is not Role.OPERATOR:
-            raise DomainError("not_allowed")
-        await query.answer()
-        await _ask_audience(update, context, person, data.int_arg(0))
+async def _station(p: Press) -> None:
+    """An operator chose the station: ask for the audience."""
+    if p.person.role is not Role.OPERATOR:
+        raise DomainError("not_allowed")
+    await p.query.answer()
+    await _ask_audience(p.update, p.context, p.person, p.data.int_arg(0))
+
+
+# a button of the broadcast dialog: the press and the conversation
+Step = Callable[[Press, Conversation], Awaitable[None]]
+
+
+def _at(state: BroadcastState | None, step: Step) -> Action:
+    """A button that belongs to `state` of the dialog (None: to any); elsewhere it is stale."""
+
+    async def action(p: Press) -> None:
+        talk = await conversation.current(p.update, p.context)
+        if talk is None or talk.flow is not Flow.BROADCAST:
+            raise StalePress("no broadcast dialog")
+        at = BroadcastState(talk.state)
+        if state is not None and at is not state:
+            raise StalePress("a button of another step")
+        await step(p, talk)
+
+    return action
+
+
+async def _audience(p: Press, talk: Conversation) -> None:
+    context, person = p.context, p.person
+    audience = p.data.args[0]
+    if audience not in audiences_for(person):
+        raise DomainError("not_allowed")
+    if audience == Audience.OFFICE_GROUPS and person.role is not Role.OFFICER:
+        offices = await context.services.org.repo.offices(int(talk.data["station"]))
+        buttons = [
+            InlineKeyboardButton(o.name, callback_data=callbacks.encode(FEATURE, "off", o.id))
+            for o in offices
+        ]
+        await conversation.save(
+            p.update,
+            context,
+            Flow.BROADCAST,
+            BroadcastState.AUDIENCE,
+            {**talk.data, "audience": audience},
+        )
+        await p.query.answer()
+        await show(
+            p.query,
+            context.t("broadcast.choose_office"),
+            InlineKeyboardMarkup(button_rows(buttons)),
+        )
         return
-    talk = await conversation.current(update, context)
-    if talk is None or talk.flow is not Flow.BROADCAST:
-        await stale_button(update, context)
-        return
-    state = BroadcastState(talk.state)
-    if data.action == "aud" and state is BroadcastState.AUDIENCE:
-        audience = data.args[0]
-        if audience not in audiences_for(person):
-            raise DomainError("not_allowed")
-        if audience == Audience.OFFICE_GROUPS and person.role is not Role.OFFICER:
-            offices = await context.services.org.repo.offices(int(talk.data["station"]))
-            buttons = [
-                InlineKeyboardButton(o.name, callback_data=callbacks.encode(FEATURE, "off", o.id))
-                for o in offices
-            ]
-            await conversation.save(
-                update, context, Flow.BROADCAST, state, {**talk.data, "audience": audience}
-            )
-            await query.answer()
-            await show(
-                query,
-                context.t("broadcast.choose_office"),
-                InlineKeyboardMarkup(button_rows(buttons)),
-            )
-            return
-        await _to_text(update, context, talk, {"audience": audience})
-        return
-    if data.action == "off" and state is BroadcastState.AUDIENCE:
-        office = await context.services.org.repo.office(data.int_arg(0))
-        if office is None or office.station_id != int(talk.data["station"]):
-            raise DomainError("not_allowed")
-        await _to_text(update, context, talk, {"office": office.id})
-        return
-    if data.action == "skipother" and state is BroadcastState.OTHER:
-        await query.answer()
-        await _to_picture(update, context, talk, {})
-        return
-    if data.action == "nopic" and state is BroadcastState.PICTURE:
-        await query.answer()
-        await _to_urgency(update, context, talk, {})
-        return
-    if data.action == "urg" and state is BroadcastState.URGENCY:
-        await query.answer()
-        await _preview(update, context, person, talk, {"urgent": data.args[0] == "1"})
-        return
-    if data.action == "send" and state is BroadcastState.PREVIEW:
-        await query.answer()
-        await show(query, context.t("broadcast.sending"))
-        await _send(update, context, person, talk)
-        return
-    if data.action == "cancel":
-        await conversation.end(update, context)
-        await query.answer()
-        await show(query, context.t("broadcast.cancelled"))
-        return
-    raise KeyError(data.action)
+    await _to_text(p.update, context, talk, {"audience": audience})
+
+
+async def _office(p: Press, talk: Conversation) -> None:
+    office = await p.context.services.org.repo.office(p.data.int_arg(0))
+    if office is None or office.station_id != int(talk.data["station"]):
+        raise DomainError("not_allowed")
+    await _to_text(p.update, p.context, talk, {"office": office.id})
+
+
+async def _skip_other(p: Press, talk: Conversation) -> None:
+    await p.query.answer()
+    await _to_picture(p.update, p.context, talk, {})
+
+
+async def _no_picture(p: Press, talk: Conversation) -> None:
+    await p.query.answer()
+    await _to_urgency(p.update, p.context, talk, {})
+
+
+async def _urgency(p: Press, talk: Conversation) -> None:
+    await p.query.answer()
+    await _preview(p.update, p.context, p.person, talk, {"urgent": p.data.args[0] == "1"})
+
+
+async def _send_it(p: Press, talk: Conversation) -> None:
+    await p.query.answer()
+    await show(p.query, p.context.t("broadcast.sending"))
+    await _send(p.update, p.context, p.person, talk)
+
+
+async def _cancel(p: Press, talk: Conversation) -> None:
+    await conversation.end(p.update, p.context)
+    await p.query.answer()
+    await show(p.query, p.context.t("broadcast.cancelled"))
+
+
+ACTIONS: dict[str, Action] = {
+    "st": _station,
+    "aud": _at(BroadcastState.AUDIENCE, _audience),
+    "off": _at(BroadcastState.AUDIENCE, _office),
+    "skipother": _at(BroadcastState.OTHER, _skip_other),
+    "nopic": _at(BroadcastState.PICTURE, _no_picture),
+    "urg": _at(BroadcastState.URGENCY, _urgency),
+    "send": _at(BroadcastState.PREVIEW, _send_it),
+    "cancel": _at(None, _cancel),
+}
 
 
 async def _to_text(
@@ -344,4 +376,4 @@ async def _send(
         )
 
 
-broadcast_press = press_handler(_dispatch)
+broadcast_press = actions_handler(ACTIONS, "Buttons of the broadcast dialog (see ACTIONS).")

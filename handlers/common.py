@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, overload
 
 from telegram import CallbackQuery, Chat, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
@@ -63,22 +63,16 @@ async def language_command(update: Update, context: CustomContext) -> None:
     )
 
 
-async def language_chosen(update: Update, context: CustomContext) -> None:
-    """A language button: store the choice and answer in the new language from now on."""
-    query = update.callback_query
-    assert query is not None
-    data = callbacks.decode(query.data)
-    if data is None or not data.args or data.args[0] not in LOCALES:
-        await stale_button(update, context)
-        return
-    locale = data.args[0]
+async def _choose_language(p: OpenPress) -> None:
+    """Store the choice (for a known person) and answer in the new language from now on."""
+    update, context, person = p.update, p.context, p.person
+    locale = p.data.choice(0, LOCALES)
     context.locale = locale
-    person = context.person
-    await query.answer()
+    await p.query.answer()
     if person is not None:
         await context.services.people.set_locale(person, locale)
         await publish_person_commands(context.bot, context.app.translator, person, locale)
-    await show(query, context.t("language.set", language=NATIVE_NAMES[locale]))
+    await show(p.query, context.t("language.set", language=NATIVE_NAMES[locale]))
     if person is not None:
         await send_help(update, context)
 
@@ -126,26 +120,55 @@ async def stale_button(update: Update, context: CustomContext) -> None:
 
 
 Dispatch = Callable[[Update, CustomContext, Person, callbacks.Callback], Awaitable[None]]
+# a dispatch of `press_handler(..., anyone=True)`: the person may be unknown (None)
+OpenDispatch = Callable[
+    [Update, CustomContext, Person | None, callbacks.Callback], Awaitable[None]
+]
+Handler = Callable[[Update, CustomContext], Coroutine[Any, Any, None]]
 # every button handler made by `press_handler` (the registration test walks the table)
 PRESS_HANDLERS: set[Callable[..., Any]] = set()
+# What a press from someone the bot does not know gets: "no longer valid" (the usual: such
+# a button was never theirs), or a clear "not allowed".
+Strangers = Literal["stale", "refused"]
+
+
+class StalePress(LookupError):
+    """Raised by an action whose conversation or object is gone: "no longer valid"."""
+
+
+@overload
+def press_handler(dispatch: Dispatch, *, strangers: Strangers = "stale") -> Handler: ...
+
+
+@overload
+def press_handler(dispatch: OpenDispatch, *, anyone: Literal[True]) -> Handler: ...
 
 
 def press_handler(
-    dispatch: Dispatch,
-) -> Callable[[Update, CustomContext], Coroutine[Any, Any, None]]:
-    """A feature's button handler: decode the data, require a known person, dispatch; junk
-    or stale data gets "no longer valid", a rule's refusal its own clear answer."""
+    dispatch: Callable[..., Awaitable[None]],
+    *,
+    strangers: Strangers = "stale",
+    anyone: bool = False,
+) -> Handler:
+    """A feature's button handler: decode the data, require a known person (unless
+    `anyone`: a press anyone may make, e.g. choosing a language before registering),
+    dispatch; junk or stale data gets "no longer valid", a rule's refusal its own clear
+    answer, and either rolls back whatever the press wrote."""
 
     async def handle(update: Update, context: CustomContext) -> None:
         query = update.callback_query
         person = context.person
         data = callbacks.decode(query.data if query else None)
-        if query is None or person is None or data is None:
+        if query is None or data is None:
             await stale_button(update, context)
             return
         try:
+            if person is None and not anyone:
+                if strangers == "refused":
+                    raise DomainError("not_allowed")
+                raise StalePress("a press from someone unknown")
             await dispatch(update, context, person, data)
-        except (ValueError, IndexError, KeyError):
+        except (ValueError, LookupError):  # IndexError, KeyError, StalePress
             context.app.update_failed = True  # forged or stale data changes nothing
             await stale_button(update, context)
         except DomainError as error:
@@ -172,30 +195,85 @@ class Press:
         return self.chat.type == ChatType.PRIVATE
 
 
+@dataclass(frozen=True)
+class OpenPress:
+    """A press anyone may make (`actions_handler(..., anyone=True)`): the person may be
+    someone the bot does not know yet."""
+
+    update: Update
+    context: CustomContext
+    person: Person | None
+    data: callbacks.Callback
+    query: CallbackQuery
+    chat: Chat
+
+
 Action = Callable[[Press], Awaitable[None]]
+OpenAction = Callable[[OpenPress], Awaitable[None]]
+
+
+@overload
+def actions_handler(
+    actions: Mapping[str, Action],
+    doc: str | None = None,
+    guard: Action | None = None,
+    *,
+    strangers: Strangers = "stale",
+) -> Handler: ...
+
+
+@overload
+def actions_handler(
+    actions: Mapping[str, OpenAction],
+    doc: str | None = None,
+    guard: OpenAction | None = None,
+    *,
+    anyone: Literal[True],
+) -> Handler: ...
 
 
 def actions_handler(
-    actions: Mapping[str, Action], doc: str | None = None, guard: Action | None = None
-) -> Callable[[Update, CustomContext], Coroutine[Any, Any, None]]:
+    actions: Mapping[str, Callable[[Any], Awaitable[None]]],
+    doc: str | None = None,
+    guard: Callable[[Any], Awaitable[None]] | None = None,
+    *,
+    strangers: Strangers = "stale",
+    anyone: bool = False,
+) -> Handler:
     """A feature's button handler from its table of actions (`{"go": claim, ...}`): the
-    one way in — decode, require a known person, run the feature's `guard` (a rule every
-    press of it must pass, e.g. "report cards only in staff groups"), look the action up
-    (an unknown one is forged or stale: "no longer valid") and run it; a rule's refusal or
-    a failure rolls the press back (`press_handler`)."""
+    one way in — decode, require a known person (a stranger's press is "no longer valid",
+    or with `strangers="refused"` "not allowed"; with `anyone=True` the actions get an
+    `OpenPress` whose person may be None), run the feature's `guard` (a rule every press of
+    it must pass, e.g. "report cards only in staff groups"), look the action up (an unknown
+    one is forged or stale: "no longer valid") and run it; a rule's refusal or a failure
+    rolls the press back (`press_handler`)."""
 
     async def dispatch(
-        update: Update, context: CustomContext, person: Person, data: callbacks.Callback
+        update: Update, context: CustomContext, person: Person | None, data: callbacks.Callback
     ) -> None:
         query, chat = update.callback_query, update.effective_chat
         assert query is not None and chat is not None
-        press = Press(update, context, person, data, query, chat)
+        press: Press | OpenPress
+        if anyone:
+            press = OpenPress(update, context, person, data, query, chat)
+        else:
+            assert person is not None  # press_handler let no stranger through
+            press = Press(update, context, person, data, query, chat)
         if guard is not None:  # first: a press the feature refuses is refused whatever it is
             await guard(press)
         await actions[data.action](press)
 
     dispatch.__doc__ = doc
-    return press_handler(dispatch)
+    if anyone:
+        return press_handler(dispatch, anyone=True)
+    return press_handler(dispatch, strangers=strangers)
+
+
+# anyone, even someone not yet known, chooses a language
+LANGUAGE_ACTIONS: dict[str, OpenAction] = {"lang": _choose_language}
+language_chosen = actions_handler(
+    LANGUAGE_ACTIONS, "The /language buttons (see LANGUAGE_ACTIONS).", anyone=True
+)
 
 
 async def show(

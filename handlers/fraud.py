@@ -9,7 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 
 from handlers import conversation, report_draft
-from handlers.common import refuse, refuse_press, show, stale_button
+from handlers.common import Action, Press, StalePress, actions_handler, refuse, show
 from handlers.context import CustomContext
 from handlers.conversation import Conversation, Flow
 from locales import LOCALES, N_, NATIVE_NAMES, Html
@@ -159,90 +159,90 @@ async def _answer(update: Update, context: CustomContext, text: str) -> None:
     )
 
 
-async def fraud_press(update: Update, context: CustomContext) -> None:
-    """The check's report button, the /tips buttons."""
-    query = update.callback_query
-    data = callbacks.decode(query.data if query else None)
-    if query is None or data is None:
-        await stale_button(update, context)
-        return
-    try:
-        await _dispatch(update, context, data)
-    except (ValueError, IndexError, KeyError):
-        await stale_button(update, context)
-    except DomainError as error:
-        await refuse_press(update, context, error)
+async def _report(p: Press) -> None:
+    """The check's report button: a fraud report, prefilled with the checked text."""
+    update, context = p.update, p.context
+    text = await context.services.fraud.repo.check_text(p.data.int_arg(0), p.person.tg_user_id)
+    if text is None:
+        raise StalePress("the check is gone")
+    talk = await conversation.current(update, context)
+    if talk is not None and talk.flow in (Flow.REPORT, Flow.BACKUP):
+        raise DomainError("finish_draft_first")
+    await p.query.answer()
+    draft = ReportDraft(category=Category.FRAUD, description=text)
+    await report_draft.begin_prefilled(update, context, draft)
 
 
-async def _dispatch(update: Update, context: CustomContext, data: callbacks.Callback) -> None:
-    query = update.callback_query
-    chat = update.effective_chat
-    assert query is not None and chat is not None
-    person = context.person
-    if person is None:
-        raise DomainError("not_allowed")
-    fraud = context.services.fraud
-    action = data.action
-    if action == "report":
-        text = await fraud.repo.check_text(data.int_arg(0), person.tg_user_id)
-        if text is None:
-            await stale_button(update, context)
-            return
-        talk = await conversation.current(update, context)
-        if talk is not None and talk.flow in (Flow.REPORT, Flow.BACKUP):
-            raise DomainError("finish_draft_first")
-        await query.answer()
-        draft = ReportDraft(category=Category.FRAUD, description=text)
-        await report_draft.begin_prefilled(update, context, draft)
-        return
-    if action in ("pause", "resume", "optin", "optout"):
-        if action in ("pause", "resume"):
-            await fraud.set_paused(person, chat.id, action == "pause")
-        else:
-            await fraud.set_opt_in(person, chat.id, action == "optin")
-        await query.answer()
-        text, markup = await _group_view(context, chat.id)
-        await show(query, text, markup)
-        return
-    if action == "page":
-        text, markup = await _library(context, person, data.int_arg(0))
-        await query.answer()
-        await show(query, text, markup)
-        return
-    if action == "tog":
-        tip, page = data.int_arg(0), data.int_arg(1)
-        await fraud.toggle_tip(person, tip)
-        text, markup = await _library(context, person, page)
-        await query.answer()
-        await show(query, text, markup)
-        return
-    if action == "add":
-        _editor(person)
-        await conversation.save(update, context, Flow.CHECK, FraudState.TIP_ZH, {})
-        await query.answer()
-        await context.reply(update, "tips.ask_zh")
-        return
-    if action == "edit":
-        _editor(person)
-        await conversation.save(
-            update,
-            context,
-            Flow.CHECK,
-            FraudState.TIP_EDIT,
-            {"tip": data.int_arg(0), "locale": data.choice(1, LOCALES)},
-        )
-        await query.answer()
-        await context.reply(update, "tips.ask_edit")
-        return
-    if action == "nopic":
-        talk = await conversation.current(update, context)
-        if talk is None or talk.state != FraudState.TIP_PICTURE:
-            await stale_button(update, context)
-            return
-        await query.answer()
-        await _save_tip(update, context, person, talk, None)
-        return
-    raise KeyError(action)
+async def _group_switch(p: Press) -> None:
+    """A group's tip switches: pause or resume its weekly tip, opt in or out."""
+    fraud, action, chat_id = p.context.services.fraud, p.data.action, p.chat.id
+    if action in ("pause", "resume"):
+        await fraud.set_paused(p.person, chat_id, action == "pause")
+    else:
+        await fraud.set_opt_in(p.person, chat_id, action == "optin")
+    await p.query.answer()
+    text, markup = await _group_view(p.context, chat_id)
+    await show(p.query, text, markup)
+
+
+async def _page(p: Press) -> None:
+    text, markup = await _library(p.context, p.person, p.data.int_arg(0))
+    await p.query.answer()
+    await show(p.query, text, markup)
+
+
+async def _toggle(p: Press) -> None:
+    tip, page = p.data.int_arg(0), p.data.int_arg(1)
+    await p.context.services.fraud.toggle_tip(p.person, tip)
+    text, markup = await _library(p.context, p.person, page)
+    await p.query.answer()
+    await show(p.query, text, markup)
+
+
+async def _add(p: Press) -> None:
+    _editor(p.person)
+    await conversation.save(p.update, p.context, Flow.CHECK, FraudState.TIP_ZH, {})
+    await p.query.answer()
+    await p.context.reply(p.update, "tips.ask_zh")
+
+
+async def _edit(p: Press) -> None:
+    _editor(p.person)
+    await conversation.save(
+        p.update,
+        p.context,
+        Flow.CHECK,
+        FraudState.TIP_EDIT,
+        {"tip": p.data.int_arg(0), "locale": p.data.choice(1, LOCALES)},
+    )
+    await p.query.answer()
+    await p.context.reply(p.update, "tips.ask_edit")
+
+
+async def _no_picture(p: Press) -> None:
+    talk = await conversation.current(p.update, p.context)
+    if talk is None or talk.state != FraudState.TIP_PICTURE:
+        raise StalePress("not at the tip's picture")
+    await p.query.answer()
+    await _save_tip(p.update, p.context, p.person, talk, None)
+
+
+ACTIONS: dict[str, Action] = {
+    "report": _report,
+    "pause": _group_switch,
+    "resume": _group_switch,
+    "optin": _group_switch,
+    "optout": _group_switch,
+    "page": _page,
+    "tog": _toggle,
+    "add": _add,
+    "edit": _edit,
+    "nopic": _no_picture,
+}
+# a stranger pressing a group's tip buttons is told "not allowed", not "no longer valid"
+fraud_press = actions_handler(
+    ACTIONS, "The check's report button, the /tips buttons (see ACTIONS).", strangers="refused"
+)
 
 
 def _editor(person: Person) -> None:

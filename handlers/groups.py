@@ -9,11 +9,12 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 
 from handlers import labels
-from handlers.common import refuse, show, stale_button
+from handlers.common import Action, Press, actions_handler, refuse, show
 from handlers.context import CustomContext
 from handlers.keyboards import button_rows
 from locales import LOCALES, NATIVE_NAMES
 from models import callbacks
+from models.errors import DomainError
 from models.org import GroupKind, Person, Role
 from models.rules import can_manage_station
 
@@ -92,31 +93,20 @@ async def register_command(update: Update, context: CustomContext) -> None:
     await context.reply(update, "groups.choose_kind", reply_markup=InlineKeyboardMarkup([buttons]))
 
 
-async def register_step(update: Update, context: CustomContext) -> None:
+async def _register_step(p: Press) -> None:
     """A press in the registration dialog: next question, or register."""
-    query = update.callback_query
-    person = context.person
-    chat = update.effective_chat
-    data = callbacks.decode(query.data if query else None)
-    if query is None or person is None or chat is None or data is None or len(data.args) != 5:
-        await stale_button(update, context)
-        return
+    context, person, query = p.context, p.person, p.query
+    if len(p.data.args) != 5:
+        raise ValueError("a registration press carries five choices")
     if person.role not in (Role.OPERATOR, Role.CHIEF):
-        await refuse(update, context)
-        return
-    try:
-        draft = Draft(
-            GroupKind(data.args[0]), _int(data.args[1]), _int(data.args[2]), _int(data.args[3])
-        )
-    except ValueError:
-        await stale_button(update, context)
-        return
-    locale = data.args[4]
+        raise DomainError("not_allowed")
+    args = p.data.args
+    draft = Draft(GroupKind(args[0]), _int(args[1]), _int(args[2]), _int(args[3]))
+    locale = args[4]
     if person.role is Role.CHIEF:
         draft = replace(draft, station=person.station_id)
     if draft.station is not None and not can_manage_station(person, draft.station):
-        await refuse(update, context)
-        return
+        raise DomainError("not_allowed")
     await query.answer()
     question = await _next_question(context, person, draft)
     if question is not None:
@@ -129,7 +119,7 @@ async def register_step(update: Update, context: CustomContext) -> None:
     assert draft.station is not None
     group = await context.services.groups.register(
         person,
-        chat.id,
+        p.chat.id,
         kind=draft.kind,
         station_id=draft.station,
         office_id=draft.office or None,
@@ -145,6 +135,11 @@ async def register_step(update: Update, context: CustomContext) -> None:
             else "groups.registered_staff"
         ),
     )
+
+
+# pressed in the group by a chief or operator (the gatekeeper lets no stranger press there)
+ACTIONS: dict[str, Action] = {"go": _register_step}
+register_step = actions_handler(ACTIONS, "The registration dialog's buttons (see ACTIONS).")
 
 
 async def _next_question(

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from handlers import labels
-from handlers.common import refuse, show, stale_button
+from handlers.common import Action, Press, actions_handler, refuse, show
 from handlers.context import CustomContext
 from handlers.keyboards import button_rows
 from locales import Html, Translator
@@ -84,42 +84,18 @@ async def invite_command(update: Update, context: CustomContext) -> None:
     )
 
 
-async def invite_step(update: Update, context: CustomContext) -> None:
-    """A press in the invitation dialog: the next choice, or the invitation (or sheet); or
-    the expired invitations, or revoking them."""
-    query = update.callback_query
-    person = context.person
-    data = callbacks.decode(query.data if query else None)
-    if query is None or person is None or data is None:
-        await stale_button(update, context)
-        return
-    if data.action == "exp":
-        await _list_expired(update, context, person)
-    elif data.action == "rev":
-        await _revoke_expired(update, context, person)
-    elif data.action == "go" and len(data.args) in (4, 5):
-        await _step(update, context, person, data.args)
-    else:
-        await stale_button(update, context)
-
-
-async def _step(
-    update: Update, context: CustomContext, person: Person, args: tuple[str, ...]
-) -> None:
-    query = update.callback_query
-    assert query is not None
-    try:
-        role = Role(args[0])
-        partner = PartnerType(args[1]) if args[1] != UNSET else None
-        station_id = int(args[2]) if args[2] != UNSET else None
-        office_id = int(args[3]) if args[3] != UNSET else None
-        count = int(args[4]) if len(args) == 5 else None
-    except ValueError:
-        await stale_button(update, context)
-        return
+async def _step(p: Press) -> None:
+    """The next choice of the invitation dialog, or the invitation (or sheet)."""
+    context, person, query, args = p.context, p.person, p.query, p.data.args
+    if len(args) not in (4, 5):
+        raise ValueError("an invitation step carries four or five choices")
+    role = Role(args[0])
+    partner = PartnerType(args[1]) if args[1] != UNSET else None
+    station_id = int(args[2]) if args[2] != UNSET else None
+    office_id = int(args[3]) if args[3] != UNSET else None
+    count = int(args[4]) if len(args) == 5 else None
     if role not in invitable_roles(person):
-        await refuse(update, context)
-        return
+        raise DomainError("not_allowed")
     if count is not None:
         check_sheet_count(count)  # a forged count: the rule's answer, as an alert
     if person.role is not Role.OPERATOR:
@@ -147,7 +123,7 @@ async def _step(
         partner_type=partner,
         count=count,
     )
-    await _send_sheet(update, context, made)
+    await _send_sheet(p.update, context, made)
 
 
 @dataclass(frozen=True)
@@ -357,9 +333,8 @@ async def _send_sheet(update: Update, context: CustomContext, made: list[Invitat
 
 
 # expired invitations nobody used
-async def _list_expired(update: Update, context: CustomContext, person: Person) -> None:
-    query = update.callback_query
-    assert query is not None
+async def _list_expired(p: Press) -> None:
+    context, person, query = p.context, p.person, p.query
     found = await context.services.invitations.expired_unused(person)
     await query.answer()
     if not found:
@@ -388,15 +363,23 @@ async def _list_expired(update: Update, context: CustomContext, person: Person) 
     )
 
 
-async def _revoke_expired(update: Update, context: CustomContext, person: Person) -> None:
-    query = update.callback_query
-    assert query is not None
+async def _revoke_expired(p: Press) -> None:
+    context, person, query = p.context, p.person, p.query
     revoked = await context.services.invitations.revoke_expired(person)
     await query.answer()
     if not revoked:
         await show(query, context.t("invite.expired_none"))
         return
     await show(query, context.t("invite.revoked", count=len(revoked)))
+
+
+# the steps carry the choices so far in their data, checked again on creation
+ACTIONS: dict[str, Action] = {"go": _step, "exp": _list_expired, "rev": _revoke_expired}
+invite_step = actions_handler(
+    ACTIONS,
+    "A press in the invitation dialog: the next choice, or the invitation (or sheet); or the"
+    " expired invitations, or revoking them (see ACTIONS).",
+)
 
 
 # the console: python bot.py invites ...

@@ -12,13 +12,12 @@ from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, U
 from telegram.constants import ChatType
 
 from handlers import backup, conversation, labels, report_draft
-from handlers.common import send_help, show, stale_button
+from handlers.common import OpenAction, OpenPress, StalePress, actions_handler, send_help, show
 from handlers.context import CustomContext
 from handlers.conversation import Conversation, Flow
 from handlers.keyboards import language_keyboard
 from handlers.menu import publish_person_commands
 from locales import LOCALES
-from models import callbacks
 from models.errors import DomainError
 from models.org import Person
 from models.services.invitations import looks_like_code
@@ -66,23 +65,14 @@ async def start(update: Update, context: CustomContext) -> None:
     await _ask_language(update, context)
 
 
-async def language_chosen(update: Update, context: CustomContext) -> None:
+async def _choose_language(p: OpenPress) -> None:
     """The language button of onboarding: remember it and ask for the name."""
-    query = update.callback_query
-    assert query is not None
-    data = callbacks.decode(query.data)
+    update, context = p.update, p.context
+    locale = p.data.choice(0, LOCALES)
     talk = await conversation.current(update, context)
-    if (
-        data is None
-        or not data.args
-        or data.args[0] not in LOCALES
-        or talk is None
-        or talk.flow is not Flow.ONBOARDING
-        or talk.state != OnboardingState.LANGUAGE
-    ):
-        await stale_button(update, context)
-        return
-    context.locale = data.args[0]
+    if talk is None or talk.flow is not Flow.ONBOARDING or talk.state != OnboardingState.LANGUAGE:
+        raise StalePress("not at the language step of onboarding")
+    context.locale = locale
     await conversation.save(
         update,
         context,
@@ -90,9 +80,16 @@ async def language_chosen(update: Update, context: CustomContext) -> None:
         OnboardingState.NAME,
         {**talk.data, "locale": context.locale},
     )
-    await query.answer()
-    await show(query, context.t("onboarding.language_set"))
+    await p.query.answer()
+    await show(p.query, context.t("onboarding.language_set"))
     await context.reply(update, "onboarding.ask_name", reply_markup=ReplyKeyboardRemove())
+
+
+# the person choosing is not registered yet: anyone may press them
+ACTIONS: dict[str, OpenAction] = {"lang": _choose_language}
+language_chosen = actions_handler(
+    ACTIONS, "The language button of onboarding (see ACTIONS).", anyone=True
+)
 
 
 async def on_message(update: Update, context: CustomContext, talk: Conversation) -> None:

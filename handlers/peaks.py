@@ -4,13 +4,14 @@ official holiday schedule once the State Council publishes it."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
 from enum import StrEnum
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from handlers import conversation
-from handlers.common import press_handler, refuse, show, stale_button
+from handlers.common import Action, Press, StalePress, actions_handler, refuse, show
 from handlers.context import CustomContext
 from handlers.conversation import Conversation, Flow
 from handlers.keyboards import button_rows
@@ -101,90 +102,118 @@ async def _view(
     return Html("\n".join(lines)), InlineKeyboardMarkup(rows) if rows else None
 
 
-async def _dispatch(
-    update: Update, context: CustomContext, person: Person, data: callbacks.Callback
-) -> None:
-    """Every /peaks button; rights checked again by the service."""
-    query = update.callback_query
-    assert query is not None
-    peaks = context.services.peaks
-    action = data.action
-    if action == "st":
-        if person.role is not Role.OPERATOR:
-            raise DomainError("not_allowed")
-        text, markup = await _view(context, person, data.int_arg(0))
-        await query.answer()
-        await show(query, context.t("peak.wrap", body=text), markup)
-        return
-    if action == "import":
-        if person.role is not Role.OPERATOR:
-            raise DomainError("not_allowed")
-        await conversation.save(update, context, Flow.PEAKS, PeaksState.IMPORT, {})
-        await query.answer()
-        await context.reply(update, "peak.ask_import")
-        return
-    if action == "add":
-        station_id = data.int_arg(0)
-        if not can_manage_station(person, station_id):
-            raise DomainError("not_allowed")
-        if not await peaks.hot_spots(station_id):
-            raise DomainError("peak_no_hot_spot")
-        await conversation.save(
-            update, context, Flow.PEAKS, PeaksState.NAME, {"station": station_id}
-        )
-        await query.answer()
-        await context.reply(update, "peak.ask_name")
-        return
-    if action == "rm":
-        await peaks.remove(person, data.int_arg(0))
-        await query.answer()
-        await show(query, context.t("peak.removed"))
-        return
-    if action == "redate":
-        found = await peaks.repo.get(data.int_arg(0))
-        if found is None or not can_manage_station(person, found[0]):
-            raise DomainError("not_allowed")
-        await conversation.save(
-            update, context, Flow.PEAKS, PeaksState.REDATE, {"period": data.int_arg(0)}
-        )
-        await query.answer()
-        await context.reply(update, "peak.ask_dates")
-        return
-    talk = await conversation.current(update, context)
-    if talk is None or talk.flow is not Flow.PEAKS:
-        await stale_button(update, context)
-        return
-    if action == "lvl" and talk.state == PeaksState.LEVEL:
-        level = Level(data.args[0])
-        await conversation.save(
-            update,
-            context,
-            Flow.PEAKS,
-            PeaksState.HOT_SPOTS,
-            {**talk.data, "level": level.value, "spots": []},
-        )
-        await query.answer()
-        await show(query, context.t("peak.level_chosen", level=context.label(LEVEL_NAME[level])))
-        await _ask_spots(update, context, int(talk.data["station"]), [])
-        return
-    if action == "hs" and talk.state == PeaksState.HOT_SPOTS:
-        spots = set(talk.data.get("spots", [])) ^ {data.int_arg(0)}
-        await conversation.save(
-            update,
-            context,
-            Flow.PEAKS,
-            PeaksState.HOT_SPOTS,
-            {**talk.data, "spots": sorted(spots)},
-        )
-        await query.answer()
-        markup = await _spots_keyboard(context, int(talk.data["station"]), sorted(spots))
-        await show(query, context.t("peak.ask_hot_spots"), markup)
-        return
-    if action in ("hsdone", "keep") and talk.state == PeaksState.HOT_SPOTS:
-        await query.answer()
-        await _save_period(update, context, person, talk, allow_overlap=action == "keep")
-        return
-    raise KeyError(action)
+async def _station(p: Press) -> None:
+    """A station's peaks (operators)."""
+    if p.person.role is not Role.OPERATOR:
+        raise DomainError("not_allowed")
+    text, markup = await _view(p.context, p.person, p.data.int_arg(0))
+    await p.query.answer()
+    await show(p.query, p.context.t("peak.wrap", body=text), markup)
+
+
+async def _import(p: Press) -> None:
+    """Load the official holidays: ask for them (operators)."""
+    if p.person.role is not Role.OPERATOR:
+        raise DomainError("not_allowed")
+    await conversation.save(p.update, p.context, Flow.PEAKS, PeaksState.IMPORT, {})
+    await p.query.answer()
+    await p.context.reply(p.update, "peak.ask_import")
+
+
+async def _add(p: Press) -> None:
+    """Add a peak period to a station with hot spots: ask for its name."""
+    station_id = p.data.int_arg(0)
+    if not can_manage_station(p.person, station_id):
+        raise DomainError("not_allowed")
+    if not await p.context.services.peaks.hot_spots(station_id):
+        raise DomainError("peak_no_hot_spot")
+    await conversation.save(
+        p.update, p.context, Flow.PEAKS, PeaksState.NAME, {"station": station_id}
+    )
+    await p.query.answer()
+    await p.context.reply(p.update, "peak.ask_name")
+
+
+async def _remove(p: Press) -> None:
+    await p.context.services.peaks.remove(p.person, p.data.int_arg(0))
+    await p.query.answer()
+    await show(p.query, p.context.t("peak.removed"))
+
+
+async def _redate(p: Press) -> None:
+    """New dates for a period: ask for them."""
+    found = await p.context.services.peaks.repo.get(p.data.int_arg(0))
+    if found is None or not can_manage_station(p.person, found[0]):
+        raise DomainError("not_allowed")
+    await conversation.save(
+        p.update, p.context, Flow.PEAKS, PeaksState.REDATE, {"period": p.data.int_arg(0)}
+    )
+    await p.query.answer()
+    await p.context.reply(p.update, "peak.ask_dates")
+
+
+# a button of the add-a-period conversation: the press and the conversation
+Step = Callable[[Press, Conversation], Awaitable[None]]
+
+
+def _at(state: PeaksState, step: Step) -> Action:
+    """A button that belongs to `state` of the conversation; anywhere else it is stale."""
+
+    async def action(p: Press) -> None:
+        talk = await conversation.current(p.update, p.context)
+        if talk is None or talk.flow is not Flow.PEAKS or talk.state != state:
+            raise StalePress("not at this step of a peak period")
+        await step(p, talk)
+
+    return action
+
+
+async def _level(p: Press, talk: Conversation) -> None:
+    level = Level(p.data.args[0])
+    await conversation.save(
+        p.update,
+        p.context,
+        Flow.PEAKS,
+        PeaksState.HOT_SPOTS,
+        {**talk.data, "level": level.value, "spots": []},
+    )
+    await p.query.answer()
+    chosen = p.context.t("peak.level_chosen", level=p.context.label(LEVEL_NAME[level]))
+    await show(p.query, chosen)
+    await _ask_spots(p.update, p.context, int(talk.data["station"]), [])
+
+
+async def _toggle_spot(p: Press, talk: Conversation) -> None:
+    spots = set(talk.data.get("spots", [])) ^ {p.data.int_arg(0)}
+    await conversation.save(
+        p.update,
+        p.context,
+        Flow.PEAKS,
+        PeaksState.HOT_SPOTS,
+        {**talk.data, "spots": sorted(spots)},
+    )
+    await p.query.answer()
+    markup = await _spots_keyboard(p.context, int(talk.data["station"]), sorted(spots))
+    await show(p.query, p.context.t("peak.ask_hot_spots"), markup)
+
+
+async def _spots_done(p: Press, talk: Conversation) -> None:
+    """The hot spots chosen (or, after an overlap, keep both periods): save the period."""
+    await p.query.answer()
+    await _save_period(p.update, p.context, p.person, talk, allow_overlap=p.data.action == "keep")
+
+
+ACTIONS: dict[str, Action] = {
+    "st": _station,
+    "import": _import,
+    "add": _add,
+    "rm": _remove,
+    "redate": _redate,
+    "lvl": _at(PeaksState.LEVEL, _level),
+    "hs": _at(PeaksState.HOT_SPOTS, _toggle_spot),
+    "hsdone": _at(PeaksState.HOT_SPOTS, _spots_done),
+    "keep": _at(PeaksState.HOT_SPOTS, _spots_done),
+}
 
 
 async def _ask_spots(
@@ -300,4 +329,4 @@ async def on_message(update: Update, context: CustomContext, talk: Conversation)
         await context.reply(update, error.message_key, **error.params)
 
 
-peaks_press = press_handler(_dispatch)
+peaks_press = actions_handler(ACTIONS, "Every /peaks button; rights checked again by the service.")

@@ -5,11 +5,11 @@ step with the earlier answers intact; an unsubmitted draft expires (station sett
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
-from pydantic import ValidationError
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -20,11 +20,12 @@ from telegram import (
 from telegram.constants import ChatType
 
 from handlers import conversation
-from handlers.common import refuse, show, stale_button
+from handlers.common import Action, Press, StalePress, actions_handler, refuse, show
 from handlers.context import CustomContext
 from handlers.conversation import Conversation, Flow
 from handlers.keyboards import button_rows, main_keyboard
 from models import callbacks
+from models.errors import DomainError
 from models.reports import (
     FAR_FROM_OFFICES_M,
     MAX_DESCRIPTION,
@@ -320,140 +321,151 @@ async def _advance(
     await _ask(update, context, nxt, draft)
 
 
-async def draft_press(update: Update, context: CustomContext) -> None:
-    """A button of the report conversation; it must belong to the step the person is at."""
-    query = update.callback_query
-    data = callbacks.decode(query.data if query else None)
+async def _resume(p: Press) -> None:
+    """Resume the open draft (or start again), from the /report question."""
+    update, context = p.update, p.context
+    if not p.private or not may_report(p.person):
+        raise DomainError("not_allowed")
     talk = await conversation.current(update, context)
-    if query is None or data is None:
-        await stale_button(update, context)
-        return
-    if data.action in ("resume", "restart"):
-        chat = update.effective_chat
-        person = context.person
-        if (
-            chat is None
-            or chat.type != ChatType.PRIVATE
-            or person is None
-            or not may_report(person)
-        ):
-            await refuse(update, context)
-            return
-        await query.answer()
-        await show(
-            query, context.t("report.resumed" if data.action == "resume" else "report.restarted")
-        )
-        if data.action == "restart" or talk is None or talk.flow is not Flow.REPORT:
-            await _begin(update, context)
-        else:
-            await _ask(update, context, ReportState(talk.state), _draft(talk))
-        return
-    if talk is None or talk.flow is not Flow.REPORT:
-        await stale_button(update, context)
-        return
-    try:
-        handled = await _press(update, context, talk, data)
-    except (ValueError, IndexError, KeyError, ValidationError):
-        handled = False
-    if not handled:
-        await stale_button(update, context)
+    await p.query.answer()
+    resume = p.data.action == "resume"
+    await show(p.query, context.t("report.resumed" if resume else "report.restarted"))
+    if not resume or talk is None or talk.flow is not Flow.REPORT:
+        await _begin(update, context)
+    else:
+        await _ask(update, context, ReportState(talk.state), _draft(talk))
 
 
-async def _press(
-    update: Update, context: CustomContext, talk: Conversation, data: callbacks.Callback
-) -> bool:
-    query = update.callback_query
-    assert query is not None
-    state = ReportState(talk.state)
-    draft = _draft(talk)
-    action = data.action
-    expected = {
-        "cat": ReportState.CATEGORY,
-        "danger": ReportState.DANGER,
-        "loss": ReportState.LOSS,
-        "amount_skip": ReportState.AMOUNT,
-        "place": ReportState.LOCATION,
-        "far": ReportState.FAR,
-        "photos_done": ReportState.PHOTOS,
-        "urg": ReportState.URGENCY,
-        "submit": ReportState.SUMMARY,
-        "edit": ReportState.SUMMARY,
-        "cancel": None,
-    }
-    if action not in expected or (expected[action] is not None and expected[action] is not state):
-        return False
-    await query.answer()
-    if action == "cat":
-        draft.category = Category(data.args[0])
-        if draft.category is not Category.FRAUD:
-            draft.money_lost, draft.loss_amount = None, None
-        await show(
-            query, context.t("report.chosen", choice=context.t(views.CATEGORY[draft.category]))
-        )
-    elif action == "danger":
-        draft.danger = data.args[0] == "1"
-        await show(query, context.t("report.danger_yes" if draft.danger else "report.danger_no"))
-        if draft.danger:
-            draft.urgent = True
-            await context.reply(
-                update,
-                "report.emergency_numbers",
-                reply_markup=InlineKeyboardMarkup(
+# a step's button: the press, the conversation and its draft (as it was before the press)
+Step = Callable[[Press, Conversation, ReportDraft], Awaitable[None]]
+
+
+def _at(state: ReportState | None, step: Step, advance: bool = True) -> Action:
+    """A button of the report conversation that belongs to `state` (None: to any step); a
+    press at another step, or without a draft, is "no longer valid". With `advance`, the
+    step's answer is saved and the next question asked."""
+
+    async def action(p: Press) -> None:
+        talk = await conversation.current(p.update, p.context)
+        if talk is None or talk.flow is not Flow.REPORT:
+            raise StalePress("no report draft")
+        at, draft = ReportState(talk.state), _draft(talk)
+        if state is not None and at is not state:
+            raise StalePress("a button of another step")
+        await p.query.answer()
+        await step(p, talk, draft)
+        if advance:
+            await _advance(p.update, p.context, talk, at, draft)
+
+    return action
+
+
+async def _category(p: Press, talk: Conversation, draft: ReportDraft) -> None:
+    draft.category = Category(p.data.args[0])
+    if draft.category is not Category.FRAUD:
+        draft.money_lost, draft.loss_amount = None, None
+    choice = p.context.t(views.CATEGORY[draft.category])
+    await show(p.query, p.context.t("report.chosen", choice=choice))
+
+
+async def _danger(p: Press, talk: Conversation, draft: ReportDraft) -> None:
+    draft.danger = p.data.args[0] == "1"
+    await show(p.query, p.context.t("report.danger_yes" if draft.danger else "report.danger_no"))
+    if draft.danger:
+        draft.urgent = True
+        await p.context.reply(
+            p.update,
+            "report.emergency_numbers",
+            reply_markup=InlineKeyboardMarkup(
+                [
                     [
-                        [
-                            InlineKeyboardButton(
-                                context.label("report.btn_backup_now"),
-                                callback_data=callbacks.encode("bk", "rep"),
-                            )
-                        ]
+                        InlineKeyboardButton(
+                            p.context.label("report.btn_backup_now"),
+                            callback_data=callbacks.encode("bk", "rep"),
+                        )
                     ]
-                ),
-            )
-    elif action == "loss":
-        draft.money_lost = data.args[0] == "1"
-        if not draft.money_lost:
-            draft.loss_amount = None
-        await show(query, context.t("report.loss_yes" if draft.money_lost else "report.loss_no"))
-    elif action == "amount_skip":
+                ]
+            ),
+        )
+
+
+async def _loss(p: Press, talk: Conversation, draft: ReportDraft) -> None:
+    draft.money_lost = p.data.args[0] == "1"
+    if not draft.money_lost:
         draft.loss_amount = None
-        await show(query, context.t("report.amount_skipped"))
-    elif action == "place":
-        return await _take_place(update, context, talk, draft, int(data.args[0]))
-    elif action == "far":
-        return await _confirm_far(update, context, talk, draft, data.args[0] == "1")
-    elif action == "photos_done":
-        await show(query, context.t("report.photos_done", count=len(draft.photos)))
-    elif action == "urg":
-        draft.urgent = data.args[0] == "1"
-        await show(
-            query, context.t("report.summary_urgent" if draft.urgent else "report.summary_normal")
-        )
-    elif action == "submit":
-        await _submit(update, context, draft)
-        return True
-    elif action == "edit":
-        target = EDITABLE[data.args[0]]
-        if target is ReportState.PHOTOS:
-            draft.photos = []
-        if target is ReportState.LOCATION:
-            draft.latitude = draft.longitude = draft.place_id = None
-            draft.address = None
-        await _save(update, context, target, draft, {"editing": True})
-        await _ask(update, context, target, draft)
-        return True
-    elif action == "cancel":
-        await conversation.end(update, context)
-        await show(query, context.t("report.cancelled"))
-        person = context.person
-        assert person is not None
-        await context.reply(
-            update,
-            "cancel.done",
-            reply_markup=main_keyboard(context.app.translator, context.locale, person),
-        )
-        return True
-    await _advance(update, context, talk, state, draft)
-    return True
+    await show(p.query, p.context.t("report.loss_yes" if draft.money_lost else "report.loss_no"))
+
+
+async def _skip_amount(p: Press, talk: Conversation, draft: ReportDraft) -> None:
+    draft.loss_amount = None
+    await show(p.query, p.context.t("report.amount_skipped"))
+
+
+async def _place(p: Press, talk: Conversation, draft: ReportDraft) -> None:
+    if not await _take_place(p.update, p.context, talk, draft, int(p.data.args[0])):
+        raise StalePress("not a place of the person's office")
+
+
+async def _far(p: Press, talk: Conversation, draft: ReportDraft) -> None:
+    await _confirm_far(p.update, p.context, talk, draft, p.data.args[0] == "1")
+
+
+async def _photos_done(p: Press, talk: Conversation, draft: ReportDraft) -> None:
+    await show(p.query, p.context.t("report.photos_done", count=len(draft.photos)))
+
+
+async def _urgency(p: Press, talk: Conversation, draft: ReportDraft) -> None:
+    draft.urgent = p.data.args[0] == "1"
+    key = "report.summary_urgent" if draft.urgent else "report.summary_normal"
+    await show(p.query, p.context.t(key))
+
+
+async def _send(p: Press, talk: Conversation, draft: ReportDraft) -> None:
+    await _submit(p.update, p.context, draft)
+
+
+async def _edit(p: Press, talk: Conversation, draft: ReportDraft) -> None:
+    target = EDITABLE[p.data.args[0]]
+    if target is ReportState.PHOTOS:
+        draft.photos = []
+    if target is ReportState.LOCATION:
+        draft.latitude = draft.longitude = draft.place_id = None
+        draft.address = None
+    await _save(p.update, p.context, target, draft, {"editing": True})
+    await _ask(p.update, p.context, target, draft)
+
+
+async def _cancel(p: Press, talk: Conversation, draft: ReportDraft) -> None:
+    await conversation.end(p.update, p.context)
+    await show(p.query, p.context.t("report.cancelled"))
+    await p.context.reply(
+        p.update,
+        "cancel.done",
+        reply_markup=main_keyboard(p.context.app.translator, p.context.locale, p.person),
+    )
+
+
+# each button belongs to a step of the conversation: pressed at another, it is stale
+ACTIONS: dict[str, Action] = {
+    "resume": _resume,
+    "restart": _resume,
+    "cat": _at(ReportState.CATEGORY, _category),
+    "danger": _at(ReportState.DANGER, _danger),
+    "loss": _at(ReportState.LOSS, _loss),
+    "amount_skip": _at(ReportState.AMOUNT, _skip_amount),
+    "place": _at(ReportState.LOCATION, _place, advance=False),
+    "far": _at(ReportState.FAR, _far, advance=False),
+    "photos_done": _at(ReportState.PHOTOS, _photos_done),
+    "urg": _at(ReportState.URGENCY, _urgency),
+    "submit": _at(ReportState.SUMMARY, _send, advance=False),
+    "edit": _at(ReportState.SUMMARY, _edit, advance=False),
+    "cancel": _at(None, _cancel, advance=False),
+}
+draft_press = actions_handler(
+    ACTIONS,
+    "A button of the report conversation; it must belong to the step the person is at"
+    " (see ACTIONS).",
+)
 
 
 async def _take_place(

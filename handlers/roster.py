@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from handlers import labels
-from handlers.common import press_handler, refuse, show
+from handlers.common import Action, Press, actions_handler, refuse, show
 from handlers.context import CustomContext
 from handlers.keyboards import button_rows
 from handlers.menu import publish_person_commands
@@ -41,78 +41,119 @@ async def roster_command(update: Update, context: CustomContext) -> None:
     await context.reply(update, "roster.wrap", body=text, reply_markup=markup)
 
 
-async def _press(
-    update: Update, context: CustomContext, person: Person, data: callbacks.Callback
-) -> None:
-    """Every roster button; each one re-checks the rights of the presser on the server."""
-    query = update.callback_query
-    assert query is not None
-    if not person.role.is_staff:
+async def _staff_only(p: Press) -> None:
+    """Every roster button's first rule (each one re-checks the presser's rights too)."""
+    if not p.person.role.is_staff:
         raise DomainError("not_allowed")
-    text, markup = await _dispatch(context, person, data)
-    await query.answer()
-    await show(query, context.t("roster.wrap", body=text), markup)
-
-
-roster_press = press_handler(_press)
 
 
 View = tuple[Html, InlineKeyboardMarkup | None]
 
 
-async def _dispatch(context: CustomContext, actor: Person, data: callbacks.Callback) -> View:
+def _showing(make: Callable[[Press], Awaitable[View]]) -> Action:
+    """A roster button: its view, shown in place of the menu."""
+
+    async def action(p: Press) -> None:
+        text, markup = await make(p)
+        await p.query.answer()
+        await show(p.query, p.context.t("roster.wrap", body=text), markup)
+
+    return action
+
+
+async def _station(p: Press) -> View:
+    station_id = p.data.int_arg(0)
+    if p.person.role is not Role.OPERATOR and p.person.station_id != station_id:
+        raise DomainError("not_allowed")
+    return await _station_view(p.context, station_id)
+
+
+async def _office(p: Press) -> View:
+    return await _office_view(p.context, p.person, p.data.int_arg(0), p.data.int_arg(1))
+
+
+async def _operators(p: Press) -> View:
+    return await _operators_view(p.context, p.person)
+
+
+async def _card(p: Press) -> View:
+    return await _person_view(p.context, p.person, p.data.int_arg(0))
+
+
+async def _roles(p: Press) -> View:
+    return await _role_choices(p.context, p.person, p.data.int_arg(0))
+
+
+async def _set_role(p: Press) -> View:
+    context, actor, data = p.context, p.person, p.data
     people = context.services.people
-    action = data.action
-    if action == "st":
-        station_id = data.int_arg(0)
-        if actor.role is not Role.OPERATOR and actor.station_id != station_id:
-            raise DomainError("not_allowed")
-        return await _station_view(context, station_id)
-    if action == "of":
-        return await _office_view(context, actor, data.int_arg(0), data.int_arg(1))
-    if action == "ops":
-        return await _operators_view(context, actor)
     target_id = data.int_arg(0)
-    if action == "p":
-        return await _person_view(context, actor, target_id)
-    if action == "role":
-        return await _role_choices(context, actor, target_id)
-    if action == "setrole":
-        role = Role(data.args[1])
-        partner = _opt(data.args, 2, PartnerType)
-        office = _opt(data.args, 3, int)
-        target = await people.manageable(actor, target_id)
-        if role is Role.PARTNER and partner is None:
-            return await _partner_choices(context, actor, target)
-        if role.needs_office and target.office_id is None and office is None:
-            return await _office_choices(context, actor, target, role, partner)
-        await _refresh_menu(
-            context, await people.change_role(actor, target_id, role, partner, office)
-        )
-    elif action == "move":
-        return await _move_choices(context, actor, target_id)
-    elif action == "setoff":
-        moved = await people.move(actor, target_id, data.int_arg(1))
-        if not can_manage_person(actor, moved):  # e.g. an officer's member now elsewhere
-            destination = await context.services.org.repo.office(data.int_arg(1))
-            text = context.t(
-                "roster.moved_away",
-                name=moved.name,
-                office=destination.name if destination else "—",
-            )
-            return text, None
-    elif action == "pair":
-        return await _pair_choices(context, actor, target_id)
-    elif action == "tog":
-        await people.toggle_pairing(actor, target_id, data.int_arg(1))
-        return await _pair_choices(context, actor, target_id)
-    elif action == "act":
-        await _refresh_menu(
-            context, await people.set_active(actor, target_id, data.args[1] == "1")
-        )
-    else:
-        raise KeyError(action)
+    role = Role(data.args[1])
+    partner = _opt(data.args, 2, PartnerType)
+    office = _opt(data.args, 3, int)
+    target = await people.manageable(actor, target_id)
+    if role is Role.PARTNER and partner is None:
+        return await _partner_choices(context, actor, target)
+    if role.needs_office and target.office_id is None and office is None:
+        return await _office_choices(context, actor, target, role, partner)
+    await _refresh_menu(context, await people.change_role(actor, target_id, role, partner, office))
     return await _person_view(context, actor, target_id)
+
+
+async def _moves(p: Press) -> View:
+    return await _move_choices(p.context, p.person, p.data.int_arg(0))
+
+
+async def _move(p: Press) -> View:
+    context, actor, data = p.context, p.person, p.data
+    target_id = data.int_arg(0)
+    moved = await context.services.people.move(actor, target_id, data.int_arg(1))
+    if not can_manage_person(actor, moved):  # e.g. an officer's member now elsewhere
+        destination = await context.services.org.repo.office(data.int_arg(1))
+        text = context.t(
+            "roster.moved_away",
+            name=moved.name,
+            office=destination.name if destination else "—",
+        )
+        return text, None
+    return await _person_view(context, actor, target_id)
+
+
+async def _pairs(p: Press) -> View:
+    return await _pair_choices(p.context, p.person, p.data.int_arg(0))
+
+
+async def _toggle_pair(p: Press) -> View:
+    target_id = p.data.int_arg(0)
+    await p.context.services.people.toggle_pairing(p.person, target_id, p.data.int_arg(1))
+    return await _pair_choices(p.context, p.person, target_id)
+
+
+async def _activate(p: Press) -> View:
+    context, actor, target_id = p.context, p.person, p.data.int_arg(0)
+    changed = await context.services.people.set_active(actor, target_id, p.data.args[1] == "1")
+    await _refresh_menu(context, changed)
+    return await _person_view(context, actor, target_id)
+
+
+ACTIONS: dict[str, Action] = {
+    "st": _showing(_station),
+    "of": _showing(_office),
+    "ops": _showing(_operators),
+    "p": _showing(_card),
+    "role": _showing(_roles),
+    "setrole": _showing(_set_role),
+    "move": _showing(_moves),
+    "setoff": _showing(_move),
+    "pair": _showing(_pairs),
+    "tog": _showing(_toggle_pair),
+    "act": _showing(_activate),
+}
+roster_press = actions_handler(
+    ACTIONS,
+    "Every roster button; each one re-checks the rights of the presser on the server.",
+    guard=_staff_only,
+)
 
 
 async def _refresh_menu(context: CustomContext, target: Person) -> None:

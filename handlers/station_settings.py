@@ -7,7 +7,7 @@ from enum import StrEnum
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from handlers import conversation
-from handlers.common import press_handler, refuse, show
+from handlers.common import Action, Press, actions_handler, refuse, show
 from handlers.context import CustomContext
 from handlers.conversation import Conversation, Flow
 from handlers.keyboards import button_rows
@@ -47,43 +47,56 @@ async def settings_command(update: Update, context: CustomContext) -> None:
     await context.reply(update, "settings.wrap", body=text, reply_markup=markup)
 
 
-async def _press(
-    update: Update, context: CustomContext, person: Person, data: callbacks.Callback
-) -> None:
-    """A /settings button: show a station, ask for a value, or reset one to its default."""
-    try:
-        await _settings_button(update, context, person, data)
-    except DomainError as error:
-        # refused (e.g. a reset that would leave a patrol area with no shift): its hint and
-        # names in the person's language; the question stays
-        raise DomainError(error.code, **_params(context, error)) from None
-
-
-async def _settings_button(
-    update: Update, context: CustomContext, person: Person, data: callbacks.Callback
-) -> None:
-    query = update.callback_query
-    assert query is not None
-    station_id = data.int_arg(0)
-    if not can_manage_station(person, station_id):
+async def _may_manage(p: Press) -> None:
+    """Every /settings button's first rule: the station is one the presser manages."""
+    if not can_manage_station(p.person, p.data.int_arg(0)):
         raise DomainError("not_allowed")
-    if data.action == "k":
-        await _ask_value(update, context, person, station_id, data.args[1])
-        await query.answer()
-        return
-    renumbered = 0
-    if data.action == "r":
-        reset = await context.services.station_settings.reset(person, station_id, data.args[1])
-        renumbered = reset.renumbered
-        await conversation.end(update, context)
-    elif data.action != "st":
-        raise KeyError(data.action)
-    text, markup = await _settings_view(context, person, station_id, renumbered)
-    await query.answer()
-    await show(query, context.t("settings.wrap", body=text), markup)
 
 
-settings_press = press_handler(_press)
+def _in_language(action: Action) -> Action:
+    """A refusal (e.g. a reset that would leave a patrol area with no shift) with its hint
+    and names in the person's language; the question stays."""
+
+    async def translated(p: Press) -> None:
+        try:
+            await action(p)
+        except DomainError as error:
+            raise DomainError(error.code, **_params(p.context, error)) from None
+
+    return translated
+
+
+async def _ask(p: Press) -> None:
+    """Ask for a setting's new value."""
+    await _ask_value(p.update, p.context, p.person, p.data.int_arg(0), p.data.args[1])
+    await p.query.answer()
+
+
+async def _station(p: Press, renumbered: int = 0) -> None:
+    """A station's settings, shown in place of the menu."""
+    text, markup = await _settings_view(p.context, p.person, p.data.int_arg(0), renumbered)
+    await p.query.answer()
+    await show(p.query, p.context.t("settings.wrap", body=text), markup)
+
+
+async def _reset(p: Press) -> None:
+    """A setting back to its default; the station's settings again."""
+    services = p.context.services
+    reset = await services.station_settings.reset(p.person, p.data.int_arg(0), p.data.args[1])
+    await conversation.end(p.update, p.context)
+    await _station(p, reset.renumbered)
+
+
+ACTIONS: dict[str, Action] = {
+    "st": _in_language(_station),
+    "k": _in_language(_ask),
+    "r": _in_language(_reset),
+}
+settings_press = actions_handler(
+    ACTIONS,
+    "A /settings button: show a station, ask for a value, or reset one to its default.",
+    guard=_may_manage,
+)
 
 
 async def on_message(update: Update, context: CustomContext, talk: Conversation) -> None:

@@ -16,7 +16,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 
 from handlers import conversation
-from handlers.common import press_handler, refuse, show
+from handlers.common import Action, Press, actions_handler, refuse, show
 from handlers.context import CustomContext
 from handlers.conversation import Conversation, Flow
 from handlers.keyboards import button_rows
@@ -149,69 +149,84 @@ async def _menu(
     return context.t(key, scope=title), InlineKeyboardMarkup(rows)
 
 
-async def _dispatch(
-    update: Update, context: CustomContext, person: Person, data: callbacks.Callback
-) -> None:
-    """Every /stats and /export button; the scope is checked again on each press."""
-    query = update.callback_query
-    assert query is not None
-    chat = update.effective_chat
-    if chat is None or chat.type != ChatType.PRIVATE:  # figures never go to a group
+async def _private_only(p: Press) -> None:
+    """Every /stats and /export button's first rule: figures never go to a group."""
+    if not p.private:
         raise DomainError("not_allowed")
-    action = data.action
-    if action in ("m", "p", "r"):
-        mode = data.args[0]
-        if mode not in (STATS, EXPORT):
-            raise ValueError(mode)
-        scope = await decode_scope(context, person, data.args[1])
-        if action == "m":
-            text, markup = await _menu(context, person, mode, scope)
-            await query.answer()
-            await show(query, context.t("stats.wrap", body=text), markup)
-            return
-        if action == "r":
-            await conversation.save(
-                update,
-                context,
-                Flow.STATS,
-                StatsState.RANGE,
-                {"mode": mode, "scope": data.args[1]},
-            )
-            await query.answer()
-            await context.reply(update, "stats.ask_range")
-            return
-        first, last = period_days(Period(data.args[2]), context.services.stats.today())
-        await query.answer()
-        await _produce(update, context, person, mode, scope, first, last)
-        return
-    if action == "z":
-        station_id, month = data.int_arg(0), data.args[1]
-        await _check_zero_rights(context, person, station_id, month, write=False)
-        await query.answer()
-        await _show_zeros(update, context, person, station_id, month, edit=True)
-        return
-    if action == "zr":
-        station_id, month, item = data.int_arg(0), data.args[1], FiveZero(data.args[2])
-        await _check_zero_rights(context, person, station_id, month, write=True)
-        await conversation.save(
-            update,
-            context,
-            Flow.STATS,
-            StatsState.ZERO,
-            {"station": station_id, "month": month, "item": item.value},
-        )
-        await query.answer()
-        await context.reply(
-            update,
-            "zero.ask",
-            name=context.label(ZERO_NAME[item]),
-            month=_views(context).month_name(context.locale, month_days(month)[0]),
-        )
-        known = (await context.services.stats.zeros(station_id, [month]))[month][item.value]
-        if known.known is not None:  # what the bot counted, offered as the answer
-            await context.reply(update, "zero.ask_known", n=known.known)
-        return
-    raise KeyError(action)
+
+
+async def _mode_scope(p: Press) -> tuple[str, Scope]:
+    """The mode (stats or export) and the scope of a press, checked again on each press."""
+    mode = p.data.args[0]
+    if mode not in (STATS, EXPORT):
+        raise ValueError(mode)
+    return mode, await decode_scope(p.context, p.person, p.data.args[1])
+
+
+async def _switch_scope(p: Press) -> None:
+    mode, scope = await _mode_scope(p)
+    text, markup = await _menu(p.context, p.person, mode, scope)
+    await p.query.answer()
+    await show(p.query, p.context.t("stats.wrap", body=text), markup)
+
+
+async def _ask_range(p: Press) -> None:
+    mode, _ = await _mode_scope(p)
+    await conversation.save(
+        p.update,
+        p.context,
+        Flow.STATS,
+        StatsState.RANGE,
+        {"mode": mode, "scope": p.data.args[1]},
+    )
+    await p.query.answer()
+    await p.context.reply(p.update, "stats.ask_range")
+
+
+async def _period(p: Press) -> None:
+    mode, scope = await _mode_scope(p)
+    first, last = period_days(Period(p.data.args[2]), p.context.services.stats.today())
+    await p.query.answer()
+    await _produce(p.update, p.context, p.person, mode, scope, first, last)
+
+
+async def _zeros(p: Press) -> None:
+    station_id, month = p.data.int_arg(0), p.data.args[1]
+    await _check_zero_rights(p.context, p.person, station_id, month, write=False)
+    await p.query.answer()
+    await _show_zeros(p.update, p.context, p.person, station_id, month, edit=True)
+
+
+async def _record_zero(p: Press) -> None:
+    context = p.context
+    station_id, month, item = p.data.int_arg(0), p.data.args[1], FiveZero(p.data.args[2])
+    await _check_zero_rights(context, p.person, station_id, month, write=True)
+    await conversation.save(
+        p.update,
+        context,
+        Flow.STATS,
+        StatsState.ZERO,
+        {"station": station_id, "month": month, "item": item.value},
+    )
+    await p.query.answer()
+    await context.reply(
+        p.update,
+        "zero.ask",
+        name=context.label(ZERO_NAME[item]),
+        month=_views(context).month_name(context.locale, month_days(month)[0]),
+    )
+    known = (await context.services.stats.zeros(station_id, [month]))[month][item.value]
+    if known.known is not None:  # what the bot counted, offered as the answer
+        await context.reply(p.update, "zero.ask_known", n=known.known)
+
+
+ACTIONS: dict[str, Action] = {
+    "m": _switch_scope,
+    "p": _period,
+    "r": _ask_range,
+    "z": _zeros,
+    "zr": _record_zero,
+}
 
 
 async def _produce(
@@ -337,4 +352,8 @@ async def _show_zeros(
         await context.reply(update, "stats.wrap", body=text, reply_markup=markup)
 
 
-on_press = press_handler(_dispatch)
+on_press = actions_handler(
+    ACTIONS,
+    "Every /stats and /export button; the scope is checked again on each press.",
+    guard=_private_only,
+)

@@ -23,6 +23,7 @@ import pytest
 
 from locales import LOCALES, Translator
 from models.clock import to_db
+from models.errors import DomainError
 from models.org import PlaceKind
 from models.rails import REPLY
 from tests.builders import Chat, User
@@ -30,6 +31,7 @@ from tests.fakes import Call
 from tests.flows import OPERATOR, add_station, invite, onboard
 from tests.harness import Harness, make_settings
 from tests.test_backup import DUTY, with_duty
+from tests.test_dispatch import TABLES
 from tests.test_fraud import register_public
 from tests.test_onboarding import CHIEF
 from tests.test_reports import MEMBER, OFFICER, _person
@@ -521,3 +523,134 @@ def test_forged_out_of_range_numbers_are_stale_buttons(
         problems = asyncio.run(_press_forged(world[0], tmp_path / "forged.db"))
     assert problems == []
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+# A press that fails after it wrote: one allowed button of every feature (bot.py's prefixes,
+# `tests.test_dispatch.TABLES`), who presses it and where. Its action in the feature's table
+# is wrapped: a real write of its own in the update's transaction, the feature's own action
+# (with whatever it writes), then a failure. Nothing of it may stay in the database.
+FAILING: dict[str, tuple[str, str, str]] = {
+    "onb": ("onb:lang:en", "U", "private"),  # after /start with an invitation
+    "lang": ("lang:lang:en", "Op", "private"),
+    "inv": ("inv:go:member:-:1:{office}", "C", "private"),
+    "ros": ("ros:tog:{member}:{officer}", "C", "private"),
+    "area": ("area:need:{place}:+", "C", "private"),
+    "set": ("set:r:{station}:quiet_start", "C", "private"),
+    "grp": ("grp:go:public:{station}:0:0:zh_CN", "C", "new_group"),
+    "rd": ("rd:restart", "M", "private"),
+    "rp": ("rp:ack:{report}", "O1", "private"),
+    "bk": ("bk:go:{request}", "O1", "private"),
+    "pt": ("pt:swap:{slot}", "M", "private"),
+    "pk": ("pk:import", "Op", "private"),
+    "fr": ("fr:pause", "C", "village"),
+    "bc": ("bc:st:{station}", "Op", "private"),
+    "st": ("st:r:s:s{station}", "C", "private"),
+}
+FAILURES = (DomainError("not_allowed"), ValueError("the action failed after writing"))
+
+
+def test_every_feature_has_a_failing_press() -> None:
+    assert set(FAILING) == set(TABLES)
+
+
+async def _fail_after_writing(
+    world: tuple[Path, dict[str, Any]],
+    work: Path,
+    feature: str,
+    monkeypatch: pytest.MonkeyPatch,
+    press: tuple[str, str, str] | None = None,
+) -> list[str]:
+    path, ids = world
+    template, role, where = press or FAILING[feature]
+    what = template.format(**ids)
+    table = TABLES[feature]
+    action = table[what.split(":")[1]]
+    user = ROLES[role][0]
+    chat = {"village": VILLAGE, "new_group": NEW_GROUP}.get(where)
+    _copy_world(path, work)
+    h = Harness(make_settings(work))
+    await h.start()
+    problems: list[str] = []
+    try:
+        if where == "new_group":
+            from tests import builders
+
+            await h.feed(builders.my_chat_member(CHIEF, NEW_GROUP, "left", "member"))
+        if feature == "onb":
+            await h.send(user, f"/start {await invite(h, CHIEF, '巡防队员', '东关警务室')}")
+        refusals = {
+            html.unescape(h.app.translator.text(loc, key))
+            for loc in LOCALES
+            for key in ("error.not_allowed", "error.stale")
+        }
+        internal = {html.unescape(h.app.translator.text(loc, "error.internal")) for loc in LOCALES}
+        for failure in FAILURES:
+            done: list[str] = []
+
+            async def failing(p: Any, error: Exception = failure, done: list[str] = done) -> None:
+                db = p.context.services.db
+                async with db.write():  # joins the update's transaction
+                    changed = await db.execute_count(
+                        "UPDATE stations SET name = name || ' (renamed)' WHERE id = 1"
+                    )
+                assert changed == 1
+                done.append("wrote")
+                await action(p)  # the feature's own writes
+                done.append("acted")
+                raise error
+
+            monkeypatch.setitem(table, what.split(":")[1], failing)
+            answered = (user.id, chat.id if chat else user.id)
+            before = await _snapshot(h, *answered)
+            calls = await h.press(user, what, chat)
+            seen = _answers(calls, user, chat.id if chat else user.id)
+            kind = type(failure).__name__
+            if done != ["wrote", "acted"]:
+                problems.append(f"{kind} {what}: the action did not run to its end {done}")
+            after = await _snapshot(h, *answered)
+            if after != before:
+                changed = sorted(t for t in after if after[t] != before.get(t))
+                problems.append(f"{kind} {what}: the failed press changed {changed}")
+            if not any(text in refusals for text in seen) or any(t in internal for t in seen):
+                problems.append(f"{kind} {what}: not refused or stale {seen[:2]}")
+            if any("failed while handling" in c.text for c in calls):
+                problems.append(f"{kind} {what}: the operators were alerted")
+    finally:
+        await h.stop()
+    return problems
+
+
+@pytest.mark.parametrize("feature", sorted(FAILING))
+def test_a_press_that_fails_after_a_write_leaves_the_database_unchanged(
+    world: tuple[Path, dict[str, Any]],
+    tmp_path: Path,
+    feature: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Every feature's button, its action failing (a rule's refusal, or forged data) after
+    it and the feature wrote: the press is rolled back whole (`update_failed`), and the
+    person gets the refusal or "no longer valid", not an internal error."""
+    with caplog.at_level(logging.ERROR):
+        problems = asyncio.run(
+            _fail_after_writing(world, tmp_path / "failing.db", feature, monkeypatch)
+        )
+    assert problems == []
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a known leak, left for its own change: after a rollback UpdateReplies.requeue"
+    " queues again every Bot API call the update made, also those to other people (here the"
+    " deactivated member's new command menu, setMyCommands), not only its answers to the"
+    " person who pressed",
+)
+def test_a_failed_press_does_not_change_someone_elses_menu(
+    world: tuple[Path, dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deactivate = ("ros:act:{member}:0", "C", "private")
+    problems = asyncio.run(
+        _fail_after_writing(world, tmp_path / "failing.db", "ros", monkeypatch, deactivate)
+    )
+    assert problems == []
