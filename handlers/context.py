@@ -18,7 +18,7 @@ from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from handlers.flood import InboundLimits
 from handlers.inbox import DurableUpdateQueue, Inbox
-from handlers.replies import UpdateReplies, capturing
+from handlers.replies import UpdateReplies, capturing, current_replies
 from locales import Html, Translator
 from models.aio import wait_event
 from models.org import Group, Person
@@ -62,7 +62,7 @@ class PatrolApplication(Application[Any, Any, Any, Any, Any, Any]):
         self.inbox = Inbox(services.inbox)
         self.sender = OutboxSender(self.bot, services.db, services.clock, services.outbox)
         self.sender.late_note = self._late_note
-        self.update_failed = False
+        self._update_failed = False
         self.database_refused = False  # set by the error handler: try the update again
         self.stopping = False
         self._stop_requested = asyncio.Event()
@@ -92,6 +92,18 @@ class PatrolApplication(Application[Any, Any, Any, Any, Any, Any]):
         if isinstance(queue, DurableUpdateQueue):
             queue.store = self.inbox.store
             queue.store_batch = services.inbox.store_batch
+
+    @property
+    def update_failed(self) -> bool:
+        """The update in hand is refused or failed: its effects roll back at its end."""
+        return self._update_failed
+
+    @update_failed.setter
+    def update_failed(self, value: bool) -> None:
+        replies = current_replies()
+        if value and replies is not None:
+            replies.failed()  # what it says from now on is its refusal or apology
+        self._update_failed = value
 
     def _late_note(self, queued_at: datetime) -> str:
         """The line a message delayed by an outage starts with (in the deployment's language:
@@ -150,8 +162,11 @@ class PatrolApplication(Application[Any, Any, Any, Any, Any, Any]):
                 savepoint = True
                 self.update_failed = self.database_refused = False
                 query = update.callback_query
+                chat = update.effective_chat
                 replies = UpdateReplies(
-                    self.services.outbox, presser=query.from_user.id if query else None
+                    self.services.outbox,
+                    presser=query.from_user.id if query else None,
+                    own_chat=chat.id if chat else None,
                 )
                 with capturing(replies):
                     await super().process_update(update)

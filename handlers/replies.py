@@ -53,6 +53,8 @@ class UpdateReplies:
     presser: int | None = None  # who pressed the button, for answers to the press
     answered: set[str] = field(default_factory=set)
     said: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
+    own_chat: int | None = None  # the chat the update came from
+    failed_from: int | None = None  # how much had been said when the update was failed
 
     def chat_of(self, method: str, values: dict[str, Any]) -> int | None:
         chat = values.get("chat_id")
@@ -70,11 +72,26 @@ class UpdateReplies:
         self.said.append((chat_id, method, values))
         await self.outbox.say(chat_id, method, values, priority=REPLY)
 
+    def failed(self) -> None:
+        """The update is being failed: what is said from now on is its refusal or apology."""
+        if self.failed_from is None:
+            self.failed_from = len(self.said)
+
     async def requeue(self) -> None:
         """The update's effects were rolled back (a refusal, a failure): what it said to
-        the person still goes out."""
-        for chat_id, method, values in self.said:
-            await self.outbox.call(chat_id, method, values, priority=REPLY)
+        the person in its own chat still goes out, and whatever was said once it failed (the
+        refusal, the apology, an operator's alert); what it had told anyone else about
+        effects that are now undone (a menu changed, a card sent) does not."""
+        own = {self.own_chat, self.presser}
+        for index, (chat_id, method, values) in enumerate(self.said):
+            after = self.failed_from is not None and index >= self.failed_from
+            if chat_id in own or after:
+                await self.outbox.call(chat_id, method, values, priority=REPLY)
+
+
+def current_replies() -> UpdateReplies | None:
+    """What the update being processed has said (None outside an update)."""
+    return _current.get()
 
 
 _current: ContextVar[UpdateReplies | None] = ContextVar("patrol_update_replies", default=None)
