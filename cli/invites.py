@@ -11,7 +11,7 @@ import sys
 import tempfile
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from handlers.invite import (
     BOT_USERNAME,
@@ -30,7 +30,9 @@ from models.errors import DomainError
 from models.org import Office, PartnerType, Role, Station
 from models.services import Services
 from models.store.db import Database, SchemaTooNewError
-from models.store.org_repo import OrgRepository
+
+if TYPE_CHECKING:  # (read through the services' repositories, annotated here)
+    from models.store.org_repo import OrgRepository
 
 
 def console_arguments(parser: argparse.ArgumentParser) -> None:
@@ -146,7 +148,7 @@ class Console:
             count=count,
         )
         specs = await sheet_pages(
-            services.org.repo, self.translator, drafts, username, self.settings.zone
+            services.org, self.translator, drafts, username, self.settings.zone
         )
         # drawn and written beside the targets before the invitations are stored (a big
         # sheet takes seconds to draw: not while holding the bot's database), and moved into
@@ -170,7 +172,7 @@ class Console:
                 "console.sheet_written",
                 count=len(made),
                 role=role_label(self.translator, self.locale, made[0]),
-                where=await where_of(services.org.repo, made[0]) or "—",
+                where=await where_of(services.org, made[0]) or "—",
                 expires=local_day(made[0].expires_at, self.settings.zone),
                 files=", ".join(str(t) for t in targets),
             )
@@ -196,7 +198,7 @@ class Console:
                 self.say(
                     "console.expired_line",
                     reference=reference(invitation),
-                    where=await where_of(services.org.repo, invitation) or "—",
+                    where=await where_of(services.org, invitation) or "—",
                     role=role_label(self.translator, self.locale, invitation),
                     expires=local_day(invitation.expires_at, self.settings.zone),
                 )

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from cli.invites import Console, ConsoleError
 from handlers import labels
@@ -31,7 +31,9 @@ from models.roster_import import (
 )
 from models.services.roster_import import ImportReport, RosterImportError, RosterService
 from models.store.db import Database, SchemaTooNewError
-from models.store.org_repo import OrgRepository
+
+if TYPE_CHECKING:  # (read through the services' repositories, annotated here)
+    from models.store.org_repo import OrgRepository
 
 PROBLEMS: dict[RosterProblemKind, str] = {
     RosterProblemKind.NO_HEADER: "import.no_header",

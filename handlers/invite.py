@@ -25,7 +25,7 @@ from models.errors import DomainError
 from models.org import Invitation, Office, PartnerType, Person, Role, Station
 from models.rules import invitable_roles
 from models.services.invitations import check_sheet_count
-from models.store.org_repo import OrgRepository
+from models.services.org import OrgService
 
 if TYPE_CHECKING:
     from handlers.context import PatrolApplication
@@ -200,13 +200,13 @@ def _role_keyboard(
     return InlineKeyboardMarkup(rows)
 
 
-async def where_of(org: OrgRepository, invitation: Invitation) -> str:
+async def where_of(org: OrgService, invitation: Invitation) -> str:
     """The office's name, else the station's; empty for an operator's invitation."""
     if invitation.office_id is not None:
-        office = await org.office(invitation.office_id)
+        office = await org.repo.office(invitation.office_id)
         return office.name if office else ""
     if invitation.station_id is not None:
-        station = await org.station(invitation.station_id)
+        station = await org.repo.station(invitation.station_id)
         return station.name if station else ""
     return ""
 
@@ -220,7 +220,7 @@ def role_label(translator: Translator, locale: str, invitation: Invitation) -> s
 
 
 async def _describe(context: CustomContext, invitation: Invitation) -> str:
-    where = await where_of(context.services.org.repo, invitation)
+    where = await where_of(context.services.org, invitation)
     role = role_label(context.app.translator, context.locale, invitation)
     expires = invitation.expires_at.astimezone(context.services.settings.zone)
     return context.t(
@@ -235,7 +235,7 @@ async def _describe(context: CustomContext, invitation: Invitation) -> str:
 
 # the printed sheet
 async def sheet_pages(
-    org: OrgRepository,
+    org: OrgService,
     translator: Translator,
     invitations: list[Invitation],
     bot_username: str,
@@ -303,7 +303,7 @@ async def _send_sheet(update: Update, context: CustomContext, made: list[Invitat
     assert query is not None and user is not None
     services = context.services
     pages = await sheet_pages(
-        services.org.repo,
+        services.org,
         context.app.translator,
         made,
         context.bot.username,
@@ -316,7 +316,7 @@ async def _send_sheet(update: Update, context: CustomContext, made: list[Invitat
             "invite.sheet_created",
             count=len(made),
             role=role_label(context.app.translator, context.locale, first),
-            where=await where_of(services.org.repo, first) or "—",
+            where=await where_of(services.org, first) or "—",
             expires=local_day(first.expires_at, services.settings.zone),
             pages=len(pages),
         ),
@@ -341,7 +341,7 @@ async def _list_expired(p: Press) -> None:
         await show(query, context.t("invite.expired_none"))
         return
     groups: Counter[tuple[str, str, str]] = Counter()
-    org, zone = context.services.org.repo, context.services.settings.zone
+    org, zone = context.services.org, context.services.settings.zone
     for invitation in found:
         role = role_label(context.app.translator, context.locale, invitation)
         groups[

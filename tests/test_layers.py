@@ -1,5 +1,6 @@
 """Layers that point one way, checked by import-linter (contracts in pyproject.toml): the
-contracts hold, and adding a forbidden import (the domain importing a job) breaks them."""
+contracts hold, and adding a forbidden import (the domain importing a job, a job importing
+a handler, a handler importing a repository) breaks them."""
 
 from __future__ import annotations
 
@@ -37,7 +38,12 @@ def test_a_forbidden_import_breaks_them(tmp_path: Path) -> None:
     (tmp_path / "models" / "shortcut.py").write_text("from scheduler import limits\n")
     # a job reaching up into the handlers (the cycle the notices package removed)
     (tmp_path / "scheduler" / "shortcut.py").write_text("from handlers import menu\n")
+    # a handler writing through a repository instead of a service
+    (tmp_path / "handlers" / "shortcut.py").write_text(
+        "from models.store.reports_repo import ReportRepository\n"
+    )
     result = _lint(tmp_path)
     assert result.returncode != 0
     assert "models.shortcut -> scheduler.limits" in result.stdout
     assert "scheduler.shortcut -> handlers.menu" in result.stdout
+    assert "handlers.shortcut -> models.store.reports_repo" in result.stdout
