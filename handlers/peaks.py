@@ -4,7 +4,8 @@ official holiday schedule once the State Council publishes it."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import html
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import date
 from enum import StrEnum
 
@@ -17,14 +18,14 @@ from handlers.conversation import Conversation, Flow
 from handlers.keyboards import button_rows
 from locales import Html
 from models import callbacks
-from models.calendar import Level
+from models.calendar import Holiday, HolidayKey, Level
 from models.errors import DomainError
 from models.org import Person, Role
 from models.patrol import parse_leave
 from models.rules import can_manage_station
 from models.services.org import clean_name
 from models.services.peaks import horizon
-from scheduler.peaks import LEVEL_NAME, PeakJobs
+from scheduler.peaks import HOLIDAY_NAME, LEVEL_NAME, PeakJobs
 
 FEATURE = "pk"
 
@@ -120,6 +121,92 @@ async def _import(p: Press) -> None:
     await p.context.reply(p.update, "peak.ask_import")
 
 
+# The official schedule: an import changes only the holidays it names; making a year exactly
+# what was loaded (removing the others) is a separate choice, shown and confirmed first.
+
+
+def _keys_code(keys: Collection[HolidayKey]) -> str:
+    """Holidays in a button's data: their places in HolidayKey, e.g. "3.4"."""
+    order = list(HolidayKey)
+    return ".".join(str(order.index(k)) for k in sorted(keys, key=order.index))
+
+
+def _keys_of(code: str) -> set[HolidayKey]:
+    order = list(HolidayKey)
+    return {order[int(i)] for i in code.split(".")}  # (forged: ValueError / IndexError)
+
+
+def _holiday_names(context: CustomContext, holidays: Sequence[Holiday]) -> str:
+    provisional = context.label("peak.provisional_short")
+    return "、".join(
+        context.label(HOLIDAY_NAME[h.key]) + (provisional if h.provisional else "")
+        for h in holidays
+    )
+
+
+async def _imported(
+    update: Update, context: CustomContext, years: dict[int, list[HolidayKey]]
+) -> None:
+    """What was loaded, per year, and what of that year was left as it was — with, for a
+    year that has others, the choice to keep only what was loaded."""
+    lines, rows = [], []
+    for year, keys in sorted(years.items()):
+        names = "、".join(context.label(HOLIDAY_NAME[k]) for k in keys)
+        lines.append(str(context.t("peak.imported_year", year=year, names=names)))
+        others = [h for h in await context.services.peaks.year_holidays(year) if h.key not in keys]
+        if others:
+            names = _holiday_names(context, others)
+            lines.append(str(context.t("peak.imported_others", year=year, names=names)))
+            label = html.unescape(context.t("peak.btn_replace_year", year=year, count=len(others)))
+            data = callbacks.encode(FEATURE, "rpl", year, _keys_code(keys))
+            rows.append([InlineKeyboardButton(label, callback_data=data)])
+    await context.reply(
+        update,
+        "peak.imported",
+        summary=Html("\n".join(lines)),
+        reply_markup=InlineKeyboardMarkup(rows) if rows else None,
+    )
+
+
+async def _replace_ask(p: Press) -> None:
+    """Keep only what was loaded for a year: first, what would be removed (operators)."""
+    if p.person.role is not Role.OPERATOR:
+        raise DomainError("not_allowed")
+    year, code = p.data.int_arg(0), p.data.args[1]
+    keep = _keys_of(code)
+    others = [h for h in await p.context.services.peaks.year_holidays(year) if h.key not in keep]
+    if not others:
+        raise StalePress
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                _b(p.context, "peak.btn_replace_confirm", "rplok", year, code),
+                _b(p.context, "peak.btn_replace_keep", "rplno", year),
+            ]
+        ]
+    )
+    await p.query.answer()
+    names = _holiday_names(p.context, others)
+    await show(p.query, p.context.t("peak.replace_confirm", year=year, names=names), markup)
+
+
+async def _replace(p: Press) -> None:
+    """Confirmed: the year is exactly what was loaded (the service checks the operator)."""
+    year, keep = p.data.int_arg(0), _keys_of(p.data.args[1])
+    before = await p.context.services.peaks.year_holidays(year)
+    await p.context.services.peaks.replace_year(p.person, year, keep)
+    removed = [h for h in before if h.key not in keep]
+    await p.query.answer()
+    names = _holiday_names(p.context, removed)
+    await show(p.query, p.context.t("peak.replaced", year=year, names=names))
+    await _jobs(p.context).ensure_alerts()
+
+
+async def _replace_cancel(p: Press) -> None:
+    await p.query.answer()
+    await show(p.query, p.context.t("peak.replace_kept", year=p.data.int_arg(0)))
+
+
 async def _add(p: Press) -> None:
     """Add a peak period to a station with hot spots: ask for its name."""
     station_id = p.data.int_arg(0)
@@ -206,6 +293,9 @@ async def _spots_done(p: Press, talk: Conversation) -> None:
 ACTIONS: dict[str, Action] = {
     "st": _station,
     "import": _import,
+    "rpl": _replace_ask,
+    "rplok": _replace,
+    "rplno": _replace_cancel,
     "add": _add,
     "rm": _remove,
     "redate": _redate,
@@ -318,8 +408,7 @@ async def on_message(update: Update, context: CustomContext, talk: Conversation)
         elif state is PeaksState.IMPORT:
             years = await peaks.load_official(person, message.text)
             await conversation.end(update, context)
-            summary = ", ".join(f"{year}: {count}" for year, count in sorted(years.items()))
-            await context.reply(update, "peak.imported", summary=summary)
+            await _imported(update, context, years)
             await _jobs(context).ensure_alerts()
         else:
             await context.reply(update, "report.use_buttons")

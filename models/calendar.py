@@ -6,7 +6,7 @@ holiday of the same name and dates."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
@@ -99,15 +99,25 @@ def official_years() -> set[int]:
 
 
 def holidays_for(
-    year: int, loaded: Mapping[int, Sequence[Holiday]] | None = None
+    year: int,
+    loaded: Mapping[int, Sequence[Holiday]] | None = None,
+    complete: Collection[int] = (),
 ) -> list[Holiday]:
-    """A year's holidays: loaded by an operator, else the package's official schedule, else
-    provisional dates; a year nothing covers is a DomainError."""
-    if loaded and year in loaded:
-        return list(loaded[year])
-    if year in official_years():
-        return _official(year)
-    return _provisional(year)
+    """A year's holidays, each one as an operator loaded it, else as the package's official
+    schedule has it, else provisional dates — holiday by holiday, so loading one holiday
+    changes only that one. A year an operator replaced whole (`complete`) is exactly what
+    was loaded. A year nothing covers is a DomainError."""
+    own = list(loaded.get(year, ())) if loaded else []
+    if year in complete:
+        return sorted(own, key=lambda h: h.start)
+    try:
+        base = _official(year) if year in official_years() else _provisional(year)
+    except DomainError:
+        if not own:
+            raise
+        base = []
+    named = {h.key for h in own}
+    return sorted(own + [h for h in base if h.key not in named], key=lambda h: h.start)
 
 
 def _official(year: int) -> list[Holiday]:
@@ -212,6 +222,7 @@ def peaks_between(
     last: date,
     station_periods: Iterable[Peak],
     loaded: Mapping[int, Sequence[Holiday]] | None = None,
+    complete: Collection[int] = (),
 ) -> list[Peak]:
     """Holidays and the station's periods that touch [first, last]; a station period with
     the same name and dates as a holiday replaces it. Years nothing covers are left out."""
@@ -219,7 +230,7 @@ def peaks_between(
     peaks: list[Peak] = []
     for year in range(first.year, last.year + 1):
         try:
-            found = holidays_for(year, loaded)
+            found = holidays_for(year, loaded, complete)
         except DomainError:
             continue
         for h in found:

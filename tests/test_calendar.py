@@ -85,3 +85,14 @@ def test_a_year_nothing_covers_is_refused() -> None:
     with pytest.raises(DomainError) as caught:
         holidays_for(1900)
     assert caught.value.code == "calendar_year_unknown"
+
+
+def test_a_loaded_holiday_replaces_only_itself_unless_the_year_was_replaced_whole() -> None:
+    year = max(official_years()) + 1
+    loaded = parse_official(f"labour_day {year}-05-01 {year}-05-05 {year}-04-25 {year}-05-08\n")
+    found = {h.key: h for h in holidays_for(year, loaded)}
+    assert not found[HolidayKey.LABOUR_DAY].provisional
+    assert found[HolidayKey.DRAGON_BOAT].provisional  # the others stay, provisional
+    assert HolidayKey.NATIONAL_DAY in found
+    whole = holidays_for(year, loaded, complete={year})
+    assert [h.key for h in whole] == [HolidayKey.LABOUR_DAY]

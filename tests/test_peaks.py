@@ -7,7 +7,7 @@ from pathlib import Path
 
 from models.org import PlaceKind
 from tests.builders import User
-from tests.flows import invite, onboard
+from tests.flows import OPERATOR, invite, onboard
 from tests.harness import Harness, make_settings
 from tests.test_onboarding import CHIEF
 from tests.test_patrol import MEMBER2, MEMBER3
@@ -162,3 +162,44 @@ async def test_bad_peak_input(harness: Harness) -> None:
     assert "不能" in h.texts(calls)[0]
     await h.press(MEMBER, "pk:add:1")
     assert h.tg.alerts()[-1].startswith("⛔")
+
+
+async def test_loading_one_holiday_changes_only_that_one_and_replacing_a_year_is_confirmed(
+    harness: Harness,
+) -> None:
+    """The field report: at 2027-04-28 the operator loads only Labour Day's official line.
+    Only Labour Day changes — Dragon Boat, Mid-Autumn and National Day 2027 stay (provisional)
+    and the answer says so. Keeping only what was loaded is a separate choice that lists
+    what would go and asks first; "keep them" changes nothing, confirming removes them."""
+    h = harness
+    await resort_station(h)
+    await h.send(OPERATOR, "/help")
+    h.clock.set(datetime.fromisoformat("2027-04-28T10:00:00+08:00"))
+    view = " ".join(h.texts(await h.send(CHIEF, "/peaks")))
+    assert "劳动节（暂定" in view and "端午节（暂定" in view
+    await h.send(OPERATOR, "/peaks")
+    await h.press_label(OPERATOR, "📥 Load the official schedule")
+    calls = await h.send(OPERATOR, "labour_day 2027-05-01 2027-05-05 2027-04-25 2027-05-08")
+    answer = next(c for c in calls if c.chat_id == OPERATOR.id and "loaded" in c.text)
+    assert "2027: Labour Day (updated)" in answer.text
+    assert "2027, unchanged: " in answer.text
+    for name in ("Dragon Boat Festival (provisional)", "Mid-Autumn Festival", "National Day"):
+        assert name in answer.text
+    [(label, replace)] = answer.buttons()
+    assert label.startswith("🗑 2027: keep only what was loaded (remove ")
+    view = " ".join(h.texts(await h.send(CHIEF, "/peaks")))
+    assert "劳动节" in view and "劳动节（暂定" not in view and "端午节（暂定" in view
+
+    calls = await h.press(OPERATOR, replace)  # first, what would go
+    confirm = h.texts(calls, OPERATOR.id)[-1]
+    assert "To be removed:" in confirm and "Dragon Boat Festival" in confirm
+    assert "Labour Day" not in confirm.split("To be removed:")[1]
+    await h.press_label(OPERATOR, "Keep them")
+    view = " ".join(h.texts(await h.send(CHIEF, "/peaks")))
+    assert "端午节（暂定" in view  # nothing removed without confirming
+
+    await h.press(OPERATOR, replace)
+    calls = await h.press_label(OPERATOR, "🗑 Remove them")
+    assert any("now has only the holidays loaded" in t for t in h.texts(calls, OPERATOR.id))
+    view = " ".join(h.texts(await h.send(CHIEF, "/peaks")))
+    assert "劳动节" in view and "端午节" not in view

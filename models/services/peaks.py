@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from models.calendar import MAX_PERIOD_DAYS, Level, Peak, parse_official, peaks_between
+from models.calendar import (
+    MAX_PERIOD_DAYS,
+    Holiday,
+    HolidayKey,
+    Level,
+    Peak,
+    holidays_for,
+    parse_official,
+    peaks_between,
+)
 from models.clock import Clock
 from models.errors import DomainError
 from models.org import Person, Role
@@ -34,7 +43,8 @@ class PeakService:
     async def peaks(self, station_id: int, first: date, last: date) -> list[Peak]:
         """Every peak touching [first, last]; a holiday's hot spots are the station's."""
         own = await self.repo.of_station(station_id)
-        found = peaks_between(first, last, own, await self.repo.loaded())
+        loaded, complete = await self.repo.loaded(), await self.repo.complete_years()
+        found = peaks_between(first, last, own, loaded, complete)
         spots = tuple(await self.hot_spots(station_id))
         return [
             p
@@ -89,15 +99,37 @@ class PeakService:
         async with self.db.write():
             await self.repo.remove(period_id)
 
-    async def load_official(self, actor: Person, text: str) -> dict[int, int]:
-        """An operator pastes the State Council's schedule; returns holidays per year."""
-        if actor.role is not Role.OPERATOR or not actor.active:
-            raise DomainError("not_allowed")
+    async def load_official(self, actor: Person, text: str) -> dict[int, list[HolidayKey]]:
+        """An operator pastes the State Council's schedule (all of it, or one holiday): each
+        holiday named replaces only its own dates; returns what was loaded, per year."""
+        self._operator(actor)
         loaded = parse_official(text)
         async with self.db.write():
             for year, items in loaded.items():
                 await self.repo.load_official(year, items, actor.id, self.clock.now())
-        return {year: len(items) for year, items in loaded.items()}
+        return {year: [h.key for h in items] for year, items in loaded.items()}
+
+    async def year_holidays(self, year: int) -> list[Holiday]:
+        """A year's holidays as the alerts see them (loaded, official, provisional)."""
+        loaded, complete = await self.repo.loaded(), await self.repo.complete_years()
+        try:
+            return holidays_for(year, loaded, complete)
+        except DomainError:
+            return []
+
+    async def replace_year(self, actor: Person, year: int, keep: set[HolidayKey]) -> None:
+        """Make the year exactly the loaded holidays in `keep` (an explicit, confirmed
+        choice: the caller has shown what goes). Those kept must have been loaded."""
+        self._operator(actor)
+        loaded = {h.key for h in (await self.repo.loaded()).get(year, [])}
+        if not keep or not keep <= loaded:
+            raise DomainError("stale")
+        async with self.db.write():
+            await self.repo.replace_year(year, {k.value for k in keep}, actor.id, self.clock.now())
+
+    def _operator(self, actor: Person) -> None:
+        if actor.role is not Role.OPERATOR or not actor.active:
+            raise DomainError("not_allowed")
 
     async def _managed(self, actor: Person, period_id: int) -> int:
         found = await self.repo.get(period_id)

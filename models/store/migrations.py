@@ -530,6 +530,15 @@ V16_OUTBOX_OPEN_REF = """
 CREATE INDEX outbox_open_ref ON outbox(ref) WHERE status IN ('pending', 'sending')
 """
 
+# years an operator chose to replace whole: their holidays are exactly the loaded ones
+V17_OFFICIAL_YEARS = """
+CREATE TABLE official_complete_years (
+    year INTEGER PRIMARY KEY,
+    set_by INTEGER REFERENCES people(id),
+    set_at TEXT NOT NULL
+)
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     V1_ORGANISATION,
     V2_RAILS,
@@ -547,4 +556,5 @@ MIGRATIONS: tuple[str, ...] = (
     V14_INDEXES,
     V15_DEPLOYMENT,  # what the bot keeps about its deployment (a generated webhook secret)
     V16_OUTBOX_OPEN_REF,  # a broadcast's summary when its last delivery is recorded
+    V17_OFFICIAL_YEARS,  # an import changes only what it names; replacing a year is explicit
 )

@@ -65,11 +65,11 @@ class PeakRepository:
         await self.db.execute("UPDATE peak_periods SET active = 0 WHERE id = ?", (period_id,))
 
     async def load_official(self, year: int, items: list[Holiday], by: int, at: datetime) -> None:
-        await self.db.execute("DELETE FROM official_holidays WHERE year = ?", (year,))
+        """Each named holiday of the year, replacing only its own earlier entry."""
         for h in items:
             await self.db.execute(
-                "INSERT INTO official_holidays (year, key, start_day, end_day, workdays,"
-                " loaded_by, loaded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO official_holidays (year, key, start_day, end_day,"
+                " workdays, loaded_by, loaded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     year,
                     h.key.value,
@@ -80,6 +80,24 @@ class PeakRepository:
                     to_db(at),
                 ),
             )
+
+    async def replace_year(self, year: int, keep: set[str], by: int, at: datetime) -> None:
+        """The year is exactly its loaded holidays named in `keep`: the others go."""
+        rows = await self.db.fetch_all("SELECT key FROM official_holidays WHERE year = ?", (year,))
+        for row in rows:
+            if row["key"] not in keep:
+                await self.db.execute(
+                    "DELETE FROM official_holidays WHERE year = ? AND key = ?", (year, row["key"])
+                )
+        await self.db.execute(
+            "INSERT OR REPLACE INTO official_complete_years (year, set_by, set_at)"
+            " VALUES (?, ?, ?)",
+            (year, by, to_db(at)),
+        )
+
+    async def complete_years(self) -> set[int]:
+        rows = await self.db.fetch_all("SELECT year FROM official_complete_years")
+        return {int(r["year"]) for r in rows}
 
     async def loaded(self) -> dict[int, list[Holiday]]:
         rows = await self.db.fetch_all("SELECT * FROM official_holidays ORDER BY start_day")
