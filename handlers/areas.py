@@ -9,7 +9,7 @@ from enum import StrEnum
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from handlers import conversation, labels
-from handlers.common import Action, Press, actions_handler, refuse, show
+from handlers.common import Action, Press, View, actions_handler, refuse, showing
 from handlers.context import CustomContext
 from handlers.conversation import Conversation, Flow
 from handlers.keyboards import button_rows
@@ -43,8 +43,6 @@ PROMPTS: dict[str, tuple[AreasState, str]] = {
     "addpl": (AreasState.ADD_PLACE, "areas.ask_place_name"),
     "locpl": (AreasState.LOCATE_PLACE, "areas.ask_location"),
 }
-
-View = tuple[Html, InlineKeyboardMarkup | None]
 
 
 async def areas_command(update: Update, context: CustomContext) -> None:
@@ -150,14 +148,8 @@ async def _prompt(p: Press) -> None:
 
 
 def _showing(make: Callable[[Press], Awaitable[View]]) -> Action:
-    """A button whose answer is a view of the areas, shown in place of the menu."""
-
-    async def action(p: Press) -> None:
-        text, markup = await make(p)
-        await p.query.answer()
-        await show(p.query, p.context.t("areas.wrap", body=text), markup)
-
-    return action
+    """A button whose answer is a view, shown in place of the menu."""
+    return showing("areas.wrap", make)
 
 
 async def _stations(p: Press) -> View:

@@ -15,7 +15,7 @@ from handlers import conversation
 from handlers.context import CustomContext
 from handlers.keyboards import language_keyboard, main_keyboard
 from handlers.menu import PRIVATE_COMMANDS, publish_person_commands
-from locales import LOCALES, N_, NATIVE_NAMES
+from locales import LOCALES, N_, NATIVE_NAMES, Html
 from models import callbacks
 from models.errors import DomainError
 from models.org import Person
@@ -274,6 +274,22 @@ LANGUAGE_ACTIONS: dict[str, OpenAction] = {"lang": _choose_language}
 language_chosen = actions_handler(
     LANGUAGE_ACTIONS, "The /language buttons (see LANGUAGE_ACTIONS).", anyone=True
 )
+
+
+# a menu's text and buttons, as a feature's view functions make them
+View = tuple[Html, InlineKeyboardMarkup | None]
+
+
+def showing(wrap: str, make: Callable[[Press], Awaitable[View]]) -> Action:
+    """An action whose answer is a view (text and buttons) shown in place of the menu it
+    was pressed in, wrapped in the feature's frame (`wrap`, e.g. "roster.wrap")."""
+
+    async def action(p: Press) -> None:
+        text, markup = await make(p)
+        await p.query.answer()
+        await show(p.query, p.context.t(wrap, body=text), markup)
+
+    return action
 
 
 async def show(

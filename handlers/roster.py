@@ -9,7 +9,7 @@ from typing import TypeVar
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from handlers import labels
-from handlers.common import Action, Press, actions_handler, refuse, show
+from handlers.common import Action, Press, View, actions_handler, refuse, showing
 from handlers.context import CustomContext
 from handlers.keyboards import button_rows
 from handlers.menu import publish_person_commands
@@ -47,18 +47,9 @@ async def _staff_only(p: Press) -> None:
         raise DomainError("not_allowed")
 
 
-View = tuple[Html, InlineKeyboardMarkup | None]
-
-
 def _showing(make: Callable[[Press], Awaitable[View]]) -> Action:
-    """A roster button: its view, shown in place of the menu."""
-
-    async def action(p: Press) -> None:
-        text, markup = await make(p)
-        await p.query.answer()
-        await show(p.query, p.context.t("roster.wrap", body=text), markup)
-
-    return action
+    """A button whose answer is a view, shown in place of the menu."""
+    return showing("roster.wrap", make)
 
 
 async def _station(p: Press) -> View:
