@@ -24,6 +24,7 @@ from handlers.common import (
     refuse,
     show,
     stale_button,
+    to_private,
 )
 from handlers.context import CustomContext
 from handlers.conversation import Conversation, Flow
@@ -89,14 +90,7 @@ async def backup_command(update: Update, context: CustomContext) -> None:
         return
     if chat is not None and chat.type != ChatType.PRIVATE:
         # one tap to the private chat, straight at the reason question (/start backup)
-        link = f"https://t.me/{context.bot.username}?start={START_PAYLOAD}"
-        await context.reply(
-            update,
-            "backup.in_private",
-            reply_markup=InlineKeyboardMarkup(
-                [[InlineKeyboardButton(context.label("backup.btn_private"), url=link)]]
-            ),
-        )
+        await to_private(update, context, "backup.in_private", "backup.btn_private", START_PAYLOAD)
         return
     if context.args:
         await _show_detail(update, context, person, context.args[0])

@@ -7,7 +7,14 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, overload
 
-from telegram import CallbackQuery, Chat, InlineKeyboardMarkup, Message, Update
+from telegram import (
+    CallbackQuery,
+    Chat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
 from telegram.constants import ChatType
 from telegram.error import BadRequest
 
@@ -274,6 +281,21 @@ LANGUAGE_ACTIONS: dict[str, OpenAction] = {"lang": _choose_language}
 language_chosen = actions_handler(
     LANGUAGE_ACTIONS, "The /language buttons (see LANGUAGE_ACTIONS).", anyone=True
 )
+
+
+async def to_private(
+    update: Update, context: CustomContext, key: str, label: str, payload: str
+) -> None:
+    """In a group: say `key` and give the button that opens the private chat with the bot
+    straight at the flow (`t.me/<bot>?start=<payload>`, handled by /start)."""
+    link = f"https://t.me/{context.bot.username}?start={payload}"
+    await context.reply(
+        update,
+        key,
+        reply_markup=InlineKeyboardMarkup(
+            [[InlineKeyboardButton(context.label(label), url=link)]]
+        ),
+    )
 
 
 # a menu's text and buttons, as a feature's view functions make them

@@ -20,7 +20,7 @@ from telegram import (
 from telegram.constants import ChatType
 
 from handlers import conversation
-from handlers.common import Action, Press, StalePress, actions_handler, refuse, show
+from handlers.common import Action, Press, StalePress, actions_handler, refuse, show, to_private
 from handlers.context import CustomContext
 from handlers.conversation import Conversation, Flow
 from handlers.keyboards import button_rows, main_keyboard
@@ -127,14 +127,7 @@ async def report_command(update: Update, context: CustomContext) -> None:
 
 async def _redirect_to_private(update: Update, context: CustomContext) -> None:
     """In a group: nothing about the incident here, a button to continue in private."""
-    link = f"https://t.me/{context.bot.username}?start=report"
-    await context.reply(
-        update,
-        "report.in_private",
-        reply_markup=InlineKeyboardMarkup(
-            [[InlineKeyboardButton(context.label("report.btn_private"), url=link)]]
-        ),
-    )
+    await to_private(update, context, "report.in_private", "report.btn_private", "report")
 
 
 async def begin_prefilled(update: Update, context: CustomContext, draft: ReportDraft) -> None:
