@@ -161,17 +161,17 @@ def _register_handlers(app: PatrolApplication, translator: Translator) -> None:
     private = filters.ChatType.PRIVATE
     router = FlowRouter(
         {
-            Flow.ONBOARDING: onboarding.on_message,
-            Flow.AREAS: areas.on_message,
-            Flow.SETTINGS: station_settings.on_message,
-            Flow.REPORT: report_draft.on_message,
-            Flow.REPORT_INPUT: report_actions.on_message,
-            Flow.BACKUP: backup.on_message,
-            Flow.PATROL: patrol.on_message,
-            Flow.PEAKS: peaks.on_message,
-            Flow.CHECK: fraud.on_message,
-            Flow.BROADCAST: broadcast.on_message,
-            Flow.STATS: stats.on_message,
+            Flow.ONBOARDING: onboarding.STEPS,
+            Flow.AREAS: areas.STEPS,
+            Flow.SETTINGS: station_settings.STEPS,
+            Flow.REPORT: report_draft.STEPS,
+            Flow.REPORT_INPUT: report_actions.STEPS,
+            Flow.BACKUP: backup.STEPS,
+            Flow.PATROL: patrol.STEPS,
+            Flow.PEAKS: peaks.STEPS,
+            Flow.CHECK: fraud.STEPS,
+            Flow.BROADCAST: broadcast.STEPS,
+            Flow.STATS: stats.STEPS,
         },
         fallback=backup.private_fallback,
     )

@@ -11,7 +11,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from handlers import conversation, labels
 from handlers.common import Action, Press, View, actions_handler, refuse, showing
 from handlers.context import CustomContext
-from handlers.conversation import Conversation, Flow
+from handlers.conversation import Conversation, Flow, StepHandler
 from handlers.keyboards import button_rows
 from locales import Html
 from models import callbacks
@@ -59,34 +59,48 @@ async def areas_command(update: Update, context: CustomContext) -> None:
     await context.reply(update, "areas.wrap", body=text, reply_markup=markup)
 
 
-async def on_message(update: Update, context: CustomContext, talk: Conversation) -> None:
-    """The name or location asked for by an /areas button."""
+async def _take_location(update: Update, context: CustomContext, talk: Conversation) -> None:
+    """The location asked for by a "locate" button (an office's or a place's)."""
     person = context.person
     message = update.effective_message
     assert person is not None and message is not None
     state = AreasState(talk.state)
     target = int(talk.data["target"])
     org = context.services.org
-    if state in (AreasState.LOCATE_OFFICE, AreasState.LOCATE_PLACE):
-        if message.location is None:
-            await context.reply(update, "areas.location_needed")
-            return
-        lat, lon = message.location.latitude, message.location.longitude
-        if state is AreasState.LOCATE_OFFICE:
-            await org.locate_office(person, target, lat, lon)
-        else:
-            await org.locate_place(person, target, lat, lon)
+    if message.location is None:
+        await context.reply(update, "areas.location_needed")
+        return
+    lat, lon = message.location.latitude, message.location.longitude
+    if state is AreasState.LOCATE_OFFICE:
+        await org.locate_office(person, target, lat, lon)
     else:
-        if not message.text:
-            await context.reply(update, "areas.name_as_text")
-            return
-        try:
-            await _apply_name(context, person, state, target, message.text)
-        except DomainError as error:
-            if error.code == "not_allowed":
-                raise
-            await context.reply(update, error.message_key, **error.params)
-            return
+        await org.locate_place(person, target, lat, lon)
+    await _saved(update, context, person, state, target)
+
+
+async def _take_name(update: Update, context: CustomContext, talk: Conversation) -> None:
+    """The name asked for by an "add" or "rename" button."""
+    person = context.person
+    message = update.effective_message
+    assert person is not None and message is not None
+    state = AreasState(talk.state)
+    target = int(talk.data["target"])
+    if not message.text:
+        await context.reply(update, "areas.name_as_text")
+        return
+    try:
+        await _apply_name(context, person, state, target, message.text)
+    except DomainError as error:
+        if error.code == "not_allowed":
+            raise
+        await context.reply(update, error.message_key, **error.params)
+        return
+    await _saved(update, context, person, state, target)
+
+
+async def _saved(
+    update: Update, context: CustomContext, person: Person, state: AreasState, target: int
+) -> None:
     await conversation.end(update, context)
     text, markup = await _view_after(context, person, state, target)
     await context.reply(update, "areas.saved", body=text, reply_markup=markup)
@@ -339,3 +353,15 @@ async def _place_view(context: CustomContext, person: Person, place_id: int) -> 
     )
     rows.append([_button(context, "areas.btn_back", "of", place.office_id)])
     return text, InlineKeyboardMarkup(rows)
+
+
+# the name or location asked for by an /areas button (docs/flows/areas.mmd)
+STEPS: dict[AreasState, StepHandler] = {
+    AreasState.ADD_STATION: _take_name,
+    AreasState.RENAME_STATION: _take_name,
+    AreasState.ADD_OFFICE: _take_name,
+    AreasState.RENAME_OFFICE: _take_name,
+    AreasState.LOCATE_OFFICE: _take_location,
+    AreasState.ADD_PLACE: _take_name,
+    AreasState.LOCATE_PLACE: _take_location,
+}

@@ -27,7 +27,7 @@ from handlers.common import (
     to_private,
 )
 from handlers.context import CustomContext
-from handlers.conversation import Conversation, Flow
+from handlers.conversation import Conversation, Flow, StepHandler
 from handlers.keyboards import button_rows, main_keyboard
 from locales import N_, Html
 from models import callbacks
@@ -373,18 +373,23 @@ async def _resolve(
     )
 
 
-async def on_message(update: Update, context: CustomContext, talk: Conversation) -> None:
-    """The location after a request, or the resolving officer's note."""
+async def _take_note(update: Update, context: CustomContext, talk: Conversation) -> None:
+    """The resolving officer's note."""
     person = context.person
     message = update.effective_message
     assert person is not None and message is not None
-    if talk.state == BackupState.NOTE:
-        if not message.text:
-            await context.reply(update, "backup.note_as_text")
-            return
-        await conversation.end(update, context)
-        await _resolve(update, context, person, int(talk.data["request"]), message.text)
+    if not message.text:
+        await context.reply(update, "backup.note_as_text")
         return
+    await conversation.end(update, context)
+    await _resolve(update, context, person, int(talk.data["request"]), message.text)
+
+
+async def _take_pin(update: Update, context: CustomContext, talk: Conversation) -> None:
+    """The location asked for after a request."""
+    person = context.person
+    message = update.effective_message
+    assert person is not None and message is not None
     if message.location is None:
         await context.reply(update, "backup.location_needed")
         return
@@ -508,3 +513,10 @@ async def _show_detail(update: Update, context: CustomContext, person: Person, t
 
 
 backup_press = actions_handler(ACTIONS, "Every backup button (see ACTIONS).")
+
+
+# the location after a request, or the resolving officer's note (docs/flows/backup.mmd)
+STEPS: dict[BackupState, StepHandler] = {
+    BackupState.LOCATION: _take_pin,
+    BackupState.NOTE: _take_note,
+}

@@ -13,7 +13,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from handlers import conversation
 from handlers.common import Action, Press, StalePress, actions_handler, refuse, show
 from handlers.context import CustomContext
-from handlers.conversation import Conversation, Flow
+from handlers.conversation import Conversation, Flow, StepHandler
 from handlers.keyboards import button_rows
 from locales import LOCALES, N_, NATIVE_NAMES
 from models import callbacks
@@ -239,54 +239,72 @@ async def _to_urgency(
     )
 
 
-async def on_message(update: Update, context: CustomContext, talk: Conversation) -> None:
-    """The text, the other-language text, or the picture."""
+def _refusals_answered(step: StepHandler) -> StepHandler:
+    """A typed step: a text or picture refused is answered, and the step stays."""
+
+    async def take(update: Update, context: CustomContext, talk: Conversation) -> None:
+        try:
+            await step(update, context, talk)
+        except DomainError as error:
+            if error.code == "not_allowed":
+                raise
+            await context.reply(update, error.message_key, **error.params)
+
+    return take
+
+
+async def _take_text(update: Update, context: CustomContext, talk: Conversation) -> None:
+    """The message, in the language the writer uses."""
     message = update.effective_message
     assert message is not None
-    state = BroadcastState(talk.state)
-    try:
-        if state is BroadcastState.TEXT:
-            if not message.text:
-                await context.reply(update, "broadcast.text_expected")
-                return
-            text = check_broadcast_text(message.text)
-            await conversation.save(
-                update,
-                context,
-                Flow.BROADCAST,
-                BroadcastState.OTHER,
-                {**talk.data, "text": text, "locale": context.locale},
-            )
-            other = next(code for code in LOCALES if code != context.locale)
-            await context.reply(
-                update,
-                "broadcast.ask_other",
-                language=NATIVE_NAMES[other],
-                reply_markup=InlineKeyboardMarkup(
-                    [[_b(context, "broadcast.btn_skip", "skipother")]]
-                ),
-            )
-        elif state is BroadcastState.OTHER:
-            if not message.text:
-                await context.reply(update, "broadcast.text_expected")
-                return
-            await _to_picture(update, context, talk, {"other": check_broadcast_text(message.text)})
-        elif state is BroadcastState.PICTURE:
-            if not message.photo:
-                await context.reply(update, "broadcast.picture_expected")
-                return
-            longest = max(
-                len(str(talk.data.get("text", ""))), len(str(talk.data.get("other") or ""))
-            )
-            if longest > CAPTION_LIMIT:
-                raise DomainError("broadcast_caption_too_long", limit=CAPTION_LIMIT)
-            await _to_urgency(update, context, talk, {"picture": message.photo[-1].file_id})
-        else:
-            await context.reply(update, "report.use_buttons")
-    except DomainError as error:
-        if error.code == "not_allowed":
-            raise
-        await context.reply(update, error.message_key, **error.params)
+    if not message.text:
+        await context.reply(update, "broadcast.text_expected")
+        return
+    text = check_broadcast_text(message.text)
+    await conversation.save(
+        update,
+        context,
+        Flow.BROADCAST,
+        BroadcastState.OTHER,
+        {**talk.data, "text": text, "locale": context.locale},
+    )
+    other = next(code for code in LOCALES if code != context.locale)
+    await context.reply(
+        update,
+        "broadcast.ask_other",
+        language=NATIVE_NAMES[other],
+        reply_markup=InlineKeyboardMarkup([[_b(context, "broadcast.btn_skip", "skipother")]]),
+    )
+
+
+async def _take_other(update: Update, context: CustomContext, talk: Conversation) -> None:
+    """The version in the other language (or the "skip" button)."""
+    message = update.effective_message
+    assert message is not None
+    if not message.text:
+        await context.reply(update, "broadcast.text_expected")
+        return
+    await _to_picture(update, context, talk, {"other": check_broadcast_text(message.text)})
+
+
+async def _take_picture(update: Update, context: CustomContext, talk: Conversation) -> None:
+    """The picture (or the "no picture" button); the texts must fit in a caption."""
+    message = update.effective_message
+    assert message is not None
+    if not message.photo:
+        await context.reply(update, "broadcast.picture_expected")
+        return
+    longest = max(len(str(talk.data.get("text", ""))), len(str(talk.data.get("other") or "")))
+    if longest > CAPTION_LIMIT:
+        raise DomainError("broadcast_caption_too_long", limit=CAPTION_LIMIT)
+    await _to_urgency(update, context, talk, {"picture": message.photo[-1].file_id})
+
+
+async def _use_buttons(update: Update, context: CustomContext, talk: Conversation) -> None:
+    """A message at a step answered with buttons."""
+    message = update.effective_message
+    assert message is not None
+    await context.reply(update, "report.use_buttons")
 
 
 async def _recipients(context: CustomContext, person: Person, talk: Conversation):  # type: ignore[no-untyped-def]
@@ -377,3 +395,15 @@ async def _send(
 
 
 broadcast_press = actions_handler(ACTIONS, "Buttons of the broadcast dialog (see ACTIONS).")
+
+
+# the text, the other-language text, or the picture; the other steps are buttons
+# (docs/flows/broadcast.mmd)
+STEPS: dict[BroadcastState, StepHandler] = {
+    BroadcastState.AUDIENCE: _use_buttons,
+    BroadcastState.TEXT: _refusals_answered(_take_text),
+    BroadcastState.OTHER: _refusals_answered(_take_other),
+    BroadcastState.PICTURE: _refusals_answered(_take_picture),
+    BroadcastState.URGENCY: _use_buttons,
+    BroadcastState.PREVIEW: _use_buttons,
+}

@@ -1,7 +1,7 @@
 """Durable conversations: the step and draft of each person's conversation live in a row.
 
 A step's answer is saved with the step it leads to, so a restarted bot continues where the
-person was. `FlowRouter` hands each private message to the flow the person is in.
+person was. `FlowRouter` hands each private message to the step (of the flow) the person is at.
 """
 
 from __future__ import annotations
@@ -119,12 +119,17 @@ async def end(update: Update, context: CustomContext) -> bool:
         return await services.conversations.clear(*ids)
 
 
+# a flow's steps: each state of the flow (its enum member) and the handler of a message there
+Steps = Mapping[Any, StepHandler]
+
+
 class FlowRouter:
-    """Sends a private message to the step handler of the flow its sender is in."""
+    """Sends a private message to the step handler of the flow and state its sender is in:
+    each flow has a table of steps (`STEPS`), one handler per state."""
 
     def __init__(
         self,
-        flows: Mapping[Flow, StepHandler],
+        flows: Mapping[Flow, Steps],
         fallback: Callable[[Update, CustomContext], Awaitable[None]],
     ) -> None:
         self.flows = flows
@@ -136,4 +141,9 @@ class FlowRouter:
         if conversation is None or conversation.flow not in self.flows:
             await self.fallback(update, context)
             return
-        await self.flows[conversation.flow](update, context, conversation)
+        step = self.flows[conversation.flow].get(conversation.state)
+        if step is None:  # a step from an older version: drop it rather than trap the person
+            await end(update, context)
+            await self.fallback(update, context)
+            return
+        await step(update, context, conversation)

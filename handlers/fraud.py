@@ -3,6 +3,7 @@ and /tips (pause the weekly tip in a group; chiefs and operators keep the librar
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from enum import StrEnum
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -11,7 +12,7 @@ from telegram.constants import ChatType
 from handlers import conversation, report_draft
 from handlers.common import Action, Press, StalePress, actions_handler, refuse, show
 from handlers.context import CustomContext
-from handlers.conversation import Conversation, Flow
+from handlers.conversation import Conversation, Flow, StepHandler
 from locales import LOCALES, N_, NATIVE_NAMES, Html
 from models import callbacks
 from models.errors import DomainError
@@ -76,54 +77,82 @@ async def forwarded(update: Update, context: CustomContext) -> None:
     await _answer(update, context, text)
 
 
-async def on_message(update: Update, context: CustomContext, talk: Conversation) -> None:
-    """The text to check (after /check), or a tip being written."""
+async def _take_check(update: Update, context: CustomContext, talk: Conversation) -> None:
+    """The text to check, after /check."""
+    message = update.effective_message
+    assert message is not None
+    text = message.text or message.caption
+    if not text:
+        await context.reply(update, "check.nothing_to_check")
+        return
+    await _answer(update, context, text)
+
+
+async def _take_tip_picture(update: Update, context: CustomContext, talk: Conversation) -> None:
+    """The picture of a new tip (or the "no picture" button)."""
     message = update.effective_message
     person = context.person
-    assert message is not None
-    state = FraudState(talk.state)
-    text = message.text or message.caption
-    if state is FraudState.CHECK:
+    assert message is not None and person is not None
+    picture = message.photo[-1].file_id if message.photo else None
+    if picture is None:
+        await context.reply(update, "tips.picture_expected")
+        return
+    await _save_tip(update, context, person, talk, picture)
+
+
+TipStep = Callable[[Update, CustomContext, Conversation, Person, str], Awaitable[None]]
+
+
+def _tip_text(step: TipStep) -> StepHandler:
+    """A step taking a tip's text: the text asked for, and the refusals answered alike."""
+
+    async def take(update: Update, context: CustomContext, talk: Conversation) -> None:
+        message = update.effective_message
+        person = context.person
+        assert message is not None and person is not None
+        text = message.text or message.caption
         if not text:
-            await context.reply(update, "check.nothing_to_check")
+            await context.reply(update, "tips.as_text")
             return
-        await _answer(update, context, text)
-        return
-    assert person is not None
-    fraud = context.services.fraud
-    if state is FraudState.TIP_PICTURE:
-        picture = message.photo[-1].file_id if message.photo else None
-        if picture is None:
-            await context.reply(update, "tips.picture_expected")
-            return
-        await _save_tip(update, context, person, talk, picture)
-        return
-    if not text:
-        await context.reply(update, "tips.as_text")
-        return
-    try:
-        if state is FraudState.TIP_ZH:
-            zh = clean_tip(text)  # checked now, not when the picture comes
-            await conversation.save(update, context, Flow.CHECK, FraudState.TIP_EN, {"zh": zh})
-            await context.reply(update, "tips.ask_en")
-        elif state is FraudState.TIP_EN:
-            en = clean_tip(text)
-            await conversation.save(
-                update, context, Flow.CHECK, FraudState.TIP_PICTURE, {**talk.data, "en": en}
-            )
-            await context.reply(
-                update,
-                "tips.ask_picture",
-                reply_markup=InlineKeyboardMarkup([[_b(context, "tips.btn_no_picture", "nopic")]]),
-            )
-        elif state is FraudState.TIP_EDIT:
-            await fraud.edit_tip(person, int(talk.data["tip"]), str(talk.data["locale"]), text)
-            await conversation.end(update, context)
-            await context.reply(update, "tips.saved")
-    except DomainError as error:
-        if error.code == "not_allowed":
-            raise
-        await context.reply(update, error.message_key, **error.params)
+        try:
+            await step(update, context, talk, person, text)
+        except DomainError as error:
+            if error.code == "not_allowed":
+                raise
+            await context.reply(update, error.message_key, **error.params)
+
+    return take
+
+
+async def _take_tip_zh(
+    update: Update, context: CustomContext, talk: Conversation, person: Person, text: str
+) -> None:
+    zh = clean_tip(text)  # checked now, not when the picture comes
+    await conversation.save(update, context, Flow.CHECK, FraudState.TIP_EN, {"zh": zh})
+    await context.reply(update, "tips.ask_en")
+
+
+async def _take_tip_en(
+    update: Update, context: CustomContext, talk: Conversation, person: Person, text: str
+) -> None:
+    en = clean_tip(text)
+    await conversation.save(
+        update, context, Flow.CHECK, FraudState.TIP_PICTURE, {**talk.data, "en": en}
+    )
+    await context.reply(
+        update,
+        "tips.ask_picture",
+        reply_markup=InlineKeyboardMarkup([[_b(context, "tips.btn_no_picture", "nopic")]]),
+    )
+
+
+async def _take_tip_edit(
+    update: Update, context: CustomContext, talk: Conversation, person: Person, text: str
+) -> None:
+    tip, locale = int(talk.data["tip"]), str(talk.data["locale"])
+    await context.services.fraud.edit_tip(person, tip, locale, text)
+    await conversation.end(update, context)
+    await context.reply(update, "tips.saved")
 
 
 async def _answer(update: Update, context: CustomContext, text: str) -> None:
@@ -348,3 +377,13 @@ async def _library(
         rows.append(nav)
     rows.append([_b(context, "tips.btn_add", "add")])
     return Html("\n".join(lines)), InlineKeyboardMarkup(rows)
+
+
+# the text to check (after /check), or a tip being written (docs/flows/check.mmd)
+STEPS: dict[FraudState, StepHandler] = {
+    FraudState.CHECK: _take_check,
+    FraudState.TIP_ZH: _tip_text(_take_tip_zh),
+    FraudState.TIP_EN: _tip_text(_take_tip_en),
+    FraudState.TIP_PICTURE: _take_tip_picture,
+    FraudState.TIP_EDIT: _tip_text(_take_tip_edit),
+}

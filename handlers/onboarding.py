@@ -14,7 +14,7 @@ from telegram.constants import ChatType
 from handlers import backup, conversation, labels, report_draft
 from handlers.common import OpenAction, OpenPress, StalePress, actions_handler, send_help, show
 from handlers.context import CustomContext
-from handlers.conversation import Conversation, Flow
+from handlers.conversation import Conversation, Flow, StepHandler
 from handlers.keyboards import language_keyboard
 from handlers.menu import publish_person_commands
 from locales import LOCALES
@@ -92,15 +92,15 @@ language_chosen = actions_handler(
 )
 
 
-async def on_message(update: Update, context: CustomContext, talk: Conversation) -> None:
-    """A message during onboarding, handled by the step the person is at."""
+def _in_chosen_language(context: CustomContext, talk: Conversation) -> None:
+    """Every step answers in the language chosen at the first one."""
     context.locale = talk.data.get("locale", context.locale)
-    if talk.state == OnboardingState.NAME:
-        await _take_name(update, context, talk)
-    elif talk.state == OnboardingState.PHONE:
-        await _take_phone(update, context, talk)
-    else:
-        await _ask_language(update, context)
+
+
+async def _language_again(update: Update, context: CustomContext, talk: Conversation) -> None:
+    """A message while the language buttons are waiting: the question again."""
+    _in_chosen_language(context, talk)
+    await _ask_language(update, context)
 
 
 async def _ask_language(update: Update, context: CustomContext) -> None:
@@ -110,6 +110,7 @@ async def _ask_language(update: Update, context: CustomContext) -> None:
 
 
 async def _take_name(update: Update, context: CustomContext, talk: Conversation) -> None:
+    _in_chosen_language(context, talk)
     message = update.effective_message
     assert message is not None
     if not message.text:
@@ -134,6 +135,7 @@ async def _take_name(update: Update, context: CustomContext, talk: Conversation)
 
 
 async def _take_phone(update: Update, context: CustomContext, talk: Conversation) -> None:
+    _in_chosen_language(context, talk)
     message = update.effective_message
     user = update.effective_user
     assert message is not None and user is not None
@@ -203,3 +205,11 @@ async def _tell_inviter(context: CustomContext, person: Person, code: str) -> No
         role=translator.text(locale, labels.ROLE[person.role]),
     )
     await context.services.outbox.send(inviter.tg_user_id, text, ref=f"person:{person.id}")
+
+
+# a message during onboarding, taken by the step the person is at (docs/flows/onboarding.mmd)
+STEPS: dict[OnboardingState, StepHandler] = {
+    OnboardingState.LANGUAGE: _language_again,
+    OnboardingState.NAME: _take_name,
+    OnboardingState.PHONE: _take_phone,
+}

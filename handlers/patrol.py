@@ -18,7 +18,7 @@ from telegram import (
 from handlers import conversation, report_draft
 from handlers.common import Action, Press, actions_handler, refuse, show, stale_button
 from handlers.context import CustomContext
-from handlers.conversation import Conversation, Flow
+from handlers.conversation import Conversation, Flow, StepHandler
 from handlers.keyboards import button_rows, main_keyboard
 from locales import Html
 from models import callbacks
@@ -225,72 +225,89 @@ async def leave_command(update: Update, context: CustomContext) -> None:
     await context.reply(update, "patrol.ask_leave_dates")
 
 
-async def on_message(update: Update, context: CustomContext, talk: Conversation) -> None:
-    """A message in a patrol conversation: check-in location, patrol log, leave."""
+async def _take_checkin_location(
+    update: Update, context: CustomContext, talk: Conversation
+) -> None:
+    """The location asked for at check-in; anything else is "no location"."""
+    person = context.person
+    message = update.effective_message
+    assert person is not None and message is not None
+    keyboard = main_keyboard(context.app.translator, context.locale, person)
+    if message.location is None:
+        await conversation.end(update, context)
+        await context.reply(update, "patrol.location_not_given", reply_markup=keyboard)
+        return
+    location = message.location
+    await context.services.patrol.locate_checkin(person, location.latitude, location.longitude)
+    await conversation.end(update, context)
+    await context.reply(update, "patrol.location_saved", reply_markup=keyboard)
+
+
+async def _take_log_number(update: Update, context: CustomContext, talk: Conversation) -> None:
+    """A count of the patrol log (households, publicity, hazards, disputes)."""
     person = context.person
     message = update.effective_message
     assert person is not None and message is not None
     state = PatrolState(talk.state)
-    patrol = context.services.patrol
-    if state is PatrolState.CHECKIN_LOCATION:
-        if message.location is None:
-            await conversation.end(update, context)
-            await context.reply(
-                update,
-                "patrol.location_not_given",
-                reply_markup=main_keyboard(context.app.translator, context.locale, person),
-            )
-            return
-        await patrol.locate_checkin(person, message.location.latitude, message.location.longitude)
-        await conversation.end(update, context)
-        await context.reply(
-            update,
-            "patrol.location_saved",
-            reply_markup=main_keyboard(context.app.translator, context.locale, person),
-        )
+    checkin_id = int(talk.data["checkin"])
+    if not message.text:
+        await context.reply(update, "patrol.log_as_text")
         return
-    if state in LOG_STEPS:
-        checkin_id = int(talk.data["checkin"])
-        if not message.text:
-            await context.reply(update, "patrol.log_as_text")
-            return
-        if state is PatrolState.LOG_NOTE:
-            await patrol.set_log(person, checkin_id, "note", message.text.strip()[:500])
-            await _log_done(update, context)
-            return
-        try:
-            value = parse_log_number(message.text)
-        except DomainError as error:
-            await context.reply(update, error.message_key, **error.params)
-            return
-        field = LOG_FIELDS[LOG_STEPS.index(state)]
-        await patrol.set_log(person, checkin_id, field, value)
-        await _next_log(update, context, state, checkin_id)
+    try:
+        value = parse_log_number(message.text)
+    except DomainError as error:
+        await context.reply(update, error.message_key, **error.params)
         return
-    if state is PatrolState.LEAVE_DATES:
-        if not message.text:
-            await context.reply(update, "patrol.ask_leave_dates")
-            return
-        try:
-            start, end = parse_leave(message.text, patrol.today())
-        except DomainError as error:
-            await context.reply(update, error.message_key, **error.params)
-            return
-        await conversation.save(
-            update,
-            context,
-            Flow.PATROL,
-            PatrolState.LEAVE_REASON,
-            {"start": start.isoformat(), "end": end.isoformat()},
-        )
-        await context.reply(
-            update,
-            "patrol.ask_leave_reason",
-            reply_markup=InlineKeyboardMarkup([[_b(context, "patrol.btn_skip", "leaveskip")]]),
-        )
+    field = LOG_FIELDS[LOG_STEPS.index(state)]
+    await context.services.patrol.set_log(person, checkin_id, field, value)
+    await _next_log(update, context, state, checkin_id)
+
+
+async def _take_log_note(update: Update, context: CustomContext, talk: Conversation) -> None:
+    """The last field of the patrol log: a note."""
+    person = context.person
+    message = update.effective_message
+    assert person is not None and message is not None
+    checkin_id = int(talk.data["checkin"])
+    if not message.text:
+        await context.reply(update, "patrol.log_as_text")
         return
-    if state is PatrolState.LEAVE_REASON:
-        await _save_leave(update, context, person, talk, message.text)
+    await context.services.patrol.set_log(person, checkin_id, "note", message.text.strip()[:500])
+    await _log_done(update, context)
+
+
+async def _take_leave_dates(update: Update, context: CustomContext, talk: Conversation) -> None:
+    """The day or range of days of a leave (/leave)."""
+    message = update.effective_message
+    assert context.person is not None and message is not None
+    if not message.text:
+        await context.reply(update, "patrol.ask_leave_dates")
+        return
+    try:
+        start, end = parse_leave(message.text, context.services.patrol.today())
+    except DomainError as error:
+        await context.reply(update, error.message_key, **error.params)
+        return
+    await conversation.save(
+        update,
+        context,
+        Flow.PATROL,
+        PatrolState.LEAVE_REASON,
+        {"start": start.isoformat(), "end": end.isoformat()},
+    )
+    await context.reply(
+        update,
+        "patrol.ask_leave_reason",
+        reply_markup=InlineKeyboardMarkup([[_b(context, "patrol.btn_skip", "leaveskip")]]),
+    )
+
+
+async def _take_leave_reason(update: Update, context: CustomContext, talk: Conversation) -> None:
+    """The reason of a leave (any message; "skip" is a button)."""
+    person = context.person
+    message = update.effective_message
+    assert person is not None and message is not None
+    await _save_leave(update, context, person, talk, message.text)
 
 
 async def _save_leave(
@@ -573,3 +590,17 @@ ACTIONS: dict[str, Action] = {
 
 
 patrol_press = actions_handler(ACTIONS, "Every patrol button (see ACTIONS).")
+
+
+# a message in a patrol conversation: check-in location, patrol log, leave
+# (docs/flows/patrol.mmd)
+STEPS: dict[PatrolState, StepHandler] = {
+    PatrolState.CHECKIN_LOCATION: _take_checkin_location,
+    PatrolState.LOG_HOUSEHOLDS: _take_log_number,
+    PatrolState.LOG_PUBLICITY: _take_log_number,
+    PatrolState.LOG_HAZARDS: _take_log_number,
+    PatrolState.LOG_DISPUTES: _take_log_number,
+    PatrolState.LOG_NOTE: _take_log_note,
+    PatrolState.LEAVE_DATES: _take_leave_dates,
+    PatrolState.LEAVE_REASON: _take_leave_reason,
+}

@@ -14,7 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from handlers import conversation
 from handlers.common import Action, Press, StalePress, actions_handler, refuse, show
 from handlers.context import CustomContext
-from handlers.conversation import Conversation, Flow
+from handlers.conversation import Conversation, Flow, StepHandler
 from handlers.keyboards import button_rows
 from locales import Html
 from models import callbacks
@@ -366,56 +366,86 @@ async def _save_period(
     await _jobs(context).ensure_alerts()  # a period added late is alerted at once
 
 
-async def on_message(update: Update, context: CustomContext, talk: Conversation) -> None:
-    """Name, dates, or the official schedule, typed."""
-    person = context.person
+def _typed(step: StepHandler) -> StepHandler:
+    """A typed step: the text asked for, and a refusal answered (the step stays)."""
+
+    async def take(update: Update, context: CustomContext, talk: Conversation) -> None:
+        message = update.effective_message
+        assert context.person is not None and message is not None
+        if not message.text:
+            await context.reply(update, "peak.as_text")
+            return
+        try:
+            await step(update, context, talk)
+        except DomainError as error:
+            if error.code == "not_allowed":
+                raise
+            await context.reply(update, error.message_key, **error.params)
+
+    return take
+
+
+async def _take_name(update: Update, context: CustomContext, talk: Conversation) -> None:
     message = update.effective_message
-    assert person is not None and message is not None
-    if not message.text:
-        await context.reply(update, "peak.as_text")
-        return
-    state = PeaksState(talk.state)
-    peaks = context.services.peaks
+    assert message is not None and message.text
+    name = clean_name(message.text)
+    await conversation.save(
+        update, context, Flow.PEAKS, PeaksState.DATES, {**talk.data, "name": name}
+    )
+    await context.reply(update, "peak.ask_dates")
+
+
+async def _take_dates(update: Update, context: CustomContext, talk: Conversation) -> None:
+    """The dates of a new period, or the new dates of one (REDATE)."""
+    person, message = context.person, update.effective_message
+    assert person is not None and message is not None and message.text
     today = context.services.patrol.today()
-    try:
-        if state is PeaksState.NAME:
-            name = clean_name(message.text)
-            await conversation.save(
-                update, context, Flow.PEAKS, PeaksState.DATES, {**talk.data, "name": name}
-            )
-            await context.reply(update, "peak.ask_dates")
-        elif state in (PeaksState.DATES, PeaksState.REDATE):
-            start, end = parse_leave(message.text, today)
-            if (end - start).days + 1 > 31:
-                raise DomainError("peak_too_long", limit=31)
-            if state is PeaksState.REDATE:
-                await peaks.change_dates(person, int(talk.data["period"]), start, end, today)
-                await conversation.end(update, context)
-                await context.reply(update, "peak.redated")
-                await _jobs(context).ensure_alerts()
-                return
-            await conversation.save(
-                update,
-                context,
-                Flow.PEAKS,
-                PeaksState.LEVEL,
-                {**talk.data, "start": start.isoformat(), "end": end.isoformat()},
-            )
-            buttons = [_b(context, LEVEL_NAME[level], "lvl", level.value) for level in Level]
-            await context.reply(
-                update, "peak.ask_level", reply_markup=InlineKeyboardMarkup([buttons])
-            )
-        elif state is PeaksState.IMPORT:
-            years = await peaks.load_official(person, message.text)
-            await conversation.end(update, context)
-            await _imported(update, context, years)
-            await _jobs(context).ensure_alerts()
-        else:
-            await context.reply(update, "report.use_buttons")
-    except DomainError as error:
-        if error.code == "not_allowed":
-            raise
-        await context.reply(update, error.message_key, **error.params)
+    start, end = parse_leave(message.text, today)
+    if (end - start).days + 1 > 31:
+        raise DomainError("peak_too_long", limit=31)
+    if talk.state == PeaksState.REDATE:
+        await context.services.peaks.change_dates(
+            person, int(talk.data["period"]), start, end, today
+        )
+        await conversation.end(update, context)
+        await context.reply(update, "peak.redated")
+        await _jobs(context).ensure_alerts()
+        return
+    await conversation.save(
+        update,
+        context,
+        Flow.PEAKS,
+        PeaksState.LEVEL,
+        {**talk.data, "start": start.isoformat(), "end": end.isoformat()},
+    )
+    buttons = [_b(context, LEVEL_NAME[level], "lvl", level.value) for level in Level]
+    await context.reply(update, "peak.ask_level", reply_markup=InlineKeyboardMarkup([buttons]))
+
+
+async def _take_import(update: Update, context: CustomContext, talk: Conversation) -> None:
+    """The official schedule, pasted."""
+    person, message = context.person, update.effective_message
+    assert person is not None and message is not None and message.text
+    years = await context.services.peaks.load_official(person, message.text)
+    await conversation.end(update, context)
+    await _imported(update, context, years)
+    await _jobs(context).ensure_alerts()
+
+
+async def _use_buttons(update: Update, context: CustomContext, talk: Conversation) -> None:
+    await context.reply(update, "report.use_buttons")
+
+
+# name, dates, or the official schedule, typed; the other steps are buttons
+# (docs/flows/peaks.mmd)
+STEPS: dict[PeaksState, StepHandler] = {
+    PeaksState.NAME: _typed(_take_name),
+    PeaksState.DATES: _typed(_take_dates),
+    PeaksState.LEVEL: _typed(_use_buttons),
+    PeaksState.HOT_SPOTS: _typed(_use_buttons),
+    PeaksState.REDATE: _typed(_take_dates),
+    PeaksState.IMPORT: _typed(_take_import),
+}
 
 
 peaks_press = actions_handler(ACTIONS, "Every /peaks button; rights checked again by the service.")

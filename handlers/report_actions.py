@@ -4,6 +4,8 @@ reopen. Every press re-checks on the server who may do it. Also /reports."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from enum import StrEnum
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -12,7 +14,7 @@ from telegram.constants import ChatType
 from handlers import conversation
 from handlers.common import Action, Press, actions_handler, refuse, show, stale_button
 from handlers.context import CustomContext
-from handlers.conversation import Conversation, Flow
+from handlers.conversation import Conversation, Flow, StepHandler
 from handlers.keyboards import button_rows
 from locales import N_, Html
 from models import callbacks
@@ -339,53 +341,93 @@ async def _start_input(
     )
 
 
-async def on_message(update: Update, context: CustomContext, talk: Conversation) -> None:
-    """The text (or photo) asked for by a report button."""
-    person = context.person
-    message = update.effective_message
-    assert person is not None and message is not None
-    state = InputState(talk.state)
-    report_id = int(talk.data["report"])
-    photo = message.photo[-1].file_id if message.photo else None
-    text = message.text or message.caption
-    if not text and not (photo and state in (InputState.NOTE, InputState.ANSWER)):
-        await context.reply(update, "report.input_as_text")
-        return
+@dataclass(frozen=True)
+class _Typed:
+    """What every step takes: who typed, for which report, the text and the photo."""
+
+    person: Person
+    report_id: int
+    text: str | None
+    photo: str | None
+
+
+TypedStep = Callable[[Update, CustomContext, Conversation, _Typed], Awaitable[None]]
+
+
+def _typed(step: TypedStep, photo: bool = False) -> StepHandler:
+    """A step's common part: the text (or, where `photo`, a photo) asked for by a report
+    button, and the refusals answered the same way at every step."""
+
+    async def take(update: Update, context: CustomContext, talk: Conversation) -> None:
+        person = context.person
+        message = update.effective_message
+        assert person is not None and message is not None
+        report_id = int(talk.data["report"])
+        picture = message.photo[-1].file_id if message.photo else None
+        text = message.text or message.caption
+        if not text and not (picture and photo):
+            await context.reply(update, "report.input_as_text")
+            return
+        try:
+            await step(update, context, talk, _Typed(person, report_id, text, picture))
+        except DomainError as error:
+            # Too long or empty: ask again, the step stays. Any other refusal ends the step
+            # (and is answered here, not raised, so ending it is not rolled back with the
+            # update).
+            if error.code not in ("note_empty", "note_too_long"):
+                await conversation.end(update, context)
+            await context.reply(update, error.message_key, **error.params)
+
+    return take
+
+
+async def _take_question(
+    update: Update, context: CustomContext, talk: Conversation, typed: _Typed
+) -> None:
+    report = await context.services.reports.ask(typed.person, typed.report_id, typed.text or "")
+    await conversation.end(update, context)
+    await context.reply(update, "report.question_sent", number=report.number)
+    await _question_to_reporter(context, report, typed.person, typed.text or "")
+
+
+async def _take_addition(
+    update: Update, context: CustomContext, talk: Conversation, typed: _Typed
+) -> None:
+    """The reporter's answer to a question, or a note she adds."""
+    person, text, photo = typed.person, typed.text, typed.photo
+    kind = EventKind.ANSWER if talk.state == InputState.ANSWER else EventKind.NOTE
     reports = context.services.reports
+    report = await reports.add_from_reporter(person, typed.report_id, kind, text, photo)
+    await conversation.end(update, context)
+    await context.reply(update, "report.note_saved", number=report.number)
+    key = "report.officer_answer" if kind is EventKind.ANSWER else "report.officer_note"
     notifier = _notifier(context)
-    try:
-        if state is InputState.QUESTION:
-            report = await reports.ask(person, report_id, text or "")
-            await conversation.end(update, context)
-            await context.reply(update, "report.question_sent", number=report.number)
-            await _question_to_reporter(context, report, person, text or "")
-        elif state in (InputState.ANSWER, InputState.NOTE):
-            kind = EventKind.ANSWER if state is InputState.ANSWER else EventKind.NOTE
-            report = await reports.add_from_reporter(person, report_id, kind, text, photo)
-            await conversation.end(update, context)
-            await context.reply(update, "report.note_saved", number=report.number)
-            key = "report.officer_answer" if kind is EventKind.ANSWER else "report.officer_note"
-            await notifier.to_handlers(report, key, name=person.name, text=text or "📷")
-            if photo:
-                await notifier.photo_to_handlers(report, photo)
-        elif state is InputState.RESOLVE_NOTE:
-            await _resolve(update, context, person, report_id, Outcome(talk.data["outcome"]), text)
-            await conversation.end(update, context)
-        elif state is InputState.REOPEN_REASON:
-            report = await reports.reopen(person, report_id, text or "")
-            await conversation.end(update, context)
-            await context.reply(update, "report.reopened", number=report.number)
-            await notifier.to_handlers(
-                report, "report.officer_reopened", name=person.name, text=text or ""
-            )
-            if person.id != report.reporter_id:
-                await notifier.to_reporter(report, "report.told_reopened", officer=person.name)
-    except DomainError as error:
-        # Too long or empty: ask again, the step stays. Any other refusal ends the step (and
-        # is answered here, not raised, so ending it is not rolled back with the update).
-        if error.code not in ("note_empty", "note_too_long"):
-            await conversation.end(update, context)
-        await context.reply(update, error.message_key, **error.params)
+    await notifier.to_handlers(report, key, name=person.name, text=text or "📷")
+    if photo:
+        await notifier.photo_to_handlers(report, photo)
+
+
+async def _take_resolve_note(
+    update: Update, context: CustomContext, talk: Conversation, typed: _Typed
+) -> None:
+    outcome = Outcome(talk.data["outcome"])
+    await _resolve(update, context, typed.person, typed.report_id, outcome, typed.text)
+    await conversation.end(update, context)
+
+
+async def _take_reopen_reason(
+    update: Update, context: CustomContext, talk: Conversation, typed: _Typed
+) -> None:
+    person = typed.person
+    report = await context.services.reports.reopen(person, typed.report_id, typed.text or "")
+    await conversation.end(update, context)
+    await context.reply(update, "report.reopened", number=report.number)
+    notifier = _notifier(context)
+    await notifier.to_handlers(
+        report, "report.officer_reopened", name=person.name, text=typed.text or ""
+    )
+    if person.id != report.reporter_id:
+        await notifier.to_reporter(report, "report.told_reopened", officer=person.name)
 
 
 async def _resolve(
@@ -531,3 +573,13 @@ report_press = actions_handler(
     "Every button on a submitted report (`rp:action:report[:arg]`).",
     _staff_only_in_groups,
 )
+
+
+# the text (or photo) asked for by a report button (docs/flows/report_input.mmd)
+STEPS: dict[InputState, StepHandler] = {
+    InputState.QUESTION: _typed(_take_question),
+    InputState.ANSWER: _typed(_take_addition, photo=True),
+    InputState.NOTE: _typed(_take_addition, photo=True),
+    InputState.RESOLVE_NOTE: _typed(_take_resolve_note),
+    InputState.REOPEN_REASON: _typed(_take_reopen_reason),
+}

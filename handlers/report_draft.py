@@ -22,7 +22,7 @@ from telegram.constants import ChatType
 from handlers import conversation
 from handlers.common import Action, Press, StalePress, actions_handler, refuse, show, to_private
 from handlers.context import CustomContext
-from handlers.conversation import Conversation, Flow
+from handlers.conversation import Conversation, Flow, StepHandler
 from handlers.keyboards import button_rows, main_keyboard
 from models import callbacks
 from models.errors import DomainError
@@ -524,45 +524,45 @@ async def attach_backup(update: Update, context: CustomContext, backup_id: int) 
     return True
 
 
-async def on_message(update: Update, context: CustomContext, talk: Conversation) -> None:
-    """A message during the report conversation, taken by the step the person is at."""
+async def _take_amount(update: Update, context: CustomContext, talk: Conversation) -> None:
     message = update.effective_message
     assert message is not None
-    state = ReportState(talk.state)
     draft = _draft(talk)
-    if state is ReportState.AMOUNT:
-        amount = _amount(message.text)
-        if amount is None:
-            await context.reply(update, "report.amount_invalid")
-            return
-        draft.loss_amount = amount
-    elif state is ReportState.DESCRIBE:
-        if message.voice is not None:
-            draft.voice_file_id = message.voice.file_id
-            draft.description = (message.caption or "").strip() or draft.description
-        elif message.text and message.text.strip():
-            text = message.text.strip()
-            if len(text) > MAX_DESCRIPTION:
-                await context.reply(
-                    update, "report.description_too_long", limit=MAX_DESCRIPTION, length=len(text)
-                )
-                return
-            draft.description = text
-        else:
-            await context.reply(update, "report.description_as_text")
-            return
-    elif state is ReportState.LOCATION:
-        if not await _take_location_message(update, context, talk, draft):
-            return
+    amount = _amount(message.text)
+    if amount is None:
+        await context.reply(update, "report.amount_invalid")
         return
-    elif state is ReportState.PHOTOS:
-        await _take_photo(update, context, talk, draft)
-        return
+    draft.loss_amount = amount
+    await _advance(update, context, talk, ReportState.AMOUNT, draft)
+
+
+async def _take_description(update: Update, context: CustomContext, talk: Conversation) -> None:
+    message = update.effective_message
+    assert message is not None
+    draft = _draft(talk)
+    if message.voice is not None:
+        draft.voice_file_id = message.voice.file_id
+        draft.description = (message.caption or "").strip() or draft.description
+    elif message.text and message.text.strip():
+        text = message.text.strip()
+        if len(text) > MAX_DESCRIPTION:
+            await context.reply(
+                update, "report.description_too_long", limit=MAX_DESCRIPTION, length=len(text)
+            )
+            return
+        draft.description = text
     else:
-        await context.reply(update, "report.use_buttons")
-        await _ask(update, context, state, draft)
+        await context.reply(update, "report.description_as_text")
         return
-    await _advance(update, context, talk, state, draft)
+    await _advance(update, context, talk, ReportState.DESCRIBE, draft)
+
+
+async def _use_buttons(update: Update, context: CustomContext, talk: Conversation) -> None:
+    """A message at a step answered with buttons: say so, and ask the step again."""
+    message = update.effective_message
+    assert message is not None
+    await context.reply(update, "report.use_buttons")
+    await _ask(update, context, ReportState(talk.state), _draft(talk))
 
 
 def _amount(text: str | None) -> float | None:
@@ -576,11 +576,10 @@ def _amount(text: str | None) -> float | None:
     return value if 0 <= value <= 1e10 else None
 
 
-async def _take_location_message(
-    update: Update, context: CustomContext, talk: Conversation, draft: ReportDraft
-) -> bool:
+async def _take_location(update: Update, context: CustomContext, talk: Conversation) -> None:
     message = update.effective_message
     assert message is not None
+    draft = _draft(talk)
     if message.location is not None:
         lat, lon = message.location.latitude, message.location.longitude
         if await _far_from_offices(context, lat, lon):
@@ -592,21 +591,20 @@ async def _take_location_message(
                 {"far": [lat, lon], "editing": talk.data.get("editing")},
             )
             await context.reply(update, "report.far_confirm", reply_markup=_yes_no(context, "far"))
-            return True
+            return
         draft.latitude, draft.longitude = lat, lon
         await _locate_backup(context, draft)
         await _location_saved(update, context, talk, draft)
-        return True
+        return
     if message.text and message.text.strip():
         address = " ".join(message.text.split())
         if len(address) > MAX_ADDRESS:
             await context.reply(update, "report.address_too_long", limit=MAX_ADDRESS)
-            return False
+            return
         draft.address = address
         await _location_saved(update, context, talk, draft)
-        return True
+        return
     await context.reply(update, "report.location_how")
-    return False
 
 
 async def _locate_backup(context: CustomContext, draft: ReportDraft) -> None:
@@ -636,11 +634,10 @@ async def _far_from_offices(context: CustomContext, lat: float, lon: float) -> b
     )
 
 
-async def _take_photo(
-    update: Update, context: CustomContext, talk: Conversation, draft: ReportDraft
-) -> None:
+async def _take_photo(update: Update, context: CustomContext, talk: Conversation) -> None:
     message = update.effective_message
     assert message is not None
+    draft = _draft(talk)
     if not message.photo:
         await context.reply(
             update,
@@ -691,3 +688,19 @@ async def _submit(update: Update, context: CustomContext, draft: ReportDraft) ->
     )
     if report.danger:
         await context.reply(update, "report.emergency_numbers")
+
+
+# a message during the report conversation, taken by the step the person is at; the steps
+# answered with buttons say so and ask again (docs/flows/report.mmd)
+STEPS: dict[ReportState, StepHandler] = {
+    ReportState.CATEGORY: _use_buttons,
+    ReportState.DANGER: _use_buttons,
+    ReportState.LOSS: _use_buttons,
+    ReportState.AMOUNT: _take_amount,
+    ReportState.DESCRIBE: _take_description,
+    ReportState.LOCATION: _take_location,
+    ReportState.FAR: _use_buttons,
+    ReportState.PHOTOS: _take_photo,
+    ReportState.URGENCY: _use_buttons,
+    ReportState.SUMMARY: _use_buttons,
+}

@@ -9,7 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from handlers import conversation
 from handlers.common import Action, Press, actions_handler, refuse, show
 from handlers.context import CustomContext
-from handlers.conversation import Conversation, Flow
+from handlers.conversation import Conversation, Flow, StepHandler
 from handlers.keyboards import button_rows
 from locales import Html
 from models import callbacks
@@ -99,7 +99,7 @@ settings_press = actions_handler(
 )
 
 
-async def on_message(update: Update, context: CustomContext, talk: Conversation) -> None:
+async def _take_value(update: Update, context: CustomContext, talk: Conversation) -> None:
     """The new value typed for a setting: validated, stored, then the list again."""
     person = context.person
     message = update.effective_message
@@ -183,3 +183,7 @@ async def _settings_view(
     if renumbered:
         lines.append(Html("\n" + context.t("settings.renumbered", count=renumbered)))
     return Html("\n".join(lines)), InlineKeyboardMarkup(button_rows(buttons))
+
+
+# the new value typed after a setting's button (docs/flows/settings.mmd)
+STEPS: dict[SettingsState, StepHandler] = {SettingsState.VALUE: _take_value}

@@ -18,7 +18,7 @@ from telegram.constants import ChatType
 from handlers import conversation
 from handlers.common import Action, Press, actions_handler, refuse, show
 from handlers.context import CustomContext
-from handlers.conversation import Conversation, Flow
+from handlers.conversation import Conversation, Flow, StepHandler
 from handlers.keyboards import button_rows
 from locales import N_, Html
 from models import callbacks
@@ -246,35 +246,56 @@ async def _produce(
     await views.ask(chat.id, context.locale, mode, scope, first, last, person)
 
 
-async def on_message(update: Update, context: CustomContext, talk: Conversation) -> None:
-    """A typed range, or a five-zeros count and note."""
+async def _typed(update: Update, context: CustomContext) -> tuple[Person, str] | None:
+    """What both steps take: the person (gone: the conversation ends) and a text."""
     message = update.effective_message
     person = context.person
     assert message is not None
     if person is None:
         await conversation.end(update, context)
-        return
-    text = message.text
-    if not text:
+        return None
+    if not message.text:
         await context.reply(update, "stats.text_expected")
+        return None
+    return person, message.text
+
+
+async def _refused(update: Update, context: CustomContext, error: DomainError) -> None:
+    if error.code == "not_allowed":
+        await conversation.end(update, context)
+    await context.reply(update, error.message_key, **error.params)
+
+
+async def _take_range(update: Update, context: CustomContext, talk: Conversation) -> None:
+    """A typed range of dates for a report or an export."""
+    typed = await _typed(update, context)
+    if typed is None:
         return
-    state = StatsState(talk.state)
+    person, text = typed
     try:
-        if state is StatsState.RANGE:
-            first, last = parse_range(text, context.services.stats.today())
-            scope = await decode_scope(context, person, str(talk.data["scope"]))
-            await conversation.end(update, context)
-            await _produce(update, context, person, str(talk.data["mode"]), scope, first, last)
-            return
+        first, last = parse_range(text, context.services.stats.today())
+        scope = await decode_scope(context, person, str(talk.data["scope"]))
+    except DomainError as error:
+        await _refused(update, context, error)
+        return
+    await conversation.end(update, context)
+    await _produce(update, context, person, str(talk.data["mode"]), scope, first, last)
+
+
+async def _take_zero(update: Update, context: CustomContext, talk: Conversation) -> None:
+    """A five-zeros count and note."""
+    typed = await _typed(update, context)
+    if typed is None:
+        return
+    person, text = typed
+    try:
         count, note = parse_zero_entry(text)
         station_id, month = int(talk.data["station"]), str(talk.data["month"])
         await context.services.stats.record_zero(
             person, station_id, month, FiveZero(talk.data["item"]), count, note
         )
     except DomainError as error:
-        if error.code == "not_allowed":
-            await conversation.end(update, context)
-        await context.reply(update, error.message_key, **error.params)
+        await _refused(update, context, error)
         return
     await conversation.end(update, context)
     await context.reply(update, "zero.saved")
@@ -357,3 +378,10 @@ on_press = actions_handler(
     "Every /stats and /export button; the scope is checked again on each press.",
     guard=_private_only,
 )
+
+
+# a typed range, or a five-zeros count and note (docs/flows/stats.mmd)
+STEPS: dict[StatsState, StepHandler] = {
+    StatsState.RANGE: _take_range,
+    StatsState.ZERO: _take_zero,
+}
