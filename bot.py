@@ -159,7 +159,28 @@ def build_application(
 
 def _register_handlers(app: PatrolApplication, translator: Translator) -> None:
     private = filters.ChatType.PRIVATE
-    router = FlowRouter(
+    # group -1: who is speaking, and whether the update goes any further
+    app.add_handler(TypeHandler(Update, gatekeeper), group=-1)
+    # group 0, in order: membership, commands, buttons, keyboard labels, conversations
+    table: list[Any] = [
+        ChatMemberHandler(groups.bot_membership_changed, ChatMemberHandler.MY_CHAT_MEMBER),
+        MessageHandler(filters.StatusUpdate.MIGRATE, groups.group_migrated),
+        *_commands(private),
+        *_buttons(),
+        MessageHandler(filters.COMMAND, common.unknown_command),
+        MessageHandler(filters.UpdateType.EDITED_MESSAGE & filters.LOCATION, backup.live_location),
+        # a message forwarded to the bot in private is a scam check, whoever sends it
+        MessageHandler(private & filters.FORWARDED, fraud.forwarded),
+        *_keyboard_labels(private, translator),
+        MessageHandler(private & ~filters.StatusUpdate.ALL, _router()),
+    ]
+    app.add_handlers(table)
+    app.add_error_handler(on_error)
+
+
+def _router() -> FlowRouter:
+    """Each private message to the step of the conversation its sender is in."""
+    return FlowRouter(
         {
             Flow.ONBOARDING: onboarding.STEPS,
             Flow.AREAS: areas.STEPS,
@@ -175,6 +196,10 @@ def _register_handlers(app: PatrolApplication, translator: Translator) -> None:
         },
         fallback=backup.private_fallback,
     )
+
+
+def _keyboard_labels(private: filters.BaseFilter, translator: Translator) -> list[Any]:
+    """The reply keyboard's buttons, in every language (their labels are the messages)."""
     keyboard: dict[str, Any] = {
         "kb.report": report_draft.report_command,
         "kb.backup": backup.backup_command,
@@ -185,13 +210,14 @@ def _register_handlers(app: PatrolApplication, translator: Translator) -> None:
         "kb.language": common.language_command,
     }
     assert set(keyboard) == set(KEYBOARD_ACTIONS)
+    return [
+        MessageHandler(private & filters.Text(sorted(translator.all_labels(key))), callback)
+        for key, callback in keyboard.items()
+    ]
 
-    # group -1: who is speaking, and whether the update goes any further
-    app.add_handler(TypeHandler(Update, gatekeeper), group=-1)
-    # group 0, in order: membership, commands, buttons, keyboard labels, conversations
-    table: list[Any] = [
-        ChatMemberHandler(groups.bot_membership_changed, ChatMemberHandler.MY_CHAT_MEMBER),
-        MessageHandler(filters.StatusUpdate.MIGRATE, groups.group_migrated),
+
+def _commands(private: filters.BaseFilter) -> list[Any]:
+    return [
         CommandHandler("start", onboarding.start),
         CommandHandler("help", common.help_command),
         CommandHandler("language", common.language_command, filters=private),
@@ -215,6 +241,12 @@ def _register_handlers(app: PatrolApplication, translator: Translator) -> None:
         CommandHandler("broadcast", broadcast.broadcast_command, filters=private),
         CommandHandler("stats", stats.stats_command, filters=private),
         CommandHandler("export", stats.export_command, filters=private),
+    ]
+
+
+def _buttons() -> list[Any]:
+    """Every feature's buttons, by the prefix of their data; the catch-all last."""
+    return [
         CallbackQueryHandler(onboarding.language_chosen, pattern=pattern(onboarding.FEATURE)),
         CallbackQueryHandler(common.language_chosen, pattern=pattern(common.LANGUAGE)),
         CallbackQueryHandler(invite.invite_step, pattern=pattern(invite.FEATURE)),
@@ -233,18 +265,7 @@ def _register_handlers(app: PatrolApplication, translator: Translator) -> None:
         CallbackQueryHandler(broadcast.broadcast_press, pattern=pattern(broadcast.FEATURE)),
         CallbackQueryHandler(stats.on_press, pattern=pattern(stats_views.FEATURE)),
         CallbackQueryHandler(common.stale_button),
-        MessageHandler(filters.COMMAND, common.unknown_command),
-        MessageHandler(filters.UpdateType.EDITED_MESSAGE & filters.LOCATION, backup.live_location),
-        # a message forwarded to the bot in private is a scam check, whoever sends it
-        MessageHandler(private & filters.FORWARDED, fraud.forwarded),
     ]
-    for key, callback in keyboard.items():
-        table.append(
-            MessageHandler(private & filters.Text(sorted(translator.all_labels(key))), callback)
-        )
-    table.append(MessageHandler(private & ~filters.StatusUpdate.ALL, router))
-    app.add_handlers(table)
-    app.add_error_handler(on_error)
 
 
 async def _on_start(app: Any) -> None:
