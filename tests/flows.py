@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-from tests.builders import User, contact
+from models.org import Person
+from tests import builders
+from tests.builders import Chat, User, contact
 from tests.harness import Harness
 
 LINK = re.compile(r"https://t\.me/\w+\?start=([A-Za-z0-9_-]+)")
@@ -42,3 +44,107 @@ async def onboard(
         await h.feed(contact(user, phone))
     else:
         await h.send(user, "跳过" if language == "中文" else "Skip")
+
+
+# The people and places most tests share (a county's first station, its team)
+
+CHIEF = User(2001, "Zhang", "zh-hans")
+
+
+async def setup_station(h: Harness) -> None:
+    """Operator creates a station; its chief onboards and adds an office and a village."""
+    await add_station(h, "木兰派出所")
+    code = await invite(h, OPERATOR, "station chief", "木兰派出所")
+    await onboard(h, CHIEF, code, "张所长", phone="+8613800000001")
+    await h.send(CHIEF, "/areas")
+    await h.press_label(CHIEF, "➕ 警务室")
+    await h.send(CHIEF, "东关警务室")
+    await h.press_label(CHIEF, "东关警务室")
+    await h.press_label(CHIEF, "➕ 地点")
+    await h.send(CHIEF, "东关村")
+
+
+OFFICER = User(3001, "Li", "zh-hans")
+
+
+OFFICER2 = User(3002, "Zhao", "zh-hans")
+
+
+MEMBER = User(4001, "Wang", "zh-hans")
+
+
+LAT, LON = 37.8700, 112.5500  # the village
+
+
+async def team(h: Harness) -> None:
+    """Station, office with a village, two officers, a member paired with the first."""
+    await setup_station(h)
+    await onboard(
+        h,
+        OFFICER,
+        await invite(h, CHIEF, "社区民警", "东关警务室"),
+        "李警官",
+        phone="+8613800000002",
+    )
+    await onboard(h, OFFICER2, await invite(h, CHIEF, "社区民警", "东关警务室"), "赵警官")
+    await onboard(h, MEMBER, await invite(h, CHIEF, "巡防队员", "东关警务室"), "王芳")
+    member = await h.services.people.by_telegram(MEMBER.id)
+    officer = await h.services.people.by_telegram(OFFICER.id)
+    assert member is not None and officer is not None
+    await h.services.people.toggle_pairing(await person_of(h, CHIEF), member.id, officer.id)
+    h.tg.clear()
+
+
+async def person_of(h: Harness, user: User) -> Person:
+    person = await h.services.people.by_telegram(user.id)
+    assert person is not None
+    return person
+
+
+async def register(h: Harness, chat: Chat, kind: str) -> None:
+    await h.feed(builders.my_chat_member(CHIEF, chat, "left", "member"))
+    await h.send(CHIEF, "/register", chat)
+    await h.press_label(CHIEF, kind, chat)
+    await h.press_label(CHIEF, "整个派出所", chat)
+    await h.press_label(CHIEF, "中文", chat)
+
+
+DUTY = User(2600, "Duty", "zh-hans")
+
+
+async def with_duty(h: Harness) -> None:
+    await team(h)
+    await onboard(h, DUTY, await invite(h, CHIEF, "值班室"), "值班员")
+    await h.send(OPERATOR, "/help")  # the operator has talked to the bot
+    h.tg.clear()
+
+
+async def ask_backup(h: Harness, reason: str = "纠纷升级") -> int:
+    await h.send(MEMBER, "/backup")
+    await h.press_label(MEMBER, reason)
+    row = await h.services.db.fetch_one("SELECT id FROM backup_requests ORDER BY id DESC LIMIT 1")
+    assert row is not None
+    return int(row["id"])
+
+
+def alerted(calls: list, chat_id: int) -> bool:  # type: ignore[type-arg]
+    return any(
+        "<b>支援请求 #" in c.text and c.chat_id == chat_id
+        for c in calls
+        if c.method == "sendMessage"
+    )
+
+
+async def register_public(h: Harness, chat: Chat, language: str) -> None:
+    await h.feed(builders.my_chat_member(CHIEF, chat, "left", "member"))
+    await h.send(CHIEF, "/register", chat)
+    await h.press_label(CHIEF, "村民群", chat)
+    await h.press_label(CHIEF, "东关警务室", chat)
+    await h.press_label(CHIEF, "东关村", chat)
+    await h.press_label(CHIEF, language, chat)
+
+
+MEMBER2 = User(4002, "Amy", "en")
+
+
+MEMBER3 = User(4003, "Zhou", "zh-hans")

@@ -16,35 +16,25 @@ from models.services.timers import TimerKind
 from models.store.writelock import BACKGROUND, NORMAL
 from tests import builders
 from tests.builders import Chat, User
-from tests.flows import OPERATOR, invite, onboard
+from tests.flows import (
+    CHIEF,
+    DUTY,
+    LAT,
+    LON,
+    MEMBER,
+    OFFICER,
+    OFFICER2,
+    OPERATOR,
+    alerted,
+    ask_backup,
+    invite,
+    onboard,
+    person_of,
+    register,
+    team,
+    with_duty,
+)
 from tests.harness import Harness, make_settings
-from tests.test_onboarding import CHIEF
-from tests.test_reports import LAT, LON, MEMBER, OFFICER, OFFICER2, _person, register, team
-
-DUTY = User(2600, "Duty", "zh-hans")
-
-
-async def with_duty(h: Harness) -> None:
-    await team(h)
-    await onboard(h, DUTY, await invite(h, CHIEF, "值班室"), "值班员")
-    await h.send(OPERATOR, "/help")  # the operator has talked to the bot
-    h.tg.clear()
-
-
-async def ask_backup(h: Harness, reason: str = "纠纷升级") -> int:
-    await h.send(MEMBER, "/backup")
-    await h.press_label(MEMBER, reason)
-    row = await h.services.db.fetch_one("SELECT id FROM backup_requests ORDER BY id DESC LIMIT 1")
-    assert row is not None
-    return int(row["id"])
-
-
-def alerted(calls: list, chat_id: int) -> bool:  # type: ignore[type-arg]
-    return any(
-        "<b>支援请求 #" in c.text and c.chat_id == chat_id
-        for c in calls
-        if c.method == "sendMessage"
-    )
 
 
 async def test_policy_plan_repeats_steps_2_and_3_then_final() -> None:
@@ -341,7 +331,7 @@ async def test_claiming_officer_suspended_restarts_the_chain(harness: Harness) -
     await with_duty(h)
     request_id = await ask_backup(h)
     await h.press(OFFICER, f"bk:go:{request_id}")
-    officer = await _person(h, OFFICER)
+    officer = await person_of(h, OFFICER)
     await h.press(CHIEF, f"ros:p:{officer.id}")
     calls = await h.press_label(CHIEF, "停用")
     assert any("无法继续前往" in t for t in h.texts(calls, MEMBER.id))

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from tests import builders
 from tests.builders import User
-from tests.flows import invite
+from tests.flows import CHIEF, invite, setup_station
 from tests.harness import Harness
-from tests.test_onboarding import CHIEF, setup_station
 
 NEWCOMER = User(7001, "Newcomer", "zh-hans")
 

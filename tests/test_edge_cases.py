@@ -12,9 +12,8 @@ from models.org import Role
 from tests import builders
 from tests.builders import Chat, User
 from tests.fakes import TOKEN
-from tests.flows import OPERATOR, add_station, invite, onboard
+from tests.flows import CHIEF, OPERATOR, add_station, invite, onboard, setup_station
 from tests.harness import Harness
-from tests.test_onboarding import CHIEF, setup_station
 
 VILLAGE = Chat(-100777, "supergroup", "东关村民群")
 

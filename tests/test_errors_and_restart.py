@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.builders import User
-from tests.flows import OPERATOR, invite
+from tests.flows import CHIEF, OPERATOR, invite, setup_station
 from tests.harness import Harness, make_settings
-from tests.test_onboarding import CHIEF, setup_station
 
 
 async def test_failure_is_apologised_for_and_operators_alerted_once_a_minute(

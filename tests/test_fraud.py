@@ -15,23 +15,12 @@ from models.org import Role
 from models.rails import REPLY
 from tests import builders
 from tests.builders import Chat, User
+from tests.flows import CHIEF, MEMBER, OFFICER, register_public, setup_station, team, with_duty
 from tests.harness import Harness, make_settings
-from tests.test_backup import with_duty
-from tests.test_onboarding import CHIEF, setup_station
-from tests.test_reports import MEMBER, OFFICER, team
 
 VILLAGE = Chat(-100610, "supergroup", "东关村民群")
 EN_VILLAGE = Chat(-100611, "supergroup", "Lake village")
 MONDAY = datetime.fromisoformat("2026-11-30T10:00:00+08:00")  # a Monday
-
-
-async def register_public(h: Harness, chat: Chat, language: str) -> None:
-    await h.feed(builders.my_chat_member(CHIEF, chat, "left", "member"))
-    await h.send(CHIEF, "/register", chat)
-    await h.press_label(CHIEF, "村民群", chat)
-    await h.press_label(CHIEF, "东关警务室", chat)
-    await h.press_label(CHIEF, "东关村", chat)
-    await h.press_label(CHIEF, language, chat)
 
 
 def tips_to(calls: list, chat: Chat) -> list[str]:  # type: ignore[type-arg]

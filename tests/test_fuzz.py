@@ -25,12 +25,18 @@ from hypothesis import strategies as st
 from tests import builders
 from tests.builders import Chat, User
 from tests.fakes import Call
-from tests.flows import OPERATOR
+from tests.flows import (
+    CHIEF,
+    DUTY,
+    MEMBER,
+    OFFICER,
+    OFFICER2,
+    OPERATOR,
+    person_of,
+    register_public,
+    with_duty,
+)
 from tests.harness import Harness, make_settings
-from tests.test_backup import DUTY, with_duty
-from tests.test_fraud import register_public
-from tests.test_onboarding import CHIEF
-from tests.test_reports import MEMBER, OFFICER, OFFICER2, _person
 
 VILLAGE = Chat(-100500, "supergroup", "东关村民群")
 STRANGE_GROUP = Chat(-100777, "supergroup", "Unknown group")
@@ -310,8 +316,8 @@ async def _world(path: Path) -> None:
         from tests.flows import invite, onboard
 
         await onboard(h, GONE, await invite(h, CHIEF, "巡防队员", "东关警务室"), "离开的人")
-        chief = await _person(h, CHIEF)
-        gone = await _person(h, GONE)
+        chief = await person_of(h, CHIEF)
+        gone = await person_of(h, GONE)
         await h.services.people.set_active(chief, gone.id, False)
     finally:
         await h.stop()

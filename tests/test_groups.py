@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from tests import builders
 from tests.builders import Chat, User
-from tests.flows import invite, onboard
+from tests.flows import CHIEF, invite, onboard, setup_station
 from tests.harness import Harness
-from tests.test_onboarding import CHIEF, setup_station
 
 VILLAGE_GROUP = Chat(-100500, "supergroup", "东关村民群")
 

@@ -29,10 +29,9 @@ from models.org import Role
 from models.qrsheet import DPI, PAGE_SIZE, PER_PAGE
 from tests.builders import User
 from tests.fakes import BOT_USERNAME, TOKEN, Call
-from tests.flows import OPERATOR, onboard
+from tests.flows import CHIEF, OFFICER, OPERATOR, onboard, setup_station
 from tests.flows import invite as invite_one
 from tests.harness import Harness
-from tests.test_onboarding import CHIEF, OFFICER, setup_station
 
 ROOT = Path(__file__).resolve().parent.parent
 LINK = re.compile(rf"^https://t\.me/{BOT_USERNAME}\?start=([A-Za-z0-9_-]{{12,64}})$")

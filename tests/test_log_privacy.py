@@ -10,10 +10,8 @@ import pytest
 
 import bot
 from tests import builders
+from tests.flows import CHIEF, LAT, LON, MEMBER, OFFICER, ask_backup, with_duty
 from tests.harness import Harness
-from tests.test_backup import ask_backup, with_duty
-from tests.test_onboarding import CHIEF
-from tests.test_reports import LAT, LON, MEMBER, OFFICER
 
 PHONE = "13912345678"
 DESCRIPTION = "张家和李家因为宅基地吵架，张大爷电话 13912345678"

@@ -7,25 +7,10 @@ from datetime import timedelta
 from models.org import Role
 from tests import builders
 from tests.builders import User
-from tests.flows import OPERATOR, add_station, invite, onboard
+from tests.flows import CHIEF, OFFICER, invite, onboard, setup_station
 from tests.harness import Harness
 
-CHIEF = User(2001, "Zhang", "zh-hans")
-OFFICER = User(3001, "Li", "zh-hans")
 MEMBER = User(4001, "Wang", "en")  # many Chinese users run Telegram in English
-
-
-async def setup_station(h: Harness) -> None:
-    """Operator creates a station; its chief onboards and adds an office and a village."""
-    await add_station(h, "木兰派出所")
-    code = await invite(h, OPERATOR, "station chief", "木兰派出所")
-    await onboard(h, CHIEF, code, "张所长", phone="+8613800000001")
-    await h.send(CHIEF, "/areas")
-    await h.press_label(CHIEF, "➕ 警务室")
-    await h.send(CHIEF, "东关警务室")
-    await h.press_label(CHIEF, "东关警务室")
-    await h.press_label(CHIEF, "➕ 地点")
-    await h.send(CHIEF, "东关村")
 
 
 async def test_operator_sets_up_station_and_team_onboards(harness: Harness) -> None:

@@ -15,13 +15,22 @@ from models.patrol import parse_leave
 from tests import builders
 from tests.builders import User
 from tests.fakes import Call
-from tests.flows import invite, onboard
+from tests.flows import (
+    CHIEF,
+    LAT,
+    LON,
+    MEMBER,
+    MEMBER2,
+    MEMBER3,
+    OFFICER,
+    OFFICER2,
+    invite,
+    onboard,
+    person_of,
+    team,
+)
 from tests.harness import Harness, make_settings
-from tests.test_onboarding import CHIEF
-from tests.test_reports import LAT, LON, MEMBER, OFFICER, OFFICER2, _person, team
 
-MEMBER2 = User(4002, "Amy", "en")
-MEMBER3 = User(4003, "Zhou", "zh-hans")
 EVE = datetime.fromisoformat("2026-12-01T19:00:00+08:00")
 DAY = date(2026, 12, 2)
 
@@ -31,7 +40,7 @@ async def patrol_office(h: Harness) -> None:
     await team(h)
     await onboard(h, MEMBER2, await invite(h, CHIEF, "巡防队员", "东关警务室"), "Amy", "English")
     await onboard(h, MEMBER3, await invite(h, CHIEF, "巡防队员", "东关警务室"), "周敏")
-    chief = await _person(h, CHIEF)
+    chief = await person_of(h, CHIEF)
     office = (await h.services.org.repo.offices(1))[0]
     village = (await h.services.org.repo.places(office.id))[0]
     await h.services.org.toggle_place_kind(chief, village.id, PlaceKind.PATROL_AREA)
@@ -82,7 +91,7 @@ async def test_plan_edit_publish_remind_checkin_missed_checkout(harness: Harness
     assert not any("巡逻任务" in c.text for c in calls)  # once
 
     # 07:30 is also 30 minutes before the 08:00 shift: the reminder with a check-in button
-    wang = await _person(h, MEMBER)
+    wang = await person_of(h, MEMBER)
     planned = await h.services.patrol.repo.assignments(1, DAY)
     mine = next(a for a in planned if a.member_id == wang.id)
     reminders = [c for c in h.tg.sent(MEMBER.id) if "即将开始" in c.text]
@@ -144,8 +153,8 @@ async def test_leave_today_after_publishing_replans_and_tells_people(harness: Ha
     await onboard(h, spare, await invite(h, CHIEF, "巡防队员", "东关警务室"), "钱芳")
     await plan_and_publish(h)
     planned = {a.member_id for a in await h.services.patrol.repo.assignments(1, DAY)}
-    wang = await _person(h, MEMBER)
-    qian = await _person(h, spare)
+    wang = await person_of(h, MEMBER)
+    qian = await person_of(h, spare)
     if wang.id not in planned:  # make sure 王芳 is the one planned, 钱芳 the spare
         wang, qian = qian, wang
         MEMBER_, SPARE_ = spare, MEMBER
@@ -170,8 +179,8 @@ async def test_swap_accepted_and_vetoed(harness: Harness) -> None:
     h = harness
     await patrol_office(h)
     await plan_and_publish(h)
-    wang = await _person(h, MEMBER)
-    amy = await _person(h, MEMBER2)
+    wang = await person_of(h, MEMBER)
+    amy = await person_of(h, MEMBER2)
     plan = await h.services.patrol.repo.assignments(1, DAY)
     mine = next(a for a in plan if a.member_id == wang.id)
     hers = next(a for a in plan if a.member_id == amy.id)
@@ -207,11 +216,11 @@ async def test_swap_with_another_office_is_refused(harness: Harness) -> None:
     other = User(4900, "Xi")
     await onboard(h, other, await invite(h, CHIEF, "巡防队员", "西山警务室"), "西山队员")
     await plan_and_publish(h)
-    wang = await _person(h, MEMBER)
+    wang = await person_of(h, MEMBER)
     mine = next(
         a for a in await h.services.patrol.repo.assignments(1, DAY) if a.member_id == wang.id
     )
-    xi = await _person(h, other)
+    xi = await person_of(h, other)
     await h.press(MEMBER, f"pt:swapto:{mine.id}:{xi.id}")
     assert "本警务室" in h.tg.alerts()[-1]
 
@@ -264,7 +273,7 @@ async def test_veto_after_the_day(harness: Harness) -> None:
     h = harness
     await patrol_office(h)
     await plan_and_publish(h)
-    wang, amy = await _person(h, MEMBER), await _person(h, MEMBER2)
+    wang, amy = await person_of(h, MEMBER), await person_of(h, MEMBER2)
     plan = await h.services.patrol.repo.assignments(1, DAY)
     mine = next(a for a in plan if a.member_id == wang.id)
     await h.press(MEMBER, f"pt:swapto:{mine.id}:{amy.id}")
@@ -289,7 +298,7 @@ async def test_swap_accepted_after_shift_started_moves_checked_in_slot(
     morning = next(a for a in plan if a.shift == 0)
     asker = users[morning.member_id]
     other = next(u for pid, u in users.items() if pid != morning.member_id)
-    other_p = await _person(h, other)
+    other_p = await person_of(h, other)
     await h.press(asker, f"pt:swapto:{morning.id}:{other_p.id}")
     h.clock.set(T("2026-12-02T08:05:00+08:00"))
     await h.send(asker, "/checkin")  # she is walking
@@ -359,7 +368,7 @@ async def test_unplanned_checkin_unpaired_member_nobody_told_and_never_closed(
     told = [c for c in calls if c.chat_id in (OFFICER.id, OFFICER2.id)]
     h.clock.set(T("2026-12-05T19:00:00+08:00"))
     await h.tick()
-    amy = await _person(h, MEMBER2)
+    amy = await person_of(h, MEMBER2)
     open_ = await h.services.patrol.repo.open_checkin(amy.id)
     print(
         "told",
@@ -377,7 +386,7 @@ async def test_unplanned_checkin_never_closed(harness: Harness) -> None:
     await h.send(MEMBER, "/checkin")
     h.clock.set(T("2026-12-05T19:00:00+08:00"))
     await h.tick()
-    wang = await _person(h, MEMBER)
+    wang = await person_of(h, MEMBER)
     print(await h.services.patrol.month_record(wang))
     assert await h.services.patrol.repo.open_checkin(wang.id) is None
 
@@ -387,9 +396,9 @@ async def test_deactivated_officer_missed_alert_lost(harness: Harness) -> None:
     await patrol_office(h)
     await plan_and_publish(h)
     plan = await h.services.patrol.repo.assignments(1, DAY)
-    wang = await _person(h, MEMBER)
+    wang = await person_of(h, MEMBER)
     morning = next(a for a in plan if a.member_id == wang.id)
-    chief = await _person(h, CHIEF)
+    chief = await person_of(h, CHIEF)
     assert morning.officer_id is not None
     await h.services.people.set_active(chief, morning.officer_id, False)
     h.clock.set(morning.starts_at)
@@ -408,8 +417,8 @@ async def test_forged_repto_gives_slot_to_deactivated_member(harness: Harness) -
     h = harness
     await patrol_office(h)
     await onboard(h, SPARE, await invite(h, CHIEF, "巡防队员", "东关警务室"), "钱芳")
-    chief = await _person(h, CHIEF)
-    qian = await _person(h, SPARE)
+    chief = await person_of(h, CHIEF)
+    qian = await person_of(h, SPARE)
     await h.services.people.set_active(chief, qian.id, False)
     await plan_and_publish(h)
     plan = await h.services.patrol.repo.assignments(1, DAY)
@@ -425,7 +434,7 @@ async def test_veto_revives_cancelled_slot_and_plans_member_on_leave(
     h = harness
     await patrol_office(h)
     await plan_and_publish(h)
-    wang, amy = await _person(h, MEMBER), await _person(h, MEMBER2)
+    wang, amy = await person_of(h, MEMBER), await person_of(h, MEMBER2)
     plan = await h.services.patrol.repo.assignments(1, DAY)
     mine = next(a for a in plan if a.member_id == wang.id)
     await h.press(MEMBER, f"pt:swapto:{mine.id}:{amy.id}")
@@ -447,7 +456,7 @@ async def test_officer_leave_changes_responsible_officer_silently(harness: Harne
     await patrol_office(h)
     await plan_and_publish(h)
     plan = await h.services.patrol.repo.assignments(1, DAY)
-    officer = await _person(h, OFFICER)
+    officer = await person_of(h, OFFICER)
     affected = [a for a in plan if a.officer_id == officer.id]
     assert affected
     h.clock.set(T("2026-12-02T07:40:00+08:00"))
@@ -468,7 +477,7 @@ async def test_officer_leave_changes_responsible_officer_silently(harness: Harne
 async def test_shrinking_station_shifts(harness: Harness) -> None:
     h = harness
     await patrol_office(h)
-    chief = await _person(h, CHIEF)
+    chief = await person_of(h, CHIEF)
     await h.services.station_settings.change(chief, 1, "shifts", "08:00-11:00")
     h.clock.set(T("2026-12-01T20:00:00+08:00"))
     calls = await h.tick()
@@ -536,7 +545,7 @@ async def test_a_reminder_due_at_publication_rides_in_the_days_message(harness: 
     await patrol_office(h)
     await plan_and_publish(h)
     await h.tick()  # (a reminder's own timer, were there one, would be due now)
-    users = {(await _person(h, u)).id: u for u in (MEMBER, MEMBER2, MEMBER3)}
+    users = {(await person_of(h, u)).id: u for u in (MEMBER, MEMBER2, MEMBER3)}
     planned = await h.services.patrol.repo.assignments(1, DAY)
     assert {a.shift for a in planned} == {0, 1}
 

@@ -7,11 +7,19 @@ from pathlib import Path
 
 from models.org import PlaceKind
 from tests.builders import User
-from tests.flows import OPERATOR, invite, onboard
+from tests.flows import (
+    CHIEF,
+    MEMBER,
+    MEMBER2,
+    MEMBER3,
+    OFFICER,
+    OPERATOR,
+    invite,
+    onboard,
+    person_of,
+    team,
+)
 from tests.harness import Harness, make_settings
-from tests.test_onboarding import CHIEF
-from tests.test_patrol import MEMBER2, MEMBER3
-from tests.test_reports import MEMBER, OFFICER, _person, team
 
 OFFICER_EN = User(3050, "Ken", "en")
 
@@ -24,7 +32,7 @@ async def resort_station(h: Harness) -> int:
     await onboard(
         h, OFFICER_EN, await invite(h, CHIEF, "社区民警", "东关警务室"), "Ken", "English"
     )
-    chief = await _person(h, CHIEF)
+    chief = await person_of(h, CHIEF)
     office = (await h.services.org.repo.offices(1))[0]
     village = (await h.services.org.repo.places(office.id))[0]
     await h.services.org.toggle_place_kind(chief, village.id, PlaceKind.PATROL_AREA)

@@ -16,11 +16,9 @@ from models.store.retention_repo import redact_phones
 from tests import builders
 from tests.builders import Chat
 from tests.fakes import Call
+from tests.flows import CHIEF, MEMBER, OFFICER, ask_backup, team, with_duty
 from tests.harness import Harness, make_settings
 from tests.privacy import violations
-from tests.test_backup import ask_backup, with_duty
-from tests.test_onboarding import CHIEF
-from tests.test_reports import MEMBER, OFFICER, team
 
 VILLAGE = Chat(-100500, "supergroup", "东关村民群")
 STAFF = Chat(-100600, "supergroup", "东关警务群")

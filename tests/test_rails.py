@@ -16,9 +16,8 @@ from models.rails import Timer
 from models.services.timers import TimerKind
 from tests import builders
 from tests.builders import User
-from tests.flows import invite
+from tests.flows import CHIEF, invite, setup_station
 from tests.harness import Harness, make_settings
-from tests.test_onboarding import CHIEF, setup_station
 
 PERSON = 9001
 

@@ -9,43 +9,25 @@ from pathlib import Path
 from models.reports import Outcome, Report, ReportStatus
 from tests import builders
 from tests.builders import Chat, User
-from tests.flows import invite, onboard
+from tests.flows import (
+    CHIEF,
+    LAT,
+    LON,
+    MEMBER,
+    OFFICER,
+    OFFICER2,
+    invite,
+    onboard,
+    person_of,
+    register,
+    setup_station,
+    team,
+)
 from tests.harness import Harness, make_settings
-from tests.test_onboarding import CHIEF, setup_station
-
-OFFICER = User(3001, "Li", "zh-hans")
-OFFICER2 = User(3002, "Zhao", "zh-hans")
-MEMBER = User(4001, "Wang", "zh-hans")
-LAT, LON = 37.8700, 112.5500  # the village
-
-
-async def team(h: Harness) -> None:
-    """Station, office with a village, two officers, a member paired with the first."""
-    await setup_station(h)
-    await onboard(
-        h,
-        OFFICER,
-        await invite(h, CHIEF, "社区民警", "东关警务室"),
-        "李警官",
-        phone="+8613800000002",
-    )
-    await onboard(h, OFFICER2, await invite(h, CHIEF, "社区民警", "东关警务室"), "赵警官")
-    await onboard(h, MEMBER, await invite(h, CHIEF, "巡防队员", "东关警务室"), "王芳")
-    member = await h.services.people.by_telegram(MEMBER.id)
-    officer = await h.services.people.by_telegram(OFFICER.id)
-    assert member is not None and officer is not None
-    await h.services.people.toggle_pairing(await _person(h, CHIEF), member.id, officer.id)
-    h.tg.clear()
-
-
-async def _person(h: Harness, user: User):  # type: ignore[no-untyped-def]
-    person = await h.services.people.by_telegram(user.id)
-    assert person is not None
-    return person
 
 
 async def latest_report(h: Harness) -> Report:
-    member = await _person(h, MEMBER)
+    member = await person_of(h, MEMBER)
     found, _total = await h.services.reports.repo.listing(reporter_id=member.id)
     return found[0]
 
@@ -81,9 +63,8 @@ async def test_scenario_1_dispute_reported_mediated_and_closed(harness: Harness)
     calls = await h.press_label(MEMBER, "提交")
     assert any("已发送给您的搭档民警" in t for t in h.texts(calls, MEMBER.id))
 
-    report = (await h.services.reports.repo.listing(reporter_id=(await _person(h, MEMBER)).id))[0][
-        0
-    ]
+    member = await person_of(h, MEMBER)
+    report = (await h.services.reports.repo.listing(reporter_id=member.id))[0][0]
     assert report.number == "#2026-0001" and report.status is ReportStatus.NEW
     assert await h.services.reports.repo.attachments(report.id, "photo") == [
         "AgACAgIAAxkBAAIBphoto"
@@ -119,7 +100,7 @@ async def test_scenario_1_dispute_reported_mediated_and_closed(harness: Harness)
 
     resolved = await h.services.reports.repo.get(report.id)
     assert resolved is not None and resolved.status is ReportStatus.RESOLVED
-    assert resolved.outcome == "mediated" and resolved.owner_id == (await _person(h, OFFICER)).id
+    assert resolved.outcome == "mediated" and resolved.owner_id == (await person_of(h, OFFICER)).id
     events = [e.kind.value for e in await h.services.reports.repo.events(resolved.id)]
     assert events == ["created", "acknowledged", "en_route", "question", "answer", "resolved"]
 
@@ -161,7 +142,7 @@ async def test_bad_input_in_the_report_conversation(harness: Harness) -> None:
     await h.send(MEMBER, "电线垂到路面了")
     # a location far from every office asks to confirm
     offices = await h.services.org.repo.offices(1)
-    await h.services.org.locate_office(await _person(h, CHIEF), offices[0].id, LAT, LON)
+    await h.services.org.locate_office(await person_of(h, CHIEF), offices[0].id, LAT, LON)
     calls = await h.feed(builders.location(MEMBER, 31.2, 121.5))  # Shanghai
     assert "50 公里" in h.texts(calls)[0]
     await h.press_label(MEMBER, "否")
@@ -232,7 +213,7 @@ async def test_rights_on_report_buttons(harness: Harness) -> None:
     report = await h.services.reports.repo.get(report_id)
     assert report is not None and report.status is ReportStatus.ACKNOWLEDGED
     # a stale button of a closed report
-    await h.services.reports.resolve(await _person(h, CHIEF), report_id, Outcome.UNFOUNDED, None)
+    await h.services.reports.resolve(await person_of(h, CHIEF), report_id, Outcome.UNFOUNDED, None)
     await h.press(OFFICER, f"rp:go:{report_id}")
     assert "已经结束" in h.tg.alerts()[-1]
 
@@ -259,7 +240,9 @@ async def test_withdraw_until_acknowledged_and_reopen_within_7_days(harness: Har
     report = await h.services.reports.repo.get(report_id)
     assert report is not None and report.status is ReportStatus.NEW
     # too late after 7 days
-    await h.services.reports.resolve(await _person(h, OFFICER), report_id, Outcome.MEDIATED, None)
+    await h.services.reports.resolve(
+        await person_of(h, OFFICER), report_id, Outcome.MEDIATED, None
+    )
     h.clock.advance(timedelta(days=8))
     await h.press(MEMBER, f"rp:reopen:{report_id}")  # told at once, not after typing
     assert "超过 7 天" in h.tg.alerts()[-1]
@@ -319,7 +302,7 @@ async def test_deactivated_officers_reports_return_to_the_queue(harness: Harness
     await team(h)
     report_id = await submit_dispute(h)
     await h.press(OFFICER, f"rp:ack:{report_id}")
-    officer = await _person(h, OFFICER)
+    officer = await person_of(h, OFFICER)
     await h.press(CHIEF, f"ros:p:{officer.id}")
     calls = await h.press_label(CHIEF, "停用")
     assert any("退回警务室待办" in t for t in h.texts(calls, OFFICER2.id))
@@ -380,14 +363,6 @@ STAFF = Chat(-100300, "supergroup", "所部工作群")
 VILLAGE = Chat(-100301, "supergroup", "东关村民群")
 
 
-async def register(h: Harness, chat: Chat, kind: str) -> None:
-    await h.feed(builders.my_chat_member(CHIEF, chat, "left", "member"))
-    await h.send(CHIEF, "/register", chat)
-    await h.press_label(CHIEF, kind, chat)
-    await h.press_label(CHIEF, "整个派出所", chat)
-    await h.press_label(CHIEF, "中文", chat)
-
-
 async def test_voice_and_photos_reach_whoever_gets_the_card(harness: Harness) -> None:
     h = harness
     await team(h)
@@ -419,7 +394,7 @@ async def test_moved_officer_reports_go_back_and_notes_follow_the_office(
     await h.send(CHIEF, "/areas")
     await h.press_label(CHIEF, "➕ 警务室")
     await h.send(CHIEF, "西山警务室")
-    officer = await _person(h, OFFICER)
+    officer = await person_of(h, OFFICER)
     await h.press(CHIEF, f"ros:p:{officer.id}")
     await h.press_label(CHIEF, "调动警务室")
     calls = await h.press_label(CHIEF, "西山警务室")
@@ -489,7 +464,9 @@ async def test_refused_reopen_does_not_trap_the_person(harness: Harness) -> None
     h = harness
     await team(h)
     report_id = await submit_dispute(h)
-    await h.services.reports.resolve(await _person(h, OFFICER), report_id, Outcome.MEDIATED, None)
+    await h.services.reports.resolve(
+        await person_of(h, OFFICER), report_id, Outcome.MEDIATED, None
+    )
     await h.press(MEMBER, f"rp:reopen:{report_id}")
     h.clock.advance(timedelta(days=8))
     calls = await h.send(MEMBER, "没解决")
@@ -534,7 +511,9 @@ async def test_officer_can_reopen_and_numbers_use_the_local_year(harness: Harnes
     report_id = await submit_dispute(h)
     report = await h.services.reports.repo.get(report_id)
     assert report is not None and report.number == "#2027-0001"
-    await h.services.reports.resolve(await _person(h, OFFICER), report_id, Outcome.MEDIATED, None)
+    await h.services.reports.resolve(
+        await person_of(h, OFFICER), report_id, Outcome.MEDIATED, None
+    )
     calls = await h.send(OFFICER, "/reports 2027-0001")
     labels = [label for c in calls for label, _ in c.buttons()]
     assert "🔄 重新打开" in labels

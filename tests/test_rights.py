@@ -28,13 +28,21 @@ from models.org import PlaceKind
 from models.rails import REPLY
 from tests.builders import Chat, User
 from tests.fakes import Call
-from tests.flows import OPERATOR, add_station, invite, onboard
+from tests.flows import (
+    CHIEF,
+    DUTY,
+    MEMBER,
+    OFFICER,
+    OPERATOR,
+    add_station,
+    invite,
+    onboard,
+    person_of,
+    register_public,
+    with_duty,
+)
 from tests.harness import Harness, make_settings
-from tests.test_backup import DUTY, with_duty
 from tests.test_dispatch import TABLES
-from tests.test_fraud import register_public
-from tests.test_onboarding import CHIEF
-from tests.test_reports import MEMBER, OFFICER, _person
 
 ROOT = Path(__file__).resolve().parent.parent
 WEST = User(3100, "Sun", "zh-hans")
@@ -216,7 +224,7 @@ async def _world(path: Path) -> dict[str, Any]:
     await h.start()
     try:
         await with_duty(h)
-        chief = await _person(h, CHIEF)
+        chief = await person_of(h, CHIEF)
         west = await h.services.org.add_office(chief, 1, "西街警务室")
         await onboard(h, WEST, await invite(h, CHIEF, "社区民警", "西街警务室"), "孙警官")
         await onboard(h, MEMBER2, await invite(h, CHIEF, "巡防队员", "东关警务室"), "周敏")
@@ -228,9 +236,9 @@ async def _world(path: Path) -> dict[str, Any]:
             h, CHIEF_B, await invite(h, OPERATOR, "station chief", "河口派出所"), "何所长"
         )
         await register_public(h, VILLAGE, "中文")
-        await h.services.people.set_active(chief, (await _person(h, GONE)).id, False)
-        people = {u: (await _person(h, u)).id for u in (MEMBER, MEMBER2, OFFICER)}
-        office = (await _person(h, OFFICER)).office_id
+        await h.services.people.set_active(chief, (await person_of(h, GONE)).id, False)
+        people = {u: (await person_of(h, u)).id for u in (MEMBER, MEMBER2, OFFICER)}
+        office = (await person_of(h, OFFICER)).office_id
         assert office is not None
         place = (await h.services.org.repo.places(office))[0]
         await h.services.org.toggle_place_kind(chief, place.id, PlaceKind.PATROL_AREA)

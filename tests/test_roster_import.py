@@ -23,10 +23,9 @@ from models.roster import PENDING_DAYS, name_key
 from models.roster_import import RosterFileError, parse_role, roster_phone
 from tests.builders import User, contact
 from tests.fakes import TOKEN, Call
-from tests.flows import onboard
+from tests.flows import CHIEF, onboard
 from tests.harness import Harness
 from tests.test_invites_sheet import station
-from tests.test_onboarding import CHIEF
 
 HEADER = "姓名,角色,所属警务室,手机"
 NEWCOMER = User(8101, "Fang", "zh-hans")

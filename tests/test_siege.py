@@ -16,10 +16,8 @@ from handlers.flood import FLOOD_LIMIT, InboundLimits
 from tests import builders
 from tests.builders import User
 from tests.fakes import FakeTelegram
+from tests.flows import CHIEF, DUTY, MEMBER, OFFICER, alerted, with_duty
 from tests.harness import Harness, make_settings
-from tests.test_backup import DUTY, alerted, with_duty
-from tests.test_onboarding import CHIEF
-from tests.test_reports import MEMBER, OFFICER
 
 STRANGER = User(9901, "Stranger", "zh-hans")
 

@@ -9,9 +9,8 @@ from models.org import Person, Place, PlaceKind
 from tests import builders
 from tests.builders import User
 from tests.fakes import Call
-from tests.flows import invite, onboard
+from tests.flows import CHIEF, invite, onboard, setup_station
 from tests.harness import Harness
-from tests.test_onboarding import CHIEF, setup_station
 
 
 async def test_chief_changes_invitation_days_with_validation(harness: Harness) -> None:

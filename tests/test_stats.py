@@ -21,11 +21,19 @@ from models.stats import Figures, FiveZero, UnitTimes
 from scheduler.notices.stats_views import StatsViews
 from tests.builders import User
 from tests.fakes import Call
-from tests.flows import OPERATOR, invite, onboard
+from tests.flows import (
+    CHIEF,
+    DUTY,
+    MEMBER,
+    OFFICER,
+    OFFICER2,
+    OPERATOR,
+    invite,
+    onboard,
+    person_of,
+    with_duty,
+)
 from tests.harness import Harness, make_settings
-from tests.test_backup import DUTY, with_duty
-from tests.test_onboarding import CHIEF
-from tests.test_reports import MEMBER, OFFICER, OFFICER2, _person
 
 WEST_OFFICER = User(3100, "Sun", "zh-hans")
 OFFICER_EN = User(3101, "Ken", "en")
@@ -45,16 +53,16 @@ async def station(h: Harness) -> dict[str, int]:
     """The team of the report tests, the duty desk, a second office with its own officer,
     and an English-speaking officer in the first office."""
     await with_duty(h)
-    chief = await _person(h, CHIEF)
+    chief = await person_of(h, CHIEF)
     west = await h.services.org.add_office(chief, 1, "西街警务室")
     await onboard(h, WEST_OFFICER, await invite(h, CHIEF, "社区民警", "西街警务室"), "孙警官")
     await onboard(
         h, OFFICER_EN, await invite(h, CHIEF, "社区民警", "东关警务室"), "Ken", "English"
     )
-    east = (await _person(h, OFFICER)).office_id
+    east = (await person_of(h, OFFICER)).office_id
     assert east is not None
     village = (await h.services.org.repo.places(east))[0]
-    member = await _person(h, MEMBER)
+    member = await person_of(h, MEMBER)
     h.tg.clear()
     return {"east": east, "west": west.id, "village": village.id, "member": member.id}
 
@@ -130,7 +138,7 @@ async def seed_week(h: Harness, ids: dict[str, int]) -> None:
         await _report(h, ids, 9, "fire", "2026-11-22T23:59:00")
         await _report(h, ids, 10, "fire", "2026-11-30T00:00:00")
         # backup: claimed after 3, 9 and 5 minutes; arrived after 15 and 25
-        officer = (await _person(h, OFFICER)).id
+        officer = (await person_of(h, OFFICER)).id
         for office, created, claim, arrive, step in (
             ("east", "2026-11-24T09:30:00", 3, 15, 0),
             ("east", "2026-11-26T19:00:00", 9, 25, 2),
@@ -207,7 +215,7 @@ async def seed_week(h: Harness, ids: dict[str, int]) -> None:
         broadcast = await h.services.db.execute(
             "INSERT INTO broadcasts (station_id, author_id, audience, text, text_locale,"
             " status, created_at) VALUES (1, ?, 'all', '通知', 'zh_CN', 'done', ?)",
-            ((await _person(h, CHIEF)).id, at("2026-11-27T09:00:00")),
+            ((await person_of(h, CHIEF)).id, at("2026-11-27T09:00:00")),
         )
         for chat_id, status in ((-100500, "sent"), (MEMBER.id, "sent"), (OFFICER.id, "failed")):
             await h.services.db.execute(
@@ -405,7 +413,7 @@ async def test_export_reads_back_with_the_right_rows_phones_for_the_chief_only_a
     audit = await h.services.db.fetch_all("SELECT * FROM audit_log WHERE action = 'stats:export'")
     assert len(audit) == 1
     entry = json.loads(audit[0]["after"])
-    assert audit[0]["actor_id"] == (await _person(h, CHIEF)).id
+    assert audit[0]["actor_id"] == (await person_of(h, CHIEF)).id
     assert audit[0]["subject_type"] == "station" and entry["first"] == "2026-11-23"
     assert entry["rows"] == {"reports": 8, "backup": 3, "patrols": 3, "checkins": 1}
 
@@ -618,7 +626,7 @@ async def test_weekly_and_monthly_reports_are_sent_once_across_a_restart(tmp_pat
             "SELECT * FROM audit_log WHERE action = 'stats:export'"
         )
         assert len(audit) == 1 and audit[0]["actor_id"] is None
-        assert json.loads(audit[0]["after"])["recipient"] == (await _person(third, CHIEF)).id
+        assert json.loads(audit[0]["after"])["recipient"] == (await person_of(third, CHIEF)).id
         assert not documents(await third.tick(), CHIEF.id)
     finally:
         await third.stop()
@@ -637,7 +645,7 @@ async def test_a_new_station_waits_for_its_first_whole_week_and_the_time_can_cha
     )
     assert [t["key"] for t in timers] == ["stats_weekly:1:2026-W50"]
     # the chief moves the report to 07:30: the row waiting for next Monday follows
-    chief = await _person(h, CHIEF)
+    chief = await person_of(h, CHIEF)
     await h.services.station_settings.change(chief, 1, "report_time", "07:30")
     await h.tick()
     h.clock.set(datetime.fromisoformat("2026-12-14T07:30:00+08:00"))
@@ -720,7 +728,7 @@ async def test_the_weekly_five_zeros_line_names_what_is_still_missing(harness: H
     names the three still missing, with the button; all five recorded: no button."""
     h = harness
     await station(h)
-    chief = await _person(h, CHIEF)
+    chief = await person_of(h, CHIEF)
     h.clock.set(datetime.fromisoformat("2026-12-01T09:00:00+08:00"))
     stats = h.services.stats
     await stats.record_zero(chief, 1, "2026-11", FiveZero.CRIMINAL, 0, None)
