@@ -29,6 +29,8 @@ _._split_ids
 _._split_waits
 _._host_port
 _._both_or_neither
+_._url_shape
+_._subdomains_for_s
 # pydantic fields read from rows (kept with their row, shown in exports and tests)
 auto_closed
 matched_person_id
