@@ -54,6 +54,7 @@ from handlers import (
     station_settings,
     stats,
 )
+from handlers.board import BoardServer
 from handlers.context import CustomContext, PatrolApplication
 from handlers.conversation import Flow, FlowRouter
 from handlers.errors import on_error
@@ -277,10 +278,23 @@ async def _on_start(app: Any) -> None:
     if pending:
         log.info("%d stored update(s) from the last run will be processed first", pending)
     await publish_commands(app.bot, app.translator, app.services.settings.default_locale)
+    settings = app.services.settings
+    if settings.webapp_url and not settings.webhook_url:  # (webhook: on the webhook's server)
+        host, _, port = settings.listen.rpartition(":")
+        server = BoardServer(app)
+        server.start(host, int(port))
+        _BOARD_SERVERS[id(app)] = server
+        log.info("the station board is served on %s", settings.listen)
+
+
+_BOARD_SERVERS: dict[int, BoardServer] = {}  # polling mode's board server, by application
 
 
 async def _on_shutdown(app: Any) -> None:
     assert isinstance(app, PatrolApplication)
+    server = _BOARD_SERVERS.pop(id(app), None)
+    if server is not None:
+        await server.stop()
     await app.services.db.close()
 
 

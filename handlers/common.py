@@ -78,7 +78,13 @@ async def _choose_language(p: OpenPress) -> None:
     await p.query.answer()
     if person is not None:
         await context.services.people.set_locale(person, locale)
-        await publish_person_commands(context.bot, context.app.translator, person, locale)
+        await publish_person_commands(
+            context.bot,
+            context.app.translator,
+            person,
+            locale,
+            context.services.settings.webapp_url,
+        )
     await show(p.query, context.t("language.set", language=NATIVE_NAMES[locale]))
     if person is not None:
         await send_help(update, context)

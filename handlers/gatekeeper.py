@@ -76,7 +76,13 @@ async def gatekeeper(update: Update, context: CustomContext) -> None:
     if person is None and user.id in services.settings.admin_ids:
         locale = pick_locale(None, user.language_code, services.settings.default_locale)
         person = await services.people.ensure_operator(user.id, user.full_name, locale)
-        await publish_person_commands(context.bot, context.app.translator, person, locale)
+        await publish_person_commands(
+            context.bot,
+            context.app.translator,
+            person,
+            locale,
+            context.services.settings.webapp_url,
+        )
     context.person = person
     context.locale = pick_locale(
         person.locale if person else None, user.language_code, services.settings.default_locale

@@ -11,11 +11,16 @@ from telegram import (
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
     BotCommandScopeChat,
+    MenuButton,
+    MenuButtonCommands,
+    MenuButtonWebApp,
+    WebAppInfo,
 )
 from telegram.error import TelegramError
 
 from locales import LOCALES, N_, Translator
 from models.org import Person, Role
+from models.services.board import BOARD_ROLES
 
 log = logging.getLogger(__name__)
 
@@ -103,13 +108,22 @@ async def publish_commands(bot: Bot, translator: Translator, default_locale: str
 
 
 async def publish_person_commands(
-    bot: Bot, translator: Translator, person: Person, locale: str
+    bot: Bot, translator: Translator, person: Person, locale: str, board_url: str | None = None
 ) -> None:
-    """A person's own menu: their role's commands in their chosen language."""
+    """A person's own menu: their role's commands in their chosen language; with a board
+    (`board_url`, PATROL_WEBAPP_URL), the chat's menu button opens it for those who have
+    one (officers, the duty desk, chiefs, operators) and is the command list for others."""
     try:
         await bot.set_my_commands(
             private_commands(translator, locale, person.role if person.active else None),
             scope=BotCommandScopeChat(chat_id=person.tg_user_id),
         )
+        if board_url is not None:
+            button: MenuButton = MenuButtonCommands()
+            if person.active and person.role in BOARD_ROLES:
+                button = MenuButtonWebApp(
+                    translator.plain(locale, "board.menu_button"), WebAppInfo(board_url)
+                )
+            await bot.set_chat_menu_button(chat_id=person.tg_user_id, menu_button=button)
     except TelegramError as exc:  # a menu is a convenience; never fail the action for it
         log.warning("could not set the command menu for person %s: %s", person.id, exc)

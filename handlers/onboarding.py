@@ -184,7 +184,13 @@ async def _finish(
         update, "onboarding.done", name=person.name, role=context.t(labels.ROLE[person.role])
     )
     await send_help(update, context)
-    await publish_person_commands(context.bot, context.app.translator, person, context.locale)
+    await publish_person_commands(
+        context.bot,
+        context.app.translator,
+        person,
+        context.locale,
+        context.services.settings.webapp_url,
+    )
     await _tell_inviter(context, person, talk.data["code"])
 
 

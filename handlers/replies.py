@@ -40,6 +40,7 @@ CAPTURED = frozenset(
         "sendLocation",
         "sendPhoto",
         "setMyCommands",
+        "setChatMenuButton",
         "deleteMyCommands",
     }
 )

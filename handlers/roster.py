@@ -150,7 +150,9 @@ roster_press = actions_handler(
 async def _refresh_menu(context: CustomContext, target: Person) -> None:
     """A person whose role or access changed sees the commands that now apply to them."""
     locale = target.locale or context.services.settings.default_locale
-    await publish_person_commands(context.bot, context.app.translator, target, locale)
+    await publish_person_commands(
+        context.bot, context.app.translator, target, locale, context.services.settings.webapp_url
+    )
 
 
 async def _stations_view(context: CustomContext, actor: Person) -> View:

@@ -21,6 +21,8 @@ import tornado.httpserver
 import tornado.web
 from telegram import Update
 
+from handlers import board
+
 if TYPE_CHECKING:
     from handlers.context import PatrolApplication
 
@@ -93,6 +95,8 @@ class WebhookServer:
             (rf"/{re.escape(path.strip('/'))}/?", UpdateHandler, {"app": app, "secret": secret}),
             (r"/healthz", HealthHandler, {"app": app}),
         ]
+        if app.services.settings.webapp_url:  # the station board beside the webhook
+            routes += board.routes(app)
         # every other path and method is answered by tornado without our handlers; its
         # bodies, like ours, are capped (tornado's default is 100 MB)
         self.server = tornado.httpserver.HTTPServer(

@@ -56,6 +56,12 @@ class Settings(StorageSettings):
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     listen: str = "127.0.0.1:8080"
+    # the station board (a Telegram Mini App) at this public HTTPS address, served by the
+    # bot's own web server on `listen` behind the operator's proxy; unset: no board
+    webapp_url: str | None = None
+    # the board's map tiles: "osm" (default), "tianditu" (needs webapp_tiles_key) or "amap"
+    webapp_tiles: str = "osm"
+    webapp_tiles_key: SecretStr | None = None
     backup_step_waits: Annotated[tuple[int, ...], NoDecode] = (180, 300, 300)
     invitation_days: int = Field(default=7, ge=1, le=365)
     # a dead-man's switch: called every `heartbeat_seconds` while the bot is healthy
@@ -65,6 +71,22 @@ class Settings(StorageSettings):
     retention_days: int = Field(default=3 * 365, ge=30)
     # rehearsals and process tests only: the bot lives this many seconds ahead (or behind)
     clock_offset_seconds: float = 0.0
+
+    @field_validator("webapp_url")
+    @classmethod
+    def _https_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith("https://"):
+            raise ValueError("must be an https:// address (Telegram opens Mini Apps only so)")
+        return value.rstrip("/") + "/"
+
+    @field_validator("webapp_tiles")
+    @classmethod
+    def _known_tiles(cls, value: str) -> str:
+        if value not in ("osm", "tianditu", "amap"):
+            raise ValueError("must be osm, tianditu or amap")
+        return value
 
     @field_validator("heartbeat_url")
     @classmethod

@@ -148,3 +148,25 @@ MEMBER2 = User(4002, "Amy", "en")
 
 
 MEMBER3 = User(4003, "Zhou", "zh-hans")
+
+
+async def draft_dispute(h: Harness, photo: bool = True, location: bool = True) -> None:
+    await h.send(MEMBER, "/report")
+    await h.press_label(MEMBER, "矛盾纠纷")
+    await h.press_label(MEMBER, "否")
+    await h.send(MEMBER, "老人在墙上装了铁丝网，邻居说危险，两家吵起来了。")
+    if location:
+        await h.feed(builders.location(MEMBER, LAT, LON))
+    else:
+        await h.press_label(MEMBER, "东关村")
+    if photo:
+        await h.feed(builders.photo(MEMBER))
+    await h.press_label(MEMBER, "完成")
+    await h.press_label(MEMBER, "一般")
+
+
+async def submit_dispute(h: Harness) -> int:
+    await draft_dispute(h)
+    await h.press_label(MEMBER, "提交")
+    rows = await h.services.db.fetch_all("SELECT id FROM reports ORDER BY id DESC LIMIT 1")
+    return int(rows[0]["id"])

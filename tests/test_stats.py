@@ -299,7 +299,7 @@ async def test_the_seeded_week_in_numbers_for_the_station_and_an_office(
 
 
 async def test_a_report_made_and_acknowledged_in_the_chat_is_counted(harness: Harness) -> None:
-    from tests.test_reports import submit_dispute
+    from tests.flows import submit_dispute
 
     h = harness
     await station(h)

@@ -17,6 +17,8 @@ _.beats
 # tornado: the request handler's protocol
 SUPPORTED_METHODS
 _.data_received
+_.write_error
+_.set_extra_headers
 # pydantic: model configuration and validators (called by pydantic)
 model_config
 _._known_level
@@ -31,6 +33,8 @@ _._host_port
 _._both_or_neither
 _._url_shape
 _._subdomains_for_s
+_._https_url
+_._known_tiles
 # pydantic fields read from rows (kept with their row, shown in exports and tests)
 auto_closed
 matched_person_id

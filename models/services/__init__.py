@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from models.clock import Clock
 from models.config import Settings
 from models.services.backup import BackupService
+from models.services.board import BoardService
 from models.services.fraud import FraudService
 from models.services.groups import GroupService
 from models.services.inbox import InboxService
@@ -46,6 +47,7 @@ class Services:
     peaks: PeakService
     fraud: FraudService
     stats: StatsService
+    board: BoardService
 
     @classmethod
     def create(cls, settings: Settings, db: Database, clock: Clock) -> Services:
@@ -75,4 +77,5 @@ class Services:
                 db, clock, station_settings, settings.zone, settings.default_locale, outbox
             ),
             stats=StatsService(db, clock, settings.zone),
+            board=BoardService(db, clock, settings.zone),
         )

@@ -1,0 +1,373 @@
+"""The station board: a Telegram Mini App served by the bot's own web server (tornado, as
+the webhook), under `/board/` — its page and scripts (`webapp/`) and its JSON API.
+
+Every API call carries Telegram's `initData` (`Authorization: tma <initData>`), checked as
+Telegram specifies (models/webapp_auth.py): signature, age, and a registered, active person
+whose role has a board; then the same scope and rights as the chat (models/services/board.py
+for what is read, the chat's services for what is done, under the one write lock). A forged,
+expired or foreign `initData` gets 401 and nothing else; a member or a partner 403. Every
+answer is `no-store`, under a strict Content-Security-Policy (no inline script, nothing from
+elsewhere but Telegram's Mini App script and the configured map tiles)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+from functools import partial
+from http import HTTPStatus
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+import tornado.httpserver
+import tornado.web
+
+from handlers.report_actions import ADVANCE, TOLD
+from locales import N_
+from models.backup import BackupReason
+from models.errors import DomainError
+from models.geo import AMAP, OSM, TIANDITU, TileSource, to_tiles
+from models.org import Person
+from models.reports import Category, ReportStatus
+from models.services.board import BoardScope, board_scope
+from models.webapp_auth import InitDataError, validate_init_data
+from scheduler.notices import report_views
+from scheduler.notices.backup_notify import REASON
+from scheduler.notices.report_notify import ReportNotifier
+
+if TYPE_CHECKING:
+    from handlers.context import PatrolApplication
+
+log = logging.getLogger(__name__)
+
+PREFIX = "/board"
+ASSETS = Path(__file__).resolve().parent.parent / "webapp"
+TELEGRAM_SCRIPT = "https://telegram.org/js/telegram-web-app.js"
+MAX_BODY = 16 * 1024  # an action's JSON is a few bytes
+TILES: dict[str, TileSource] = {"osm": OSM, "tianditu": TIANDITU, "amap": AMAP}
+
+
+def tiles(app: PatrolApplication) -> TileSource:
+    settings = app.services.settings
+    source = TILES[settings.webapp_tiles]
+    if source.needs_key:
+        key = settings.webapp_tiles_key.get_secret_value() if settings.webapp_tiles_key else ""
+        source = source.with_key(key)
+    return source
+
+
+def content_security_policy(source: TileSource) -> str:
+    """Only our own files, Telegram's Mini App script and the tile server's images."""
+    host = urlparse(source.url_template).netloc
+    if "{s}" in host:  # t{s}.tianditu.gov.cn: CSP's wildcard stands for the whole first label
+        host = "*." + host.split(".", 1)[1]
+    tile_origin = "https://" + host
+    return "; ".join(
+        [
+            "default-src 'none'",
+            f"script-src 'self' {TELEGRAM_SCRIPT}",
+            "style-src 'self'",
+            f"img-src 'self' data: {tile_origin}",
+            "connect-src 'self'",
+            "base-uri 'none'",
+            "form-action 'none'",
+            "frame-ancestors https://web.telegram.org https://*.telegram.org",
+        ]
+    )
+
+
+class _Secured(tornado.web.RequestHandler):
+    app: PatrolApplication
+
+    def initialize(self, app: PatrolApplication) -> None:
+        self.app = app
+        self.set_default_headers()  # (tornado sets them before `initialize` too)
+
+    def set_default_headers(self) -> None:
+        """On every answer, errors included (tornado calls this again for them)."""
+        self.set_header("Cache-Control", "no-store")
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Referrer-Policy", "no-referrer")
+        if hasattr(self, "app"):
+            self.set_header("Content-Security-Policy", content_security_policy(tiles(self.app)))
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """Nothing but the status (no traceback, no reason that helps a forger)."""
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"error": HTTPStatus(status_code).phrase.lower()}))
+
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        if not isinstance(value, tornado.web.HTTPError):
+            super().log_exception(typ, value, tb)
+
+
+class PageHandler(_Secured):
+    """The page itself (no data in it: everything comes from the API once signed)."""
+
+    def get(self) -> None:
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.finish((ASSETS / "index.html").read_bytes())
+
+
+class BoardServer:
+    """Polling mode with a board: the bot's own small web server for it (in webhook mode
+    its routes join the webhook's server instead)."""
+
+    def __init__(self, app: PatrolApplication) -> None:
+        self.server = tornado.httpserver.HTTPServer(
+            tornado.web.Application(routes(app)), max_body_size=MAX_BODY
+        )
+
+    def start(self, host: str, port: int) -> None:
+        self.server.listen(port, address=host)
+
+    async def stop(self) -> None:
+        self.server.stop()
+        await self.server.close_all_connections()
+
+
+class AssetHandler(tornado.web.StaticFileHandler):
+    def set_extra_headers(self, path: str) -> None:
+        self.set_header("Cache-Control", "no-store")
+        self.set_header("X-Content-Type-Options", "nosniff")
+
+
+class ApiHandler(_Secured):
+    """The signed-in person's API call: `board` is their scope once `prepare` passed."""
+
+    board: BoardScope
+
+    async def prepare(self) -> None:
+        header = self.request.headers.get("Authorization", "")
+        scheme, _, init_data = header.partition(" ")
+        services = self.app.services
+        try:
+            if scheme.lower() != "tma":
+                raise InitDataError("missing")
+            user = validate_init_data(
+                init_data,
+                services.settings.bot_token.get_secret_value(),
+                now=services.clock.now(),
+            )
+        except InitDataError as error:
+            log.info("board: refused initData (%s)", error.reason)
+            raise tornado.web.HTTPError(HTTPStatus.UNAUTHORIZED) from None
+        person = await services.people.by_telegram(user.id)
+        if person is None or not person.active:
+            raise tornado.web.HTTPError(HTTPStatus.UNAUTHORIZED)
+        try:
+            self.board = board_scope(person)
+        except DomainError:
+            raise tornado.web.HTTPError(HTTPStatus.FORBIDDEN) from None
+
+    @property
+    def person(self) -> Person:
+        return self.board.person
+
+    def language(self) -> str:
+        return self.person.locale or self.app.services.settings.default_locale
+
+    def reply(self, body: Any) -> None:
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.finish(json.dumps(body, ensure_ascii=False))
+
+
+UI = {
+    "title": N_("board.title"),
+    "tab_map": N_("board.tab_map"),
+    "tab_queue": N_("board.tab_queue"),
+    "tab_today": N_("board.tab_today"),
+    "tab_week": N_("board.tab_week"),
+    "step": N_("board.step"),
+    "seconds": N_("board.seconds"),
+    "minutes": N_("board.minutes"),
+    "hours": N_("board.hours"),
+    "all_offices": N_("board.all_offices"),
+    "all_statuses": N_("board.all_statuses"),
+    "all_kinds": N_("board.all_kinds"),
+    "done": N_("board.done"),
+    "error": N_("board.error"),
+    "unfilled": N_("board.unfilled"),
+}
+SLOT_STATES = {
+    "planned": N_("board.slot_planned"),
+    "late": N_("board.slot_late"),
+    "checked_in": N_("board.slot_checked_in"),
+    "checked_out": N_("board.slot_checked_out"),
+    "unfilled": N_("board.slot_unfilled"),
+}
+
+
+class MeHandler(ApiHandler):
+    """Who is signed in, the map's tiles, and the words of the board in their language."""
+
+    async def get(self) -> None:
+        source = tiles(self.app)
+        person, locale = self.person, self.language()
+        plain = partial(self.app.translator.plain, locale)
+        labels = {
+            "ui": {name: plain(key) for name, key in UI.items()},
+            "status": {s.value: plain(report_views.STATUS[s]) for s in ReportStatus if s.is_open},
+            "category": {c.value: plain(report_views.CATEGORY[c]) for c in Category},
+            "reason": {r.value: plain(REASON[r]) for r in BackupReason},
+            "slot": {name: plain(key) for name, key in SLOT_STATES.items()},
+        }
+        self.reply(
+            {
+                "name": person.name,
+                "role": person.role.value,
+                "locale": locale,
+                "station_id": self.board.scope.station_id,
+                "office_id": self.board.scope.office_id,
+                "tiles": source.model_dump(),
+                "labels": labels,
+            }
+        )
+
+
+class MapHandler(ApiHandler):
+    """The map's markers, their coordinates in the tile source's system (GCJ-02 for AMap:
+    converted here, from Telegram's WGS-84, by the one tested implementation)."""
+
+    async def get(self) -> None:
+        board = self.app.services.board
+        data = await board.map(self.board)
+        crs = tiles(self.app).crs
+        for kind in ("reports", "calls", "offices", "places", "members"):
+            for item in data[kind]:
+                if item["lat"] is not None and item["lon"] is not None:
+                    item["lat"], item["lon"] = to_tiles(item["lat"], item["lon"], crs)
+        self.reply({**data, "version": await board.version()})
+
+
+class TodayHandler(ApiHandler):
+    """Today's patrol board: areas × shifts, who, and how each stands."""
+
+    async def get(self) -> None:
+        services = self.app.services
+        zone = services.settings.zone
+        rows = [
+            {
+                "office": s.office,
+                "area": s.area,
+                "hot": s.hot,
+                "hours": f"{s.starts_at.astimezone(zone):%H:%M}–{s.ends_at.astimezone(zone):%H:%M}"
+                if s.starts_at and s.ends_at
+                else "",
+                "member": s.member,
+                "state": s.state,
+            }
+            for s in await services.board.today_slots(self.board)
+        ]
+        peak = None
+        if self.board.scope.station_id is not None:
+            today = services.board.today()
+            found = await services.peaks.peaks(self.board.scope.station_id, today, today)
+            if found:
+                peak = ", ".join(self.app.peak_jobs.name(self.language(), p) for p in found)
+        self.reply({"rows": rows, "peak": peak})
+
+
+class WeekHandler(ApiHandler):
+    """The last seven days in numbers, as /stats computes them, for the board's charts."""
+
+    async def get(self) -> None:
+        services, locale = self.app.services, self.language()
+        plain = partial(self.app.translator.plain, locale)
+        last = services.stats.today()
+        figures = await services.stats.figures(self.board.scope, last - timedelta(days=6), last)
+        by_day = [
+            {"name": day[5:], "value": sum(counts.values())}
+            for day, counts in sorted(figures.daily.items())
+        ]
+        by_kind = [
+            {"name": plain(report_views.CATEGORY[Category(k)]), "value": n}
+            for k, n in sorted(figures.by_category.items(), key=lambda kv: -kv[1])
+        ]
+        ack = [
+            {"name": u.name, "value": round(u.ack_median / 60) if u.ack_median else 0,
+             "text": f"{round(u.ack_median / 60)}′" if u.ack_median else "—"}
+            for u in figures.units
+        ]  # fmt: skip
+        coverage = [
+            {"name": plain("board.slots_checked_in"), "value": figures.slots_checked_in},
+            {"name": plain("board.slots_missed"), "value": figures.slots_missed},
+            {"name": plain("board.slots_planned"), "value": figures.slots_planned},
+        ]
+        self.reply(
+            {
+                "charts": [
+                    {"title": plain("board.chart_per_day"), "series": by_day},
+                    {"title": plain("board.chart_by_kind"), "series": by_kind},
+                    {"title": plain("board.chart_ack"), "series": ack},
+                    {"title": plain("board.chart_coverage"), "series": coverage},
+                ]
+            }
+        )
+
+
+class VersionHandler(ApiHandler):
+    """Polled every second or two by an open board: moves when something changed."""
+
+    async def get(self) -> None:
+        self.reply({"version": await self.app.services.board.version()})
+
+
+class ReportHandler(ApiHandler):
+    """One report: the same text as `/reports <number>` in chat, and what may be done."""
+
+    async def get(self, report_id: str) -> None:
+        services, translator = self.app.services, self.app.translator
+        try:
+            report, events = await services.reports.timeline(self.person, int(report_id))
+        except DomainError:
+            raise tornado.web.HTTPError(HTTPStatus.NOT_FOUND) from None
+        text = await report_views.timeline_text(
+            services, translator, self.language(), report, events, self.person
+        )
+        keyboard = report_views.officer_keyboard(translator, self.language(), report)
+        actions = [
+            {"action": b["callback_data"].split(":")[1], "label": b["text"]}
+            for row in keyboard["inline_keyboard"]
+            for b in row
+            if b["callback_data"].split(":")[1] in ADVANCE
+        ]
+        self.reply({"id": report.id, "number": report.number, "html": text, "actions": actions})
+
+
+class ReportActionHandler(ApiHandler):
+    """Acknowledge, on my way, arrived: the chat's service and the reporter told as usual."""
+
+    async def post(self, report_id: str, action: str) -> None:
+        if action not in ADVANCE:
+            raise tornado.web.HTTPError(HTTPStatus.NOT_FOUND)
+        services = self.app.services
+        person = self.person
+        try:
+            async with services.db.write():  # the change and its notice together
+                report = await services.reports.advance(person, int(report_id), ADVANCE[action])
+                await ReportNotifier(services, self.app.translator).to_reporter(
+                    report, TOLD[ADVANCE[action]], officer=person.name, phone=person.phone or "—"
+                )
+        except DomainError as error:
+            self.set_status(HTTPStatus.CONFLICT if error.code != "not_allowed" else 403)
+            self.reply({"error": error.code})
+            return
+        self.reply({"id": report.id, "status": report.status.value})
+
+
+def routes(app: PatrolApplication) -> list[Any]:
+    """The board's routes, for whichever server runs (polling: its own; webhook: beside)."""
+    given = {"app": app}
+    return [
+        (rf"{PREFIX}/?", PageHandler, given),
+        (rf"{PREFIX}/api/me", MeHandler, given),
+        (rf"{PREFIX}/api/map", MapHandler, given),
+        (rf"{PREFIX}/api/version", VersionHandler, given),
+        (rf"{PREFIX}/api/today", TodayHandler, given),
+        (rf"{PREFIX}/api/week", WeekHandler, given),
+        (rf"{PREFIX}/api/reports/(\d+)", ReportHandler, given),
+        (rf"{PREFIX}/api/reports/(\d+)/(\w+)", ReportActionHandler, given),
+        (rf"{PREFIX}/static/(.*)", AssetHandler, {"path": str(ASSETS)}),
+    ]

@@ -1,0 +1,207 @@
+"""The station board's API (handlers/board.py), served by the real tornado routes on
+127.0.0.1 over the real application: Telegram's initData checked (valid, tampered, expired,
+another bot's, a deactivated person's, a member's), the scope of each role, what may be done
+and that it reaches the reporter in chat, and the privacy headers on every answer."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+import tornado.httpserver
+import tornado.web
+
+from handlers import board
+from models.webapp_auth import sign_init_data
+from tests.builders import User
+from tests.fakes import TOKEN
+from tests.flows import (
+    CHIEF,
+    DUTY,
+    MEMBER,
+    OFFICER,
+    OFFICER2,
+    OPERATOR,
+    add_station,
+    ask_backup,
+    invite,
+    onboard,
+    person_of,
+    submit_dispute,
+    with_duty,
+)
+from tests.harness import Harness
+from tests.test_operations import free_port
+
+WEST_CHIEF = User(2101, "Sun", "zh-hans")
+STRANGER = User(9900, "Nobody", "zh-hans")
+
+
+@dataclass
+class Board:
+    h: Harness
+    client: httpx.AsyncClient
+    report_id: int
+
+    async def get(self, path: str, user: User | None, **signing: Any) -> httpx.Response:
+        headers = {"Authorization": "tma " + init_data(self.h, user, **signing)} if user else {}
+        return await self.client.get(f"/board/api/{path}", headers=headers)
+
+    async def post(self, path: str, user: User) -> httpx.Response:
+        headers = {"Authorization": "tma " + init_data(self.h, user)}
+        return await self.client.post(f"/board/api/{path}", headers=headers)
+
+
+def init_data(
+    h: Harness, user: User, token: str = TOKEN, age: timedelta = timedelta(minutes=1)
+) -> str:
+    """What Telegram gives the Mini App when `user` opens it (signed with the bot's token)."""
+    when = h.clock.now() - age
+    fields = {
+        "query_id": "AAHdF6IQAAAAAN0XohDhrOrc",
+        "user": json.dumps({"id": user.id, "first_name": user.first_name, "language_code": "zh"}),
+        "auth_date": str(int(when.timestamp())),
+    }
+    return sign_init_data(token, fields)
+
+
+@pytest.fixture
+async def web(harness: Harness) -> AsyncIterator[Board]:
+    h = harness
+    await with_duty(h)
+    report_id = await submit_dispute(h)
+    await add_station(h, "西河派出所")
+    code = await invite(h, OPERATOR, "station chief", "西河派出所")
+    await onboard(h, WEST_CHIEF, code, "孙所长")
+    h.tg.clear()
+    port = free_port()
+    server = tornado.httpserver.HTTPServer(tornado.web.Application(board.routes(h.app)))
+    server.listen(port, address="127.0.0.1")
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+        yield Board(h, client, report_id)
+    server.stop()
+    await server.close_all_connections()
+
+
+async def test_signed_init_data_of_a_staff_member_opens_the_board(web: Board) -> None:
+    response = await web.get("me", OFFICER)
+    assert response.status_code == 200
+    me = response.json()
+    assert me["role"] == "officer" and me["office_id"] is not None
+    assert me["labels"]["ui"]["tab_map"] == "地图" and me["tiles"]["crs"] == "wgs84"
+    assert response.headers["Cache-Control"] == "no-store"
+    policy = response.headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in policy and "script-src 'self' https://telegram.org" in policy
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("no header", 401),
+        ("tampered", 401),
+        ("expired", 401),
+        ("another bot's token", 401),
+        ("not signed in as anyone known", 401),
+        ("deactivated", 401),
+        ("a patrol member", 403),
+    ],
+)
+async def test_anything_but_a_valid_staff_init_data_gets_nothing(
+    web: Board, case: str, expected: int
+) -> None:
+    h = web.h
+    headers: dict[str, str] = {}
+    if case == "tampered":
+        signed = init_data(h, OFFICER).replace("3001", "3002")  # pretend to be the other officer
+        headers = {"Authorization": "tma " + signed}
+    elif case == "expired":
+        headers = {"Authorization": "tma " + init_data(h, OFFICER, age=timedelta(hours=25))}
+    elif case == "another bot's token":
+        other = "7000000002:AAF4k3-t0k3n-0f-4n0th3r-b0t-xxxxxxxx"
+        headers = {"Authorization": "tma " + init_data(h, OFFICER, token=other)}
+    elif case == "not signed in as anyone known":
+        headers = {"Authorization": "tma " + init_data(h, STRANGER)}
+    elif case == "deactivated":
+        chief = await person_of(h, CHIEF)
+        await h.services.people.set_active(chief, (await person_of(h, OFFICER2)).id, False)
+        headers = {"Authorization": "tma " + init_data(h, OFFICER2)}
+    elif case == "a patrol member":
+        headers = {"Authorization": "tma " + init_data(h, MEMBER)}
+    for path in ("me", "map", "version", "today", "week", f"reports/{web.report_id}"):
+        response = await web.client.get(f"/board/api/{path}", headers=headers)
+        assert response.status_code == expected, (case, path)
+        assert response.json() == {"error": "unauthorized" if expected == 401 else "forbidden"}
+        assert response.headers["Cache-Control"] == "no-store"
+
+
+async def test_each_role_sees_its_own_scope_and_nothing_of_another_station(web: Board) -> None:
+    h = web.h
+    await ask_backup(h)
+    seen = {}
+    for user in (OFFICER, DUTY, CHIEF, OPERATOR, WEST_CHIEF):
+        data = (await web.get("map", user)).json()
+        seen[user.id] = data
+    for user in (OFFICER, DUTY, CHIEF, OPERATOR):
+        data = seen[user.id]
+        assert [r["id"] for r in data["reports"]] == [web.report_id], user
+        assert len(data["calls"]) == 1 and data["calls"][0]["step"] == 1, user
+    west = seen[WEST_CHIEF.id]
+    assert west["reports"] == [] and west["calls"] == [] and west["places"] == []
+    assert [o["name"] for o in west["offices"]] == []  # (the new station has no office yet)
+    # the report's card in detail: the chat's own text, for those who may see it
+    detail = (await web.get(f"reports/{web.report_id}", OFFICER)).json()
+    assert detail["number"] == "#2026-0001" and "铁丝网" in detail["html"]
+    assert {a["action"] for a in detail["actions"]} == {"ack", "go", "here"}
+    assert (await web.get(f"reports/{web.report_id}", WEST_CHIEF)).status_code == 404
+
+
+async def test_acknowledging_on_the_board_is_acknowledging_in_chat(web: Board) -> None:
+    h = web.h
+    before = (await web.get("version", OFFICER)).json()["version"]
+    response = await web.post(f"reports/{web.report_id}/ack", OFFICER)
+    assert response.status_code == 200 and response.json()["status"] == "acknowledged"
+    report = await h.services.reports.repo.get(web.report_id)
+    assert report is not None and report.status.value == "acknowledged"
+    await h.app.sender.drain()
+    told = " ".join(h.texts(h.tg.calls, MEMBER.id))
+    assert "李警官" in told and "#2026-0001" in told  # the reporter hears it as from chat
+    assert (await web.get("version", OFFICER)).json()["version"] != before
+    # pressed twice (or in chat meanwhile): refused, nothing changes
+    again = await web.post(f"reports/{web.report_id}/ack", OFFICER)
+    assert again.status_code in (403, 409)
+
+
+async def test_a_refused_action_changes_nothing(web: Board) -> None:
+    h = web.h
+    dump = await _dump(h)
+    for user, path in (
+        (WEST_CHIEF, f"reports/{web.report_id}/ack"),  # another station's chief
+        (MEMBER, f"reports/{web.report_id}/ack"),  # a member has no board
+        (OFFICER, f"reports/{web.report_id}/resolve-everything"),  # no such action
+    ):
+        response = await web.post(path, user)
+        assert response.status_code in (403, 404, 409), (user, path)
+    assert await _dump(h) == dump
+
+
+async def _dump(h: Harness) -> list[Any]:
+    rows = []
+    for table in ("reports", "report_events", "outbox", "backup_requests"):
+        rows += [tuple(r) for r in await h.services.db.fetch_all(f"SELECT * FROM {table}")]
+    return rows
+
+
+async def test_the_page_has_no_inline_script_and_its_files_are_ours(web: Board) -> None:
+    page = await web.client.get("/board/")
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    html = page.text
+    assert "<script>" not in html and "onclick" not in html
+    for path in ("static/app.js", "static/app.css", "static/vendor/leaflet/leaflet.js"):
+        asset = await web.client.get(f"/board/{path}")
+        assert asset.status_code == 200, path
+    assert (await web.client.get("/board/static/../../bot.py")).status_code in (403, 404)
