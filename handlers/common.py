@@ -14,6 +14,7 @@ from telegram import (
     InlineKeyboardMarkup,
     Message,
     Update,
+    WebAppInfo,
 )
 from telegram.constants import ChatType
 from telegram.error import BadRequest
@@ -26,6 +27,7 @@ from locales import LOCALES, N_, NATIVE_NAMES, Html
 from models import callbacks
 from models.errors import DomainError
 from models.org import Person
+from models.services.board import BOARD_ROLES
 
 PRIVATE_COMMAND_NAMES = frozenset(name for name, _, _ in PRIVATE_COMMANDS)
 
@@ -287,6 +289,15 @@ LANGUAGE_ACTIONS: dict[str, OpenAction] = {"lang": _choose_language}
 language_chosen = actions_handler(
     LANGUAGE_ACTIONS, "The /language buttons (see LANGUAGE_ACTIONS).", anyone=True
 )
+
+
+def board_row(context: CustomContext, person: Person) -> list[list[InlineKeyboardButton]]:
+    """ "📊 Open the board" (a Mini App button, private chats only) for those who have one,
+    when the deployment serves it (PATROL_WEBAPP_URL); else nothing."""
+    url = context.services.settings.webapp_url
+    if url is None or not person.active or person.role not in BOARD_ROLES:
+        return []
+    return [[InlineKeyboardButton(context.label("board.open"), web_app=WebAppInfo(url))]]
 
 
 async def to_private(

@@ -16,7 +16,15 @@ from telegram import (
 )
 
 from handlers import conversation, report_draft
-from handlers.common import Action, Press, actions_handler, refuse, show, stale_button
+from handlers.common import (
+    Action,
+    Press,
+    actions_handler,
+    board_row,
+    refuse,
+    show,
+    stale_button,
+)
 from handlers.context import CustomContext
 from handlers.conversation import Conversation, Flow, StepHandler
 from handlers.keyboards import button_rows, main_keyboard
@@ -92,7 +100,13 @@ async def today_command(update: Update, context: CustomContext) -> None:
                 )
         if not lines:
             lines.append(context.t("patrol.no_plan_yet"))
-        await context.reply(update, "patrol.wrap", body=Html("\n\n".join(lines)))
+        board = board_row(context, person)
+        await context.reply(
+            update,
+            "patrol.wrap",
+            body=Html("\n\n".join(lines)),
+            reply_markup=InlineKeyboardMarkup(board) if board else None,
+        )
         return
     mine = await patrol.repo.of_member(person.id, today, tomorrow)
     for a in mine:

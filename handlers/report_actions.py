@@ -12,7 +12,15 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 
 from handlers import conversation
-from handlers.common import Action, Press, actions_handler, refuse, show, stale_button
+from handlers.common import (
+    Action,
+    Press,
+    actions_handler,
+    board_row,
+    refuse,
+    show,
+    stale_button,
+)
 from handlers.context import CustomContext
 from handlers.conversation import Conversation, Flow, StepHandler
 from handlers.keyboards import button_rows
@@ -565,6 +573,7 @@ async def _list_view(
         rows.append(
             [_b(context, FILTERS[name], "list", name, 0) for name in filters if name != which]
         )
+    rows += board_row(context, person)
     return Html("\n".join(lines)), InlineKeyboardMarkup(rows) if rows else None
 
 

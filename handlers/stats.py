@@ -16,7 +16,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 
 from handlers import conversation
-from handlers.common import Action, Press, actions_handler, refuse, show
+from handlers.common import Action, Press, actions_handler, board_row, refuse, show
 from handlers.context import CustomContext
 from handlers.conversation import Conversation, Flow, StepHandler
 from handlers.keyboards import button_rows
@@ -146,6 +146,7 @@ async def _menu(
     if mode == STATS and scope.station_id is not None and person.role is not Role.OFFICER:
         month = month_of(context.services.stats.today())
         rows.append([_b(context, "zero.btn", "z", scope.station_id, month)])
+    rows += board_row(context, person)
     return context.t(key, scope=title), InlineKeyboardMarkup(rows)
 
 

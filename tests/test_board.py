@@ -9,6 +9,7 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -33,12 +34,15 @@ from tests.flows import (
     onboard,
     person_of,
     submit_dispute,
+    team,
     with_duty,
 )
-from tests.harness import Harness
+from tests.harness import Harness, make_settings
 from tests.test_operations import free_port
 
 WEST_CHIEF = User(2101, "Sun", "zh-hans")
+NEW_OFFICER = User(3009, "Qian", "zh-hans")
+NEW_MEMBER = User(4009, "Mei", "zh-hans")
 STRANGER = User(9900, "Nobody", "zh-hans")
 
 
@@ -205,3 +209,38 @@ async def test_the_page_has_no_inline_script_and_its_files_are_ours(web: Board) 
         asset = await web.client.get(f"/board/{path}")
         assert asset.status_code == 200, path
     assert (await web.client.get("/board/static/../../bot.py")).status_code in (403, 404)
+
+
+BOARD_URL = "https://patrol.example.cn/board/"
+
+
+async def test_with_a_board_staff_get_it_as_their_menu_button_and_under_their_lists(
+    tmp_path: Path,
+) -> None:
+    """PATROL_WEBAPP_URL set: an officer's chat menu button opens the board once they join,
+    and /reports, /today and /stats carry "📊 打开工作台"; a member's menu stays the
+    command list and her lists have no board button."""
+    h = Harness(make_settings(tmp_path / "patrol.db", webapp_url=BOARD_URL))
+    await h.start()
+    try:
+        await team(h)
+        await onboard(h, NEW_OFFICER, await invite(h, CHIEF, "社区民警", "东关警务室"), "钱警官")
+        await onboard(h, NEW_MEMBER, await invite(h, CHIEF, "巡防队员", "东关警务室"), "李梅")
+        menus = {
+            int(c.params["chat_id"]): json.loads(c.params["menu_button"])
+            if isinstance(c.params["menu_button"], str)
+            else c.params["menu_button"]
+            for c in h.tg.calls
+            if c.method == "setChatMenuButton"
+        }
+        assert menus[NEW_OFFICER.id]["type"] == "web_app"
+        assert menus[NEW_OFFICER.id]["web_app"]["url"] == BOARD_URL
+        assert menus[NEW_MEMBER.id]["type"] == "commands"
+        for command in ("/reports", "/today", "/stats"):
+            calls = await h.send(OFFICER, command)
+            markup = json.dumps([c.params.get("reply_markup") for c in calls])
+            assert BOARD_URL in markup and "web_app" in markup, command
+        calls = await h.send(MEMBER, "/reports")
+        assert BOARD_URL not in json.dumps([c.params.get("reply_markup") for c in calls])
+    finally:
+        await h.stop()
