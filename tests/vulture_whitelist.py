@@ -49,6 +49,9 @@ _.freeze_panes
 _.creator
 # pytest hooks and fixtures; http.server and html.parser callbacks in the test fakes
 pytest_collection_modifyitems
+pytestmark
+# selenium: the browser's options it reads
+_.binary_location
 pytest_addoption
 clean_env
 _.daemon_threads

@@ -45,6 +45,8 @@
     });
   }
 
+  function step(n) { return t("step").replace("{n}", String(n)); }
+
   function say(text) { $("status").textContent = text || ""; }
 
   function age(seconds) {
@@ -63,6 +65,7 @@
       maxZoom: tiles.max_zoom,
       attribution: tiles.attribution,
     }).addTo(map);
+    map.setView([35.0, 105.0], 4); // (a view first: markers are drawn only on a map with one)
     state.map = map;
     state.layers = L.layerGroup().addTo(map);
   }
@@ -109,15 +112,13 @@
       if (c.lat === null) return;
       const m = marker(c.lat, c.lon, {
         radius: 16, color: "#a50e0e", weight: 5, fillColor: "#d93025", fillOpacity: 0.9, className: "call-marker",
-      }, "🚨 #" + c.id + " · " + t("step") + " " + c.step + " · " + age(c.age_s), null);
+      }, "🚨 #" + c.id + " · " + step(c.step) + " · " + age(c.age_s), null);
       m.getElement && m.getElement() && m.getElement().setAttribute("data-call", c.id);
       points.push([c.lat, c.lon]);
     });
     if (!state.fitted && points.length) {
       state.map.fitBounds(points, { padding: [24, 24], maxZoom: 15 });
       state.fitted = true;
-    } else if (!state.fitted) {
-      state.map.setView([35.0, 105.0], 4);
     }
     drawCalls();
   }
@@ -128,7 +129,7 @@
     banner.hidden = calls.length === 0;
     banner.textContent = calls.map(function (c) {
       const who = c.owner ? " · " + c.owner : "";
-      return "🚨 #" + c.id + " " + label("reason", c.reason) + " · " + c.office + " · " + t("step") + " " + c.step + who + " · " + age(c.age_s);
+      return "🚨 #" + c.id + " " + label("reason", c.reason) + " · " + c.office + " · " + step(c.step) + who + " · " + age(c.age_s);
     }).join("\n");
   }
 
@@ -157,7 +158,7 @@
       if (office && String(c.office_id) !== office) return;
       const li = document.createElement("li");
       li.className = "call";
-      li.textContent = "🚨 #" + c.id + " " + label("reason", c.reason) + " · " + c.office + " · " + t("step") + " " + c.step + " · " + age(c.age_s);
+      li.textContent = "🚨 #" + c.id + " " + label("reason", c.reason) + " · " + c.office + " · " + step(c.step) + " · " + age(c.age_s);
       list.appendChild(li);
     });
     state.data.reports.filter(function (r) {
