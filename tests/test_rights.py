@@ -657,3 +657,74 @@ def test_a_failed_press_does_not_change_someone_elses_menu(
         _fail_after_writing(world, tmp_path / "failing.db", "ros", monkeypatch, deactivate)
     )
     assert problems == []
+
+
+# The station board's API (handlers/board.py): every endpoint × the ten roles, with the
+# database unchanged when refused. Signed-in staff get their scope; a member or a partner
+# 403; anyone the bot does not know or has deactivated 401.
+BOARD_READS = {"me", "map", "version", "today", "week"}
+BOARD_CASES: list[tuple[str, str, set[str]]] = [
+    *[("GET", path, STAFF) for path in sorted(BOARD_READS)],
+    ("GET", "reports/{report}", HANDLERS | {"Op"}),  # A1's report: its office, station, county
+    ("POST", "reports/{report}/ack", HANDLERS),  # acknowledged by those who handle it
+]
+BOARD_CODES = {"U": 401, "D": 401, "P": 403, "M": 403}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"), BOARD_CASES, ids=[f"{m} {p}" for m, p, _ in BOARD_CASES]
+)
+def test_the_board_api_rights_matrix(
+    world: tuple[Path, dict[str, Any]],
+    tmp_path: Path,
+    method: str,
+    path: str,
+    allowed: set[str],
+) -> None:
+    asyncio.run(_board_matrix(world, tmp_path, method, path, allowed))
+
+
+async def _board_matrix(
+    world: tuple[Path, dict[str, Any]], tmp_path: Path, method: str, path: str, allowed: set[str]
+) -> None:
+    import httpx
+    import tornado.httpserver
+    import tornado.web
+
+    from handlers import board
+    from tests.test_board import init_data
+    from tests.test_operations import free_port
+
+    source, ids = world
+    failures = []
+    for role, (user, _label) in ROLES.items():
+        copy = tmp_path / f"board-{role}.db"
+        shutil.copy(source, copy)
+        h = Harness(make_settings(copy))
+        await h.start()
+        port = free_port()
+        server = tornado.httpserver.HTTPServer(tornado.web.Application(board.routes(h.app)))
+        server.listen(port, address="127.0.0.1")
+        try:
+            before = await _snapshot(h)
+            headers = {"Authorization": "tma " + init_data(h, user)}
+            url = f"http://127.0.0.1:{port}/board/api/{path.format(**ids)}"
+            async with httpx.AsyncClient(timeout=10) as client:
+                response = await client.request(method, url, headers=headers)
+            expected = 200 if role in allowed else None
+            code = response.status_code
+            if expected == 200 and code != 200:
+                failures.append(f"{role}: {code}, expected 200")
+            if expected is None:
+                wanted = BOARD_CODES.get(role)
+                if code == 200 or (wanted is not None and code != wanted):
+                    failures.append(f"{role}: {code}, expected {wanted or 'a refusal'}")
+                if await _snapshot(h) != before:
+                    failures.append(f"{role}: refused, but the database changed")
+            if response.headers.get("Cache-Control") != "no-store":
+                failures.append(f"{role}: no Cache-Control: no-store")
+        finally:
+            server.stop()
+            await server.close_all_connections()
+            await h.stop()
+    assert failures == [], f"{method} {path}: {failures}"
