@@ -189,3 +189,18 @@ async def test_in_english_for_an_english_speaking_officer(
     )
     assert "#2026-0001" in text and "Dispute" in text
     await asyncio.to_thread(shoot, driver, "board-queue-en")
+
+
+async def test_today_and_the_week_for_the_chief(
+    driver: Any, served: tuple[Harness, str, int]
+) -> None:
+    h, base, _report = served
+    await open_board(driver, page_url(base, h, CHIEF, LIGHT))
+    await js(driver, "document.getElementById('tab-week').click()")
+    await until(driver, lambda d: d.find_elements("css selector", "#week figure"), "the week")
+    week = await js(driver, text_of("week"))
+    assert "每日上报" in week and "矛盾纠纷" in week
+    await asyncio.to_thread(shoot, driver, "board-week-zh")
+    await js(driver, "document.getElementById('tab-today').click()")
+    await until(driver, lambda d: d.find_elements("css selector", "#today table"), "today")
+    await asyncio.to_thread(shoot, driver, "board-today-zh")
