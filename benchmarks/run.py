@@ -11,6 +11,7 @@ from typing import Any
 
 from benchmarks import (
     arrivals,
+    board,
     broadcast,
     county,
     escalation,
@@ -59,6 +60,12 @@ BENCHMARKS: list[tuple[str, Callable[[], dict[str, Any]], Callable[[], dict[str,
         county.quick,
         "stats_station_month_s < 0.1, stats_county_year_s < 2, export_station_year_s < 5,"
         " backup_extra_s < 0.2",
+    ),
+    (
+        "the station board (Mini App) on the seeded three-year county",
+        board.run,
+        board.quick,
+        "first_load_*_s < 1, every *_p99_ms < 50, backup_extra_s with ten boards open < 0.2",
     ),
     (
         "planner (county-month)",
