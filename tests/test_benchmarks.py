@@ -10,7 +10,7 @@ import pytest
 from telegram import Bot
 from telegram.error import RetryAfter
 
-from benchmarks import broadcast, county, planner, siege, startup, updates
+from benchmarks import board, broadcast, county, planner, siege, startup, updates
 from tests.fakes import TOKEN
 
 
@@ -18,6 +18,12 @@ def test_updates_benchmark_runs_the_mix_without_failures() -> None:
     figures = updates.run(120, 8)
     assert figures["updates"] == 120 and figures["failed"] == 0
     assert figures["per_second"] > 0 and figures["echo_per_second"] > 0
+
+
+def test_board_benchmark_loads_polls_and_rings_the_officer() -> None:
+    figures = board.run(years=0.1, stations=1, samples=3)
+    assert figures["first_load_chief_s"] > 0 and figures["map_p99_ms"] > 0
+    assert figures["board_calls"] >= 10 and figures["backup_with_ten_boards_s"] > 0
 
 
 def test_planner_benchmark_is_fair() -> None:
