@@ -203,9 +203,7 @@ async def _hand_over(p: Press) -> None:
     assert officer is not None
     await query.answer()
     await show(query, context.t("report.handed_over", number=report.number, name=officer.name))
-    notifier = _notifier(context)
-    await notifier.card_to_officer(officer, report, "report.handed_to_you")
-    await notifier.to_reporter(report, "report.told_handed_over", officer=officer.name)
+    await _notifier(context).handed_over(report, officer)
 
 
 async def _merge(p: Press) -> None:
@@ -395,7 +393,7 @@ async def _take_question(
     report = await context.services.reports.ask(typed.person, typed.report_id, typed.text or "")
     await conversation.end(update, context)
     await context.reply(update, "report.question_sent", number=report.number)
-    await _question_to_reporter(context, report, typed.person, typed.text or "")
+    await _notifier(context).question(report, typed.person, typed.text or "")
 
 
 async def _take_addition(
@@ -448,40 +446,7 @@ async def _resolve(
 ) -> None:
     report = await context.services.reports.resolve(person, report_id, outcome, note)
     await context.reply(update, "report.resolved", number=report.number)
-    await _notifier(context).to_reporter(
-        report,
-        "report.told_resolved",
-        outcome=context.app.translator.text(
-            await _reporter_locale(context, report), views.OUTCOME[outcome]
-        ),
-        note=note or "—",
-    )
-
-
-async def _reporter_locale(context: CustomContext, report: Report) -> str:
-    reporter = await context.services.people.get(report.reporter_id)
-    return (reporter.locale if reporter else None) or context.services.settings.default_locale
-
-
-async def _question_to_reporter(
-    context: CustomContext, report: Report, officer: Person, question: str
-) -> None:
-    reporter = await context.services.people.get(report.reporter_id)
-    if reporter is None or not reporter.active:
-        return
-    translator = context.app.translator
-    locale = reporter.locale or context.services.settings.default_locale
-    text = translator.text(
-        locale, "report.told_question", number=report.number, officer=officer.name, text=question
-    )
-    keyboard = {
-        "inline_keyboard": [
-            [views.button(translator, locale, "report.btn_answer", "answer", report.id)]
-        ]
-    }
-    await context.services.outbox.send(
-        reporter.tg_user_id, text, urgent=True, reply_markup=keyboard, ref=f"report:{report.id}"
-    )
+    await _notifier(context).resolved(report, outcome, note)
 
 
 def _view_keyboard(

@@ -7,7 +7,7 @@ from typing import Any
 
 from locales import Translator
 from models.org import Group, Person
-from models.reports import Report, may_handle
+from models.reports import Outcome, Report, may_handle
 from models.services import Services
 from models.services.reports import Submitted
 from scheduler.notices import report_views as views
@@ -130,3 +130,43 @@ class ReportNotifier:
         await self.services.outbox.send(
             chat_id, text, urgent=True, reply_markup=markup, ref=f"report:{report.id}"
         )
+
+    # what the reporter (and a new handler) is told when an officer acts — the same from a
+    # chat button and from the board
+
+    async def resolved(self, report: Report, outcome: Outcome, note: str | None) -> None:
+        reporter = await self.services.people.get(report.reporter_id)
+        locale = self.locale(reporter) if reporter else self.services.settings.default_locale
+        await self.to_reporter(
+            report,
+            "report.told_resolved",
+            outcome=self.translator.text(locale, views.OUTCOME[outcome]),
+            note=note or "—",
+        )
+
+    async def question(self, report: Report, officer: Person, question: str) -> None:
+        """An officer's question, with the button the reporter answers it with."""
+        reporter = await self.services.people.get(report.reporter_id)
+        if reporter is None or not reporter.active:
+            return
+        locale = self.locale(reporter)
+        text = self.translator.text(
+            locale, "report.told_question", number=report.number, officer=officer.name,
+            text=question,
+        )  # fmt: skip
+        keyboard = {
+            "inline_keyboard": [
+                [views.button(self.translator, locale, "report.btn_answer", "answer", report.id)]
+            ]
+        }
+        await self.services.outbox.send(
+            reporter.tg_user_id,
+            text,
+            urgent=True,
+            reply_markup=keyboard,
+            ref=f"report:{report.id}",
+        )
+
+    async def handed_over(self, report: Report, officer: Person) -> None:
+        await self.card_to_officer(officer, report, "report.handed_to_you")
+        await self.to_reporter(report, "report.told_handed_over", officer=officer.name)
