@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from datetime import timedelta
 from functools import partial
 from http import HTTPStatus
@@ -28,8 +29,8 @@ from locales import N_
 from models.backup import BackupReason
 from models.errors import DomainError
 from models.geo import AMAP, OSM, TIANDITU, TileSource, to_tiles
-from models.org import Person
-from models.reports import Category, ReportStatus
+from models.org import Person, Role
+from models.reports import Category, Outcome, Report, ReportStatus
 from models.services.board import BoardScope, board_scope
 from models.webapp_auth import InitDataError, validate_init_data
 from scheduler.notices import report_views
@@ -269,10 +270,24 @@ class TodayHandler(ApiHandler):
         self.reply({"rows": rows, "peak": peak})
 
 
+WEEK_SECONDS = 60.0  # the week's numbers are computed at most once a minute per scope
+_WEEKS: dict[tuple[int, int | None, int | None, str], tuple[float, dict[str, Any]]] = {}
+
+
 class WeekHandler(ApiHandler):
-    """The last seven days in numbers, as /stats computes them, for the board's charts."""
+    """The last seven days in numbers, as /stats computes them, for the board's charts
+    (a minute old at most: on a county's three years they take ~0.1 s to read)."""
 
     async def get(self) -> None:
+        scope = self.board.scope
+        key = (id(self.app), scope.station_id, scope.office_id, self.language())
+        cached = _WEEKS.get(key)
+        if cached is None or time.monotonic() - cached[0] > WEEK_SECONDS:
+            cached = (time.monotonic(), await self._week())
+            _WEEKS[key] = cached
+        self.reply(cached[1])
+
+    async def _week(self) -> dict[str, Any]:
         services, locale = self.app.services, self.language()
         plain = partial(self.app.translator.plain, locale)
         last = services.stats.today()
@@ -295,16 +310,14 @@ class WeekHandler(ApiHandler):
             {"name": plain("board.slots_missed"), "value": figures.slots_missed},
             {"name": plain("board.slots_planned"), "value": figures.slots_planned},
         ]
-        self.reply(
-            {
-                "charts": [
-                    {"title": plain("board.chart_per_day"), "series": by_day},
-                    {"title": plain("board.chart_by_kind"), "series": by_kind},
-                    {"title": plain("board.chart_ack"), "series": ack},
-                    {"title": plain("board.chart_coverage"), "series": coverage},
-                ]
-            }
-        )
+        return {
+            "charts": [
+                {"title": plain("board.chart_per_day"), "series": by_day},
+                {"title": plain("board.chart_by_kind"), "series": by_kind},
+                {"title": plain("board.chart_ack"), "series": ack},
+                {"title": plain("board.chart_coverage"), "series": coverage},
+            ]
+        }
 
 
 class VersionHandler(ApiHandler):
@@ -326,35 +339,98 @@ class ReportHandler(ApiHandler):
         text = await report_views.timeline_text(
             services, translator, self.language(), report, events, self.person
         )
-        keyboard = report_views.officer_keyboard(translator, self.language(), report)
-        actions = [
-            {"action": b["callback_data"].split(":")[1], "label": b["text"]}
-            for row in keyboard["inline_keyboard"]
-            for b in row
-            if b["callback_data"].split(":")[1] in ADVANCE
+        locale, actions = self.language(), []
+        if self.person.role in HANDLER_ROLES:  # the buttons chat shows them (`_view_keyboard`)
+            keyboard = report_views.officer_keyboard(translator, locale, report)
+            actions = [
+                {"action": b["callback_data"].split(":")[1], "label": b["text"]}
+                for row in keyboard["inline_keyboard"]
+                for b in row
+                if b["callback_data"].split(":")[1] in ACTIONS
+            ]
+        outcomes = [
+            {"value": o.value, "label": translator.plain(locale, report_views.OUTCOME[o])}
+            for o in Outcome
         ]
-        self.reply({"id": report.id, "number": report.number, "html": text, "actions": actions})
+        others = await services.reports.office_officers(
+            report, exclude=report.owner_id or self.person.id
+        )
+        self.reply(
+            {
+                "id": report.id,
+                "number": report.number,
+                "html": text,
+                "actions": actions,
+                "outcomes": outcomes,
+                "officers": [{"id": o.id, "name": o.name} for o in others],
+            }
+        )
+
+
+HANDLER_ROLES = (Role.OFFICER, Role.DUTY, Role.CHIEF)
+# the officer's actions on a report: acknowledge, on my way, arrived, need more information
+# (a question), resolve (an outcome and a note), hand over (to an officer of the office)
+ACTIONS = {*ADVANCE, "info", "res", "hand"}
+MAX_TEXT = 1000
 
 
 class ReportActionHandler(ApiHandler):
-    """Acknowledge, on my way, arrived: the chat's service and the reporter told as usual."""
+    """An officer's action: the chat's service, under the one write lock, the reporter (and
+    a new handler) told as from chat, in the same transaction."""
 
     async def post(self, report_id: str, action: str) -> None:
-        if action not in ADVANCE:
+        if action not in ACTIONS:
             raise tornado.web.HTTPError(HTTPStatus.NOT_FOUND)
-        services = self.app.services
-        person = self.person
         try:
-            async with services.db.write():  # the change and its notice together
-                report = await services.reports.advance(person, int(report_id), ADVANCE[action])
-                await ReportNotifier(services, self.app.translator).to_reporter(
-                    report, TOLD[ADVANCE[action]], officer=person.name, phone=person.phone or "—"
-                )
+            body = json.loads(self.request.body or b"{}")
+            if not isinstance(body, dict):
+                raise ValueError("not an object")
+        except ValueError:
+            raise tornado.web.HTTPError(HTTPStatus.BAD_REQUEST) from None
+        try:
+            async with self.app.services.db.write():  # the change and its notice together
+                report = await self._act(int(report_id), action, body)
         except DomainError as error:
             self.set_status(HTTPStatus.CONFLICT if error.code != "not_allowed" else 403)
             self.reply({"error": error.code})
             return
         self.reply({"id": report.id, "status": report.status.value})
+
+    async def _act(self, report_id: int, action: str, body: dict[str, Any]) -> Report:
+        services, person = self.app.services, self.person
+        notifier = ReportNotifier(services, self.app.translator)
+        if action in ADVANCE:
+            report = await services.reports.advance(person, report_id, ADVANCE[action])
+            await notifier.to_reporter(
+                report, TOLD[ADVANCE[action]], officer=person.name, phone=person.phone or "—"
+            )
+        elif action == "info":
+            question = _text(body.get("question"))
+            if not question:
+                raise tornado.web.HTTPError(HTTPStatus.BAD_REQUEST)
+            report = await services.reports.ask(person, report_id, question)
+            await notifier.question(report, person, question)
+        elif action == "res":
+            try:
+                outcome = Outcome(str(body.get("outcome")))
+            except ValueError:
+                raise tornado.web.HTTPError(HTTPStatus.BAD_REQUEST) from None
+            note = _text(body.get("note")) or None
+            report = await services.reports.resolve(person, report_id, outcome, note)
+            await notifier.resolved(report, outcome, note)
+        else:
+            officer_id = body.get("officer")
+            if not isinstance(officer_id, int) or isinstance(officer_id, bool):
+                raise tornado.web.HTTPError(HTTPStatus.BAD_REQUEST)
+            report = await services.reports.hand_over(person, report_id, officer_id)
+            officer = await services.people.get(officer_id)
+            if officer is not None:
+                await notifier.handed_over(report, officer)
+        return report
+
+
+def _text(value: object) -> str:
+    return value.strip()[:MAX_TEXT] if isinstance(value, str) else ""
 
 
 def routes(app: PatrolApplication) -> list[Any]:

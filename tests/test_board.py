@@ -160,7 +160,7 @@ async def test_each_role_sees_its_own_scope_and_nothing_of_another_station(web: 
     # the report's card in detail: the chat's own text, for those who may see it
     detail = (await web.get(f"reports/{web.report_id}", OFFICER)).json()
     assert detail["number"] == "#2026-0001" and "铁丝网" in detail["html"]
-    assert {a["action"] for a in detail["actions"]} == {"ack", "go", "here"}
+    assert {a["action"] for a in detail["actions"]} == {"ack", "go", "here", "info", "res", "hand"}
     assert (await web.get(f"reports/{web.report_id}", WEST_CHIEF)).status_code == 404
 
 
@@ -244,3 +244,38 @@ async def test_with_a_board_staff_get_it_as_their_menu_button_and_under_their_li
         assert BOARD_URL not in json.dumps([c.params.get("reply_markup") for c in calls])
     finally:
         await h.stop()
+
+
+async def test_asking_resolving_and_handing_over_on_the_board(web: Board) -> None:
+    """The officer's other actions go through the chat's services and tell the reporter (and
+    the new handler) as from chat; a malformed body is a 400 and changes nothing."""
+    h = web.h
+    path = f"reports/{web.report_id}"
+    detail = (await web.get(path, OFFICER)).json()
+    assert {"info", "res", "hand"} <= {a["action"] for a in detail["actions"]}
+    assert [o["name"] for o in detail["officers"]] == ["赵警官"]
+    headers = {"Authorization": "tma " + init_data(h, OFFICER)}
+    ask = await web.client.post(
+        f"/board/api/{path}/info", headers=headers, json={"question": "铁丝网有多高？"}
+    )
+    assert ask.status_code == 200
+    await h.app.sender.drain()
+    assert any("铁丝网有多高" in t for t in h.texts(h.tg.calls, MEMBER.id))
+    officer2 = await person_of(h, OFFICER2)
+    hand = await web.client.post(
+        f"/board/api/{path}/hand", headers=headers, json={"officer": officer2.id}
+    )
+    assert hand.status_code == 200
+    await h.app.sender.drain()
+    assert any("#2026-0001" in t for t in h.texts(h.tg.calls, OFFICER2.id))
+    for bad in ({"outcome": "nonsense"}, {"question": ""}, [1, 2]):
+        action = "info" if "question" in bad else "res"
+        response = await web.client.post(f"/board/api/{path}/{action}", headers=headers, json=bad)
+        assert response.status_code == 400, bad
+    headers2 = {"Authorization": "tma " + init_data(h, OFFICER2)}
+    resolved = await web.client.post(
+        f"/board/api/{path}/res", headers=headers2, json={"outcome": "mediated", "note": "已调解"}
+    )
+    assert resolved.status_code == 200 and resolved.json()["status"] == "resolved"
+    await h.app.sender.drain()
+    assert any("已调解" in t for t in h.texts(h.tg.calls, MEMBER.id))

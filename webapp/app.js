@@ -184,15 +184,52 @@
       report.actions.forEach(function (a) {
         const b = document.createElement("button");
         b.type = "button"; b.textContent = a.label; b.dataset.action = a.action;
-        b.addEventListener("click", function () { act(id, a.action); });
+        b.addEventListener("click", function () {
+          if (a.action === "info") ask(id, a, [{ name: "question", kind: "text" }]);
+          else if (a.action === "res") ask(id, a, [{ name: "outcome", kind: "select", options: report.outcomes }, { name: "note", kind: "text" }]);
+          else if (a.action === "hand") ask(id, a, [{ name: "officer", kind: "select", options: report.officers.map(function (o) { return { value: o.id, label: o.name }; }) }]);
+          else act(id, a.action, {});
+        });
         actions.appendChild(b);
       });
       $("detail").hidden = false;
     }).catch(function (e) { say(t("error") + " (" + e.status + ")"); });
   }
 
-  function act(id, action) {
-    api("reports/" + id + "/" + action, { method: "POST" }).then(function () {
+  // what an action needs typed or chosen (a question; an outcome and a note; an officer)
+  function ask(id, action, fields) {
+    const box = $("detail-actions");
+    box.textContent = "";
+    const inputs = {};
+    fields.forEach(function (f) {
+      let input;
+      if (f.kind === "select") {
+        input = document.createElement("select");
+        f.options.forEach(function (o) { option(input, String(o.value), o.label); });
+      } else {
+        input = document.createElement("textarea");
+        input.rows = 3; input.maxLength = 1000;
+      }
+      input.name = f.name;
+      inputs[f.name] = input;
+      box.appendChild(input);
+    });
+    const send = document.createElement("button");
+    send.type = "button"; send.textContent = action.label; send.dataset.action = action.action + "-send";
+    send.addEventListener("click", function () {
+      const body = {};
+      Object.keys(inputs).forEach(function (name) {
+        body[name] = name === "officer" ? Number(inputs[name].value) : inputs[name].value;
+      });
+      act(id, action.action, body);
+    });
+    box.appendChild(send);
+  }
+
+  function act(id, action, body) {
+    api("reports/" + id + "/" + action, {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body || {}),
+    }).then(function () {
       say(t("done"));
       refresh().then(function () { showReport(id); });
     }).catch(function (e) { say(t("error") + " (" + e.status + ")"); });

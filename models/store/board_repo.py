@@ -15,6 +15,13 @@ from models.store.stats_repo import where
 OPEN_REPORTS = "('new', 'acknowledged', 'en_route', 'on_site')"
 ACTIVE_CALLS = "('open', 'claimed', 'arrived')"
 LIMIT = 500  # a board shows at most this many of each (the newest)
+# each the largest rowid of its table: a seek to the table's last row, not a scan
+VERSION = (
+    "SELECT COALESCE((SELECT MAX(id) FROM reports), 0),"
+    " COALESCE((SELECT MAX(id) FROM report_events), 0),"
+    " COALESCE((SELECT MAX(id) FROM backup_events), 0),"
+    " COALESCE((SELECT MAX(id) FROM checkins), 0)"
+)
 
 
 class BoardRepository:
@@ -77,7 +84,7 @@ class BoardRepository:
             " JOIN people p ON p.id = c.person_id"
             " WHERE c.started_at >= ? AND c.ended_at IS NULL AND c.latitude IS NOT NULL"
             + cond
-            + " ORDER BY c.id",
+            + " ORDER BY c.started_at",
             [to_db(since), *params],
         )
         return [dict(r) for r in rows]
@@ -85,11 +92,6 @@ class BoardRepository:
     async def version(self) -> tuple[int, int, int, int]:
         """Changes any board may want to show: the newest report, report event, backup
         event and check-in (a board asks again only when this moves)."""
-        row = await self.read.fetch_one(
-            "SELECT (SELECT COALESCE(MAX(id), 0) FROM reports),"
-            " (SELECT COALESCE(MAX(id), 0) FROM report_events),"
-            " (SELECT COALESCE(MAX(id), 0) FROM backup_events),"
-            " (SELECT COALESCE(MAX(id), 0) FROM checkins)"
-        )
+        row = await self.read.fetch_one(VERSION)
         assert row is not None
         return int(row[0]), int(row[1]), int(row[2]), int(row[3])

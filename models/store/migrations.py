@@ -539,6 +539,13 @@ CREATE TABLE official_complete_years (
 )
 """
 
+# the station board: a county's active backup calls and open check-ins, by index
+V18_BOARD = """
+CREATE INDEX backup_active ON backup_requests(status, id)
+    WHERE status IN ('open', 'claimed', 'arrived');
+CREATE INDEX checkins_open ON checkins(started_at) WHERE ended_at IS NULL
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     V1_ORGANISATION,
     V2_RAILS,
@@ -557,4 +564,5 @@ MIGRATIONS: tuple[str, ...] = (
     V15_DEPLOYMENT,  # what the bot keeps about its deployment (a generated webhook secret)
     V16_OUTBOX_OPEN_REF,  # a broadcast's summary when its last delivery is recorded
     V17_OFFICIAL_YEARS,  # an import changes only what it names; replacing a year is explicit
+    V18_BOARD,  # the board's reads of active calls and open check-ins
 )
