@@ -29,10 +29,8 @@ from handlers.common import (
 from handlers.context import CustomContext
 from handlers.conversation import Conversation, Flow, StepHandler
 from handlers.keyboards import button_rows, main_keyboard
-from locales import N_, Html
 from models import callbacks
 from models.backup import (
-    BackupEventKind,
     BackupReason,
     BackupRequest,
     BackupStatus,
@@ -41,23 +39,7 @@ from models.backup import (
 from models.errors import DomainError
 from models.org import Person, Role
 from scheduler.escalation import Escalation
-from scheduler.notices.backup_notify import FEATURE, REASON, STATUS, STEP, BackupNotifier
-
-_EVENT = {
-    BackupEventKind.CREATED: N_("backup.event.created"),
-    BackupEventKind.LOCATION: N_("backup.event.location"),
-    BackupEventKind.STEP: N_("backup.event.step"),
-    BackupEventKind.NOBODY: N_("backup.event.nobody"),
-    BackupEventKind.UNREACHABLE: N_("backup.event.unreachable"),
-    BackupEventKind.CANNOT_GO: N_("backup.event.cannot_go"),
-    BackupEventKind.CLAIMED: N_("backup.event.claimed"),
-    BackupEventKind.ARRIVED: N_("backup.event.arrived"),
-    BackupEventKind.RESOLVED: N_("backup.event.resolved"),
-    BackupEventKind.CANCELLED: N_("backup.event.cancelled"),
-    BackupEventKind.RETURNED: N_("backup.event.returned"),
-    BackupEventKind.NOT_THROUGH: N_("backup.event.not_through"),
-}
-
+from scheduler.notices.backup_notify import FEATURE, REASON, BackupNotifier
 
 START_PAYLOAD = "backup"  # t.me/<bot>?start=backup opens the private chat at the reasons
 
@@ -482,34 +464,8 @@ async def _show_detail(update: Update, context: CustomContext, person: Person, t
     if not text.lstrip("#").isdigit():
         raise DomainError("backup_id_invalid")
     request = await context.services.backup.viewable(person, int(text.lstrip("#")))
-    events = await context.services.backup.repo.events(request.id)
-    zone = context.services.settings.zone
-    lines = [
-        context.t(
-            "backup.detail_title",
-            id=request.id,
-            reason=context.t(REASON[request.reason]),
-            status=context.t(STATUS[request.status]),
-        )
-    ]
-    for event in events:
-        actor = await context.services.people.get(event.actor_id) if event.actor_id else None
-        detail = event.detail or ""
-        if event.kind in (BackupEventKind.STEP, BackupEventKind.NOBODY):
-            number, _, rest = detail.partition(":")
-            kind, _, count = rest.partition(":")
-            step = context.t(STEP[next(k for k in STEP if k.value == kind)])
-            detail = context.t("backup.detail_step", step=number, name=step, count=count or "0")
-        lines.append(
-            context.t(
-                "backup.detail_line",
-                when=event.at.astimezone(zone).strftime("%m-%d %H:%M:%S"),
-                who=actor.name if actor else "—",
-                what=context.t(_EVENT[event.kind]),
-                detail=f" {detail}" if detail else "",
-            )
-        )
-    await context.reply(update, "backup.wrap", body=Html("\n".join(lines)))
+    body = await _notifier(context).detail_text(context.locale, request)
+    await context.reply(update, "backup.wrap", body=body)
 
 
 backup_press = actions_handler(ACTIONS, "Every backup button (see ACTIONS).")

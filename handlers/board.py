@@ -190,6 +190,10 @@ UI = {
     "done": N_("board.done"),
     "error": N_("board.error"),
     "unfilled": N_("board.unfilled"),
+    "any_age": N_("board.any_age"),
+    "older_15m": N_("board.older_15m"),
+    "older_1h": N_("board.older_1h"),
+    "older_1d": N_("board.older_1d"),
 }
 SLOT_STATES = {
     "planned": N_("board.slot_planned"),
@@ -367,6 +371,19 @@ class ReportHandler(ApiHandler):
         )
 
 
+class CallHandler(ApiHandler):
+    """One backup call: its timeline, as `/backup <id>` shows it in chat."""
+
+    async def get(self, call_id: str) -> None:
+        services = self.app.services
+        try:
+            request = await services.backup.viewable(self.person, int(call_id))
+        except DomainError:
+            raise tornado.web.HTTPError(HTTPStatus.NOT_FOUND) from None
+        html = await self.app.escalation.notifier.detail_text(self.language(), request)
+        self.reply({"id": request.id, "html": html})
+
+
 HANDLER_ROLES = (Role.OFFICER, Role.DUTY, Role.CHIEF)
 # the officer's actions on a report: acknowledge, on my way, arrived, need more information
 # (a question), resolve (an outcome and a note), hand over (to an officer of the office)
@@ -445,5 +462,6 @@ def routes(app: PatrolApplication) -> list[Any]:
         (rf"{PREFIX}/api/week", WeekHandler, given),
         (rf"{PREFIX}/api/reports/(\d+)", ReportHandler, given),
         (rf"{PREFIX}/api/reports/(\d+)/(\w+)", ReportActionHandler, given),
+        (rf"{PREFIX}/api/calls/(\d+)", CallHandler, given),
         (rf"{PREFIX}/static/(.*)", AssetHandler, {"path": str(ASSETS)}),
     ]

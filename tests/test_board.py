@@ -279,3 +279,14 @@ async def test_asking_resolving_and_handing_over_on_the_board(web: Board) -> Non
     assert resolved.status_code == 200 and resolved.json()["status"] == "resolved"
     await h.app.sender.drain()
     assert any("已调解" in t for t in h.texts(h.tg.calls, MEMBER.id))
+
+
+async def test_a_backup_calls_card_is_its_chat_timeline_for_those_who_may_see_it(
+    web: Board,
+) -> None:
+    h = web.h
+    call_id = await ask_backup(h)
+    card = (await web.get(f"calls/{call_id}", OFFICER)).json()
+    assert f"#{call_id}" in card["html"] and "纠纷升级" in card["html"]
+    assert (await web.get(f"calls/{call_id}", WEST_CHIEF)).status_code == 404
+    assert (await web.get(f"calls/{call_id}", MEMBER)).status_code == 403

@@ -112,7 +112,7 @@
       if (c.lat === null) return;
       const m = marker(c.lat, c.lon, {
         radius: 16, color: "#a50e0e", weight: 5, fillColor: "#d93025", fillOpacity: 0.9, className: "call-marker",
-      }, "🚨 #" + c.id + " · " + step(c.step) + " · " + age(c.age_s), null);
+      }, "🚨 #" + c.id + " · " + step(c.step) + " · " + age(c.age_s), function () { showCall(c.id); });
       m.getElement && m.getElement() && m.getElement().setAttribute("data-call", c.id);
       points.push([c.lat, c.lon]);
     });
@@ -140,8 +140,9 @@
   }
 
   function fillFilters() {
-    const office = $("filter-office"), status = $("filter-status"), kind = $("filter-kind");
-    [office, status, kind].forEach(function (s) { s.textContent = ""; });
+    const office = $("filter-office"), status = $("filter-status"), kind = $("filter-kind"), older = $("filter-age");
+    [office, status, kind, older].forEach(function (s) { s.textContent = ""; });
+    [["", "any_age"], ["900", "older_15m"], ["3600", "older_1h"], ["86400", "older_1d"]].forEach(function (a) { option(older, a[0], t(a[1])); });
     option(office, "", t("all_offices"));
     state.data.offices.forEach(function (o) { option(office, String(o.id), o.name); });
     option(status, "", t("all_statuses"));
@@ -153,16 +154,20 @@
   function drawQueue() {
     const list = $("queue");
     const office = $("filter-office").value, status = $("filter-status").value, kind = $("filter-kind").value;
+    const older = Number($("filter-age").value || 0);
     list.textContent = "";
     state.data.calls.forEach(function (c) {
       if (office && String(c.office_id) !== office) return;
+      if (c.age_s < older) return;
       const li = document.createElement("li");
       li.className = "call";
+      li.dataset.call = c.id;
+      li.addEventListener("click", function () { showCall(c.id); });
       li.textContent = "🚨 #" + c.id + " " + label("reason", c.reason) + " · " + c.office + " · " + step(c.step) + " · " + age(c.age_s);
       list.appendChild(li);
     });
     state.data.reports.filter(function (r) {
-      return (!office || String(r.office_id) === office) && (!status || r.status === status) && (!kind || r.category === kind);
+      return (!office || String(r.office_id) === office) && (!status || r.status === status) && (!kind || r.category === kind) && r.age_s >= older;
     }).forEach(function (r) {
       const li = document.createElement("li");
       li.className = "report status-" + r.status + (r.urgent ? " urgent" : "");
@@ -224,6 +229,17 @@
       act(id, action.action, body);
     });
     box.appendChild(send);
+  }
+
+  // one backup call: its timeline, as in chat (claimed from the chat's own buttons)
+  function showCall(id) {
+    state.open = null;
+    api("calls/" + id).then(function (call) {
+      $("detail-body").innerHTML = "<pre></pre>";
+      $("detail-body").firstChild.innerHTML = call.html; // (escaped by the server, as in chat)
+      $("detail-actions").textContent = "";
+      $("detail").hidden = false;
+    }).catch(function (e) { say(t("error") + " (" + e.status + ")"); });
   }
 
   function act(id, action, body) {
@@ -304,7 +320,7 @@
         if (button.dataset.tab === "week") api("week").then(drawWeek).catch(function () { say(t("error")); });
       });
     });
-    ["filter-office", "filter-status", "filter-kind"].forEach(function (id) { $(id).addEventListener("change", drawQueue); });
+    ["filter-office", "filter-status", "filter-kind", "filter-age"].forEach(function (id) { $(id).addEventListener("change", drawQueue); });
     $("detail-close").addEventListener("click", function () { $("detail").hidden = true; state.open = null; });
   }
 

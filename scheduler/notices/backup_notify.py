@@ -3,11 +3,12 @@ everyone notified who is going or that it was cancelled, and the requester's pro
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from locales import N_, Html, Translator
 from models import callbacks
-from models.backup import BackupReason, BackupRequest, BackupStatus, StepKind
+from models.backup import BackupEventKind, BackupReason, BackupRequest, BackupStatus, StepKind
 from models.org import Group, Person, Role
 from models.services import Services
 from models.services.backup import Recipients
@@ -21,6 +22,22 @@ REASON: dict[BackupReason, str] = {
     BackupReason.CROWD: N_("backup.reason.crowd"),
     BackupReason.OTHER: N_("backup.reason.other"),
 }
+EVENT: dict[BackupEventKind, str] = {
+    BackupEventKind.CREATED: N_("backup.event.created"),
+    BackupEventKind.LOCATION: N_("backup.event.location"),
+    BackupEventKind.STEP: N_("backup.event.step"),
+    BackupEventKind.NOBODY: N_("backup.event.nobody"),
+    BackupEventKind.UNREACHABLE: N_("backup.event.unreachable"),
+    BackupEventKind.CANNOT_GO: N_("backup.event.cannot_go"),
+    BackupEventKind.CLAIMED: N_("backup.event.claimed"),
+    BackupEventKind.ARRIVED: N_("backup.event.arrived"),
+    BackupEventKind.RESOLVED: N_("backup.event.resolved"),
+    BackupEventKind.CANCELLED: N_("backup.event.cancelled"),
+    BackupEventKind.RETURNED: N_("backup.event.returned"),
+    BackupEventKind.NOT_THROUGH: N_("backup.event.not_through"),
+}
+
+
 STEP: dict[StepKind, str] = {
     StepKind.PAIRED: N_("backup.step.paired"),
     StepKind.OFFICE: N_("backup.step.office"),
@@ -244,3 +261,34 @@ class BackupNotifier:
             step_name=self.translator.text(locale, STEP[step.kind]),
             count=count,
         )
+
+    async def detail_text(self, locale: str, request: BackupRequest) -> Html:
+        """A call's timeline, as `/backup <id>` shows it (and the board's card)."""
+        t = partial(self.translator.text, locale)
+        zone = self.services.settings.zone
+        lines = [
+            t(
+                "backup.detail_title",
+                id=request.id,
+                reason=t(REASON[request.reason]),
+                status=t(STATUS[request.status]),
+            )
+        ]
+        for event in await self.services.backup.repo.events(request.id):
+            actor = await self.services.people.get(event.actor_id) if event.actor_id else None
+            detail = event.detail or ""
+            if event.kind in (BackupEventKind.STEP, BackupEventKind.NOBODY):
+                number, _, rest = detail.partition(":")
+                kind, _, count = rest.partition(":")
+                step = t(STEP[next(k for k in STEP if k.value == kind)])
+                detail = t("backup.detail_step", step=number, name=step, count=count or "0")
+            lines.append(
+                t(
+                    "backup.detail_line",
+                    when=event.at.astimezone(zone).strftime("%m-%d %H:%M:%S"),
+                    who=actor.name if actor else "—",
+                    what=t(EVENT[event.kind]),
+                    detail=f" {detail}" if detail else "",
+                )
+            )
+        return Html("\n".join(lines))
