@@ -239,18 +239,8 @@ async def _to_urgency(
     )
 
 
-def _refusals_answered(step: StepHandler) -> StepHandler:
-    """A typed step: a text or picture refused is answered, and the step stays."""
-
-    async def take(update: Update, context: CustomContext, talk: Conversation) -> None:
-        try:
-            await step(update, context, talk)
-        except DomainError as error:
-            if error.code == "not_allowed":
-                raise
-            await context.reply(update, error.message_key, **error.params)
-
-    return take
+# a typed step: a text or picture refused is answered, and the step stays
+_refusals_answered = conversation.answering_refusals
 
 
 async def _take_text(update: Update, context: CustomContext, talk: Conversation) -> None:

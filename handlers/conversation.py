@@ -15,6 +15,7 @@ from typing import Any
 from telegram import Update
 
 from handlers.context import CustomContext
+from models.errors import DomainError
 from scheduler import conversations as expiry
 
 
@@ -121,6 +122,22 @@ async def end(update: Update, context: CustomContext) -> bool:
 
 # a flow's steps: each state of the flow (its enum member) and the handler of a message there
 Steps = Mapping[Any, StepHandler]
+
+
+def answering_refusals(step: StepHandler) -> StepHandler:
+    """A typed step whose rule refuses what was typed: the refusal is answered and the step
+    stays (the person types again). "Not allowed" — a right lost meanwhile — goes on to the
+    error handler's refusal, which rolls the update back."""
+
+    async def take(update: Update, context: CustomContext, talk: Conversation) -> None:
+        try:
+            await step(update, context, talk)
+        except DomainError as error:
+            if error.code == "not_allowed":
+                raise
+            await context.reply(update, error.message_key, **error.params)
+
+    return take
 
 
 class FlowRouter:

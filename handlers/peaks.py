@@ -368,6 +368,7 @@ async def _save_period(
 
 def _typed(step: StepHandler) -> StepHandler:
     """A typed step: the text asked for, and a refusal answered (the step stays)."""
+    answered = conversation.answering_refusals(step)
 
     async def take(update: Update, context: CustomContext, talk: Conversation) -> None:
         message = update.effective_message
@@ -375,12 +376,7 @@ def _typed(step: StepHandler) -> StepHandler:
         if not message.text:
             await context.reply(update, "peak.as_text")
             return
-        try:
-            await step(update, context, talk)
-        except DomainError as error:
-            if error.code == "not_allowed":
-                raise
-            await context.reply(update, error.message_key, **error.params)
+        await answered(update, context, talk)
 
     return take
 
