@@ -26,7 +26,7 @@ import tornado.web
 
 from handlers.report_actions import ADVANCE, TOLD
 from locales import N_
-from models.backup import BackupReason
+from models.backup import BackupReason, BackupStatus
 from models.errors import DomainError
 from models.geo import AMAP, OSM, TIANDITU, TileSource, to_tiles
 from models.org import Person, Role
@@ -372,7 +372,8 @@ class ReportHandler(ApiHandler):
 
 
 class CallHandler(ApiHandler):
-    """One backup call: its timeline, as `/backup <id>` shows it in chat."""
+    """One backup call: its timeline, as `/backup <id>` shows it in chat, and "我去" for
+    those its alerts go to while it waits for someone."""
 
     async def get(self, call_id: str) -> None:
         services = self.app.services
@@ -381,7 +382,35 @@ class CallHandler(ApiHandler):
         except DomainError:
             raise tornado.web.HTTPError(HTTPStatus.NOT_FOUND) from None
         html = await self.app.escalation.notifier.detail_text(self.language(), request)
-        self.reply({"id": request.id, "html": html})
+        actions = []
+        if request.status is BackupStatus.OPEN and self.person.role in HANDLER_ROLES:
+            label = self.app.translator.plain(self.language(), "backup.btn_go")
+            actions.append({"action": "go", "label": label})
+        self.reply({"id": request.id, "html": html, "actions": actions})
+
+
+class CallClaimHandler(ApiHandler):
+    """ "我去" on the board: the chat's claim (the first one wins, the chain stops), then
+    what the alert's button would have told everyone, in the same transaction."""
+
+    async def post(self, call_id: str) -> None:
+        services, person = self.app.services, self.person
+        engine = self.app.escalation
+        try:
+            async with services.db.write():
+                request, won = await services.backup.claim(person, int(call_id))
+                if won:
+                    await engine.stop(request)
+                    await engine.notifier.claimed_elsewhere(request, person)
+        except DomainError as error:
+            self.set_status(HTTPStatus.CONFLICT if error.code != "not_allowed" else 403)
+            self.reply({"error": error.code})
+            return
+        if not won:
+            self.set_status(HTTPStatus.CONFLICT)
+            self.reply({"error": "backup_taken"})
+            return
+        self.reply({"id": request.id, "status": "claimed"})
 
 
 HANDLER_ROLES = (Role.OFFICER, Role.DUTY, Role.CHIEF)
@@ -463,5 +492,6 @@ def routes(app: PatrolApplication) -> list[Any]:
         (rf"{PREFIX}/api/reports/(\d+)", ReportHandler, given),
         (rf"{PREFIX}/api/reports/(\d+)/(\w+)", ReportActionHandler, given),
         (rf"{PREFIX}/api/calls/(\d+)", CallHandler, given),
+        (rf"{PREFIX}/api/calls/(\d+)/go", CallClaimHandler, given),
         (rf"{PREFIX}/static/(.*)", AssetHandler, {"path": str(ASSETS)}),
     ]

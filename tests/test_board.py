@@ -290,3 +290,29 @@ async def test_a_backup_calls_card_is_its_chat_timeline_for_those_who_may_see_it
     assert f"#{call_id}" in card["html"] and "纠纷升级" in card["html"]
     assert (await web.get(f"calls/{call_id}", WEST_CHIEF)).status_code == 404
     assert (await web.get(f"calls/{call_id}", MEMBER)).status_code == 403
+
+
+async def test_going_to_a_backup_call_from_the_board_is_going_from_chat(web: Board) -> None:
+    """ "我去" on the board: the call is claimed, the chain stops (the duty desk is never
+    alerted), the member hears who is coming with their phone, the officer gets the
+    arrived / resolved buttons in private; a second officer is told it is taken."""
+    h = web.h
+    call_id = await ask_backup(h)
+    card = (await web.get(f"calls/{call_id}", OFFICER)).json()
+    assert [a["action"] for a in card["actions"]] == ["go"]
+    assert (await web.post(f"calls/{call_id}/go", OFFICER)).status_code == 200
+    request = await h.services.backup.repo.get(call_id)
+    assert request is not None and request.status.value == "claimed"
+    await h.app.sender.drain()
+    assert any("李警官" in t and "+8613800000002" in t for t in h.texts(h.tg.calls, MEMBER.id))
+    mine = [
+        c for c in h.tg.sent(OFFICER.id) if "已到场" in json.dumps(c.buttons(), ensure_ascii=False)
+    ]
+    assert mine
+    h.tg.clear()
+    h.clock.advance(timedelta(minutes=10))
+    await h.tick()
+    assert not any("支援请求 #" in c.text for c in h.tg.sent(DUTY.id))  # the chain stopped
+    again = await web.post(f"calls/{call_id}/go", OFFICER2)
+    assert again.status_code == 409
+    assert (await web.post(f"calls/{call_id}/go", MEMBER)).status_code == 403

@@ -667,6 +667,8 @@ BOARD_CASES: list[tuple[str, str, set[str]]] = [
     *[("GET", path, STAFF) for path in sorted(BOARD_READS)],
     ("GET", "reports/{report}", HANDLERS | {"Op"}),  # A1's report: its office, station, county
     ("POST", "reports/{report}/ack", HANDLERS),  # acknowledged by those who handle it
+    ("GET", "calls/{request}", {"O1", "O2", "Dy", "C", "Op"}),  # the station's staff, county
+    ("POST", "calls/{request}/go", {"O1", "O2", "Dy", "C"}),  # as `bk:go` in chat
 ]
 BOARD_CODES = {"U": 401, "D": 401, "P": 403, "M": 403}
 

@@ -237,7 +237,18 @@
     api("calls/" + id).then(function (call) {
       $("detail-body").innerHTML = "<pre></pre>";
       $("detail-body").firstChild.innerHTML = call.html; // (escaped by the server, as in chat)
-      $("detail-actions").textContent = "";
+      const actions = $("detail-actions");
+      actions.textContent = "";
+      call.actions.forEach(function (a) {
+        const b = document.createElement("button");
+        b.type = "button"; b.textContent = a.label; b.dataset.action = a.action;
+        b.addEventListener("click", function () {
+          api("calls/" + id + "/go", { method: "POST" }).then(function () {
+            say(t("done")); refresh().then(function () { showCall(id); });
+          }).catch(function (e) { say(t("error") + " (" + e.status + ")"); });
+        });
+        actions.appendChild(b);
+      });
       $("detail").hidden = false;
     }).catch(function (e) { say(t("error") + " (" + e.status + ")"); });
   }

@@ -292,3 +292,35 @@ class BackupNotifier:
                 )
             )
         return Html("\n".join(lines))
+
+    async def claimed_elsewhere(self, request: BackupRequest, owner: Person) -> None:
+        """A call claimed away from its alert (on the board): the owner gets, in private,
+        what the alert's button would have shown (and the buttons for arrived / resolved),
+        every alert says who is going, the member who is coming."""
+        locale = self.locale(owner)
+        plain = self.translator.plain
+        buttons = {
+            "inline_keyboard": [
+                [
+                    {
+                        "text": plain(locale, "backup.btn_arrived"),
+                        "callback_data": callbacks.encode(FEATURE, "arr", request.id),
+                    },
+                    {
+                        "text": plain(locale, "backup.btn_resolved"),
+                        "callback_data": callbacks.encode(FEATURE, "res", request.id),
+                    },
+                ]
+            ]
+        }
+        await self.services.outbox.send(
+            owner.tg_user_id,
+            self.translator.text(locale, "backup.you_are_going", id=request.id),
+            urgent=True,
+            reply_markup=buttons,
+            ref=f"backup:{request.id}:owner",
+        )
+        await self.edit_all(request, "backup.someone_going", name=owner.name)
+        await self.to_requester(
+            request, "backup.told_claimed", name=owner.name, phone=owner.phone or "—"
+        )
