@@ -11,8 +11,10 @@ elsewhere but Telegram's Mini App script and the configured map tiles)."""
 
 from __future__ import annotations
 
+import html
 import json
 import logging
+import re
 import time
 from datetime import timedelta
 from functools import partial
@@ -32,7 +34,9 @@ from models.geo import AMAP, OSM, TIANDITU, TileSource, to_tiles
 from models.org import Person, Role
 from models.reports import Category, Outcome, Report, ReportStatus
 from models.services.board import BoardScope, board_scope
+from models.stats import month_of
 from models.webapp_auth import InitDataError, validate_init_data
+from models.workbook import render as render_workbook
 from scheduler.notices import report_views
 from scheduler.notices.backup_notify import REASON
 from scheduler.notices.report_notify import ReportNotifier
@@ -194,6 +198,7 @@ UI = {
     "older_15m": N_("board.older_15m"),
     "older_1h": N_("board.older_1h"),
     "older_1d": N_("board.older_1d"),
+    "export": N_("board.export"),
 }
 SLOT_STATES = {
     "planned": N_("board.slot_planned"),
@@ -314,14 +319,50 @@ class WeekHandler(ApiHandler):
             {"name": plain("board.slots_missed"), "value": figures.slots_missed},
             {"name": plain("board.slots_planned"), "value": figures.slots_planned},
         ]
+        zeros = None  # the chief's month: the five zeros, as the Monday report says them
+        station = self.board.scope.station_id
+        if station is not None and self.board.scope.office_id is None:
+            month = month_of(last)
+            entries = await services.stats.zeros(station, [month])
+            line, _button = self.app.stats_views.zeros_in_report(
+                locale, station, month, entries[month]
+            )
+            zeros = html.unescape(re.sub(r"<[^>]+>", "", line))
         return {
+            "zeros": zeros,
             "charts": [
                 {"title": plain("board.chart_per_day"), "series": by_day},
                 {"title": plain("board.chart_by_kind"), "series": by_kind},
                 {"title": plain("board.chart_ack"), "series": ack},
                 {"title": plain("board.chart_coverage"), "series": coverage},
-            ]
+            ],
         }
+
+
+class ExportHandler(ApiHandler):
+    """The week's `/export` workbook as a download: the same rows and columns as in chat
+    (phone numbers only for a chief or an operator), and audited as every export is."""
+
+    async def get(self) -> None:
+        services, person, scope = self.app.services, self.person, self.board.scope
+        last = services.stats.today()
+        first = last - timedelta(days=6)
+        rows = await services.stats.export_rows(scope, first, last)
+        views = self.app.stats_views
+        title = await views.scope_title(self.language(), scope)
+        spec = views.workbook_spec(
+            self.language(), f"{title} {views.days(self.language(), first, last)}", rows,
+            services.stats.phones_allowed(person),
+        )  # fmt: skip
+        workbook = render_workbook(spec)
+        counts = {name: len(found) for name, found in rows.items()}
+        await services.stats.record_export(person, scope, first, last, counts)
+        self.set_header(
+            "Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        name = f"mulan-{first:%Y%m%d}-{last:%Y%m%d}.xlsx"
+        self.set_header("Content-Disposition", f'attachment; filename="{name}"')
+        self.finish(workbook)
 
 
 class VersionHandler(ApiHandler):
@@ -489,6 +530,7 @@ def routes(app: PatrolApplication) -> list[Any]:
         (rf"{PREFIX}/api/version", VersionHandler, given),
         (rf"{PREFIX}/api/today", TodayHandler, given),
         (rf"{PREFIX}/api/week", WeekHandler, given),
+        (rf"{PREFIX}/api/export", ExportHandler, given),
         (rf"{PREFIX}/api/reports/(\d+)", ReportHandler, given),
         (rf"{PREFIX}/api/reports/(\d+)/(\w+)", ReportActionHandler, given),
         (rf"{PREFIX}/api/calls/(\d+)", CallHandler, given),

@@ -316,3 +316,19 @@ async def test_going_to_a_backup_call_from_the_board_is_going_from_chat(web: Boa
     again = await web.post(f"calls/{call_id}/go", OFFICER2)
     assert again.status_code == 409
     assert (await web.post(f"calls/{call_id}/go", MEMBER)).status_code == 403
+
+
+async def test_the_week_names_the_five_zeros_and_downloads_the_audited_workbook(
+    web: Board,
+) -> None:
+    h = web.h
+    week = (await web.get("week", CHIEF)).json()
+    assert week["zeros"].startswith("🎯 五零") and "<b>" not in week["zeros"]
+    assert (await web.get("week", OFFICER)).json()["zeros"] is None  # the station's, not theirs
+    response = await web.get("export", CHIEF)
+    assert response.status_code == 200 and response.content[:2] == b"PK"
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    assert response.headers["Cache-Control"] == "no-store"
+    audit = await h.services.db.fetch_all("SELECT * FROM audit_log WHERE action = 'stats:export'")
+    assert len(audit) == 1
+    assert (await web.get("export", MEMBER)).status_code == 403

@@ -662,7 +662,7 @@ def test_a_failed_press_does_not_change_someone_elses_menu(
 # The station board's API (handlers/board.py): every endpoint × the ten roles, with the
 # database unchanged when refused. Signed-in staff get their scope; a member or a partner
 # 403; anyone the bot does not know or has deactivated 401.
-BOARD_READS = {"me", "map", "version", "today", "week"}
+BOARD_READS = {"me", "map", "version", "today", "week", "export"}
 BOARD_CASES: list[tuple[str, str, set[str]]] = [
     *[("GET", path, STAFF) for path in sorted(BOARD_READS)],
     ("GET", "reports/{report}", HANDLERS | {"Op"}),  # A1's report: its office, station, county

@@ -298,7 +298,24 @@
   function drawWeek(week) {
     const box = $("week");
     box.textContent = "";
+    if (week.zeros) {
+      const p = document.createElement("p"); p.className = "zeros"; p.textContent = week.zeros; box.appendChild(p);
+    }
     week.charts.forEach(function (chart) { box.appendChild(bars(chart.title, chart.series)); });
+    const download = document.createElement("button");
+    download.type = "button"; download.className = "action"; download.id = "export";
+    download.textContent = t("export");
+    download.addEventListener("click", function () {
+      fetch("api/export", { headers: { Authorization: "tma " + initData } }).then(function (r) {
+        if (!r.ok) throw new Error("HTTP " + r.status);
+        return r.blob();
+      }).then(function (blob) {
+        const link = document.createElement("a");
+        link.href = URL.createObjectURL(blob); link.download = "mulan-week.xlsx";
+        document.body.appendChild(link); link.click(); link.remove();
+      }).catch(function () { say(t("error")); });
+    });
+    box.appendChild(download);
   }
 
   function refresh() {
