@@ -20,7 +20,7 @@ import httpx
 import tornado.httpserver
 import tornado.web
 
-from benchmarks.county import CHIEF, OPERATOR, Bench, county_copy
+from benchmarks.county import CHIEF, MEMBER, OFFICER, OPERATOR, Bench, county_copy
 from benchmarks.people import unlimited
 from benchmarks.seed import SEED_TOKEN
 from benchmarks.updates import _percentile
@@ -53,20 +53,45 @@ async def _first_load(client: httpx.AsyncClient, headers: dict[str, str]) -> flo
 
 
 async def _board_open(
-    client: httpx.AsyncClient, headers: dict[str, str], stop: asyncio.Event
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    stop: asyncio.Event,
+    seen: dict[int, float] | None = None,
 ) -> int:
-    """One open board: polls as the page does; returns how many calls it made."""
+    """One open board: polls as the page does; returns how many calls it made. With
+    `seen`, notes when each backup call first showed on its map."""
     calls, version = 0, None
     while not stop.is_set():
         answer = (await client.get("/board/api/version", headers=headers)).json()
         calls += 1
         if answer["version"] != version:
             version = answer["version"]
-            await client.get("/board/api/map", headers=headers)
+            data = (await client.get("/board/api/map", headers=headers)).json()
             calls += 1
+            if seen is not None:
+                for call in data["calls"]:
+                    seen.setdefault(int(call["id"]), time.perf_counter())
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), POLL_S)
     return calls
+
+
+async def _call_to_board(bench: Bench, seen: dict[int, float]) -> float:
+    """A member's backup call, left open until an open board shows it: the seconds from
+    her press to its marker on the board; then it is claimed and resolved."""
+    await bench.receive(bench.make.text(MEMBER, "/backup"))
+    began = time.perf_counter()
+    await bench.receive(bench.make.press(MEMBER, "bk:r:dispute"))
+    row = await bench.app.services.db.fetch_one("SELECT MAX(id) n FROM backup_requests")
+    assert row is not None
+    call_id = int(row["n"])
+    while call_id not in seen and time.perf_counter() - began < 10 * POLL_S:  # noqa: ASYNC110
+        await asyncio.sleep(0.01)
+    took = seen.get(call_id, time.perf_counter()) - began
+    await bench.receive(bench.make.press(OFFICER, f"bk:go:{call_id}"))
+    await bench.receive(bench.make.press(OFFICER, f"bk:res:{call_id}"))
+    await bench.receive(bench.make.text(OFFICER, "已处理"))
+    return took
 
 
 async def _run(path: Path, samples: int) -> dict[str, Any]:
@@ -104,12 +129,16 @@ async def _run(path: Path, samples: int) -> dict[str, Any]:
             alone = [await bench.backup_call() for _ in range(3)]
             await bench.quiet()
             stop = asyncio.Event()
+            seen: dict[int, float] = {}
             boards = [
-                asyncio.create_task(_board_open(client, chief if n % 2 else operator, stop))
+                asyncio.create_task(
+                    _board_open(client, chief if n % 2 else operator, stop, seen if n else None)
+                )
                 for n in range(10)
             ]
             await asyncio.sleep(POLL_S)
             during = [await bench.backup_call() for _ in range(3)]
+            shown = [await _call_to_board(bench, seen) for _ in range(3)]
             stop.set()
             polled = sum(await asyncio.gather(*boards))
     finally:
@@ -122,6 +151,8 @@ async def _run(path: Path, samples: int) -> dict[str, Any]:
     result["backup_with_ten_boards_s"] = statistics.median(during)
     result["backup_extra_s"] = result["backup_with_ten_boards_s"] - result["backup_alone_s"]
     result["board_calls"] = polled
+    # chat to the open board: the page polls every 1.5 s, then reads the map
+    result["call_on_board_max_s"] = max(shown) if shown else None
     return result
 
 

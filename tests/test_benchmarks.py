@@ -24,6 +24,7 @@ def test_board_benchmark_loads_polls_and_rings_the_officer() -> None:
     figures = board.run(years=0.1, stations=1, samples=3)
     assert figures["first_load_chief_s"] > 0 and figures["map_p99_ms"] > 0
     assert figures["board_calls"] >= 10 and figures["backup_with_ten_boards_s"] > 0
+    assert figures["call_on_board_max_s"] is not None  # each call showed on an open board
 
 
 def test_planner_benchmark_is_fair() -> None:

@@ -324,6 +324,9 @@
       state.version = data.version;
       drawMap();
       drawQueue();
+      if ($("view-today").classList.contains("active")) {
+        api("today").then(drawToday).catch(function () { say(t("error")); });
+      }
       document.body.dataset.loaded = "1";
     });
   }
