@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from telegram import Update
+from telegram import Bot, Update
 from telegram.constants import ParseMode
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
@@ -121,6 +121,7 @@ def build_application(
     }
     if settings.api_base_url:
         bot_options["base_url"] = settings.api_base_url
+        bot_options["base_file_url"] = file_url(settings.api_base_url)
     if request is not None:
         bot_options["request"] = request
     else:
@@ -139,6 +140,16 @@ def build_application(
     )
     app = builder.build()
     assert isinstance(app, PatrolApplication)
+    # the board's photo downloads: two connections of their own, no rate limiter (a card's
+    # photos never take a connection or a slot a backup call's sends need)
+    files_request = request or HTTPXRequest(connection_pool_size=2, proxy=proxy, read_timeout=20)
+    app.files = Bot(
+        settings.token,
+        base_url=bot_options.get("base_url", "https://api.telegram.org/bot"),
+        base_file_url=file_url(settings.api_base_url),
+        request=files_request,
+        get_updates_request=files_request,
+    )
     _register_handlers(app, translator)
     invite.register(app)
     health, sender = app.health, app.sender
@@ -156,6 +167,15 @@ def build_application(
         updates_request.on_updates = queue.stored_in_advance
         queue.on_wait = updates_request.alive
     return app
+
+
+def file_url(api_base_url: str | None) -> str:
+    """Where the Bot API serves files: `…/file/bot` beside `…/bot` (Telegram's own and a
+    local Bot API server's convention)."""
+    base = (api_base_url or "https://api.telegram.org/bot").rstrip("/")
+    if base.endswith("/bot"):
+        return base[: -len("/bot")] + "/file/bot"
+    return base + "/file/bot"
 
 
 def _register_handlers(app: PatrolApplication, translator: Translator) -> None:
@@ -295,6 +315,8 @@ async def _on_shutdown(app: Any) -> None:
     server = _BOARD_SERVERS.pop(id(app), None)
     if server is not None:
         await server.stop()
+    if app.files.request is not app.bot.request:  # (its own connections, not a test's fake)
+        await app.files.request.shutdown()
     await app.services.db.close()
 
 

@@ -11,11 +11,13 @@ elsewhere but Telegram's Mini App script and the configured map tiles)."""
 
 from __future__ import annotations
 
+import asyncio
 import html
 import json
 import logging
 import re
 import time
+from collections import OrderedDict
 from datetime import timedelta
 from functools import partial
 from http import HTTPStatus
@@ -25,12 +27,13 @@ from urllib.parse import urlparse
 
 import tornado.httpserver
 import tornado.web
+from telegram.error import TelegramError
 
 from handlers.report_actions import ADVANCE, TOLD
 from locales import N_
 from models.backup import BackupReason, BackupStatus
 from models.errors import DomainError
-from models.geo import AMAP, OSM, TIANDITU, TileSource, to_tiles
+from models.geo import TileSource, tile_source, to_tiles
 from models.org import Person, Role
 from models.reports import Category, Outcome, Report, ReportStatus
 from models.services.board import BoardScope, board_scope
@@ -50,12 +53,13 @@ PREFIX = "/board"
 ASSETS = Path(__file__).resolve().parent.parent / "webapp"
 TELEGRAM_SCRIPT = "https://telegram.org/js/telegram-web-app.js"
 MAX_BODY = 16 * 1024  # an action's JSON is a few bytes
-TILES: dict[str, TileSource] = {"osm": OSM, "tianditu": TIANDITU, "amap": AMAP}
 
 
 def tiles(app: PatrolApplication) -> TileSource:
     settings = app.services.settings
-    source = TILES[settings.webapp_tiles]
+    source = tile_source(
+        settings.webapp_tiles, settings.webapp_tiles_crs, settings.webapp_tiles_attribution
+    )
     if source.needs_key:
         key = settings.webapp_tiles_key.get_secret_value() if settings.webapp_tiles_key else ""
         source = source.with_key(key)
@@ -73,7 +77,7 @@ def content_security_policy(source: TileSource) -> str:
             "default-src 'none'",
             f"script-src 'self' {TELEGRAM_SCRIPT}",
             "style-src 'self'",
-            f"img-src 'self' data: {tile_origin}",
+            f"img-src 'self' data: blob: {tile_origin}",
             "connect-src 'self'",
             "base-uri 'none'",
             "form-action 'none'",
@@ -194,6 +198,7 @@ UI = {
     "done": N_("board.done"),
     "error": N_("board.error"),
     "unfilled": N_("board.unfilled"),
+    "tiles_offline": N_("board.tiles_offline"),
     "any_age": N_("board.any_age"),
     "older_15m": N_("board.older_15m"),
     "older_1h": N_("board.older_1h"),
@@ -400,16 +405,73 @@ class ReportHandler(ApiHandler):
         others = await services.reports.office_officers(
             report, exclude=report.owner_id or self.person.id
         )
+        photos = await services.reports.photos(self.person, report.id)
         self.reply(
             {
                 "id": report.id,
                 "number": report.number,
                 "html": text,
+                "photos": len(photos),
                 "actions": actions,
                 "outcomes": outcomes,
                 "officers": [{"id": o.id, "name": o.name} for o in others],
             }
         )
+
+
+PHOTOS_KEPT = 24  # the photos of the last few cards opened, kept in memory
+PHOTO_SECONDS = 20.0  # a photo Telegram does not give within this is a 504
+PHOTO_FETCHES = 2  # at a time (the files bot has two connections)
+
+
+class Photos:
+    """A report's photos as Telegram keeps them (the bot stores only their file ids),
+    fetched by the application's files bot — connections of its own, apart from the
+    senders' pool and rate limits, so ten boards opening photos never delay a backup call —
+    and the last few kept in memory (never on disk)."""
+
+    def __init__(self, app: PatrolApplication) -> None:
+        self.app = app
+        self.gate = asyncio.Semaphore(PHOTO_FETCHES)
+        self.kept: OrderedDict[str, bytes] = OrderedDict()
+
+    async def get(self, file_id: str) -> bytes:
+        if file_id in self.kept:
+            self.kept.move_to_end(file_id)
+            return self.kept[file_id]
+        async with self.gate, asyncio.timeout(PHOTO_SECONDS):
+            found = await self.app.files.get_file(file_id)
+            data = bytes(await found.download_as_bytearray())
+        self.kept[file_id] = data
+        while len(self.kept) > PHOTOS_KEPT:
+            self.kept.popitem(last=False)
+        return data
+
+
+class PhotoHandler(ApiHandler):
+    """The n-th photo of a report, for whoever may open the report (as its card in chat)."""
+
+    def initialize(self, app: PatrolApplication, photos: Photos | None = None) -> None:
+        super().initialize(app)
+        assert photos is not None
+        self.photos = photos
+
+    async def get(self, report_id: str, index: str) -> None:
+        try:
+            found = await self.app.services.reports.photos(self.person, int(report_id))
+        except DomainError:
+            raise tornado.web.HTTPError(HTTPStatus.NOT_FOUND) from None
+        if int(index) >= len(found):
+            raise tornado.web.HTTPError(HTTPStatus.NOT_FOUND)
+        try:
+            data = await self.photos.get(found[int(index)])
+        except TimeoutError:
+            raise tornado.web.HTTPError(HTTPStatus.GATEWAY_TIMEOUT) from None
+        except TelegramError as error:
+            log.warning("board: a report's photo could not be fetched (%s)", error)
+            raise tornado.web.HTTPError(HTTPStatus.BAD_GATEWAY) from None
+        self.set_header("Content-Type", "image/jpeg")  # (Telegram's photos are JPEG)
+        self.finish(data)
 
 
 class CallHandler(ApiHandler):
@@ -424,9 +486,11 @@ class CallHandler(ApiHandler):
             raise tornado.web.HTTPError(HTTPStatus.NOT_FOUND) from None
         html = await self.app.escalation.notifier.detail_text(self.language(), request)
         actions = []
+        plain = partial(self.app.translator.plain, self.language())
         if request.status is BackupStatus.OPEN and self.person.role in HANDLER_ROLES:
-            label = self.app.translator.plain(self.language(), "backup.btn_go")
-            actions.append({"action": "go", "label": label})
+            actions.append({"action": "go", "label": plain("backup.btn_go")})
+            if await services.backup.awaits_answer(self.person, request):  # as on their alert
+                actions.append({"action": "no", "label": plain("backup.btn_cannot")})
         self.reply({"id": request.id, "html": html, "actions": actions})
 
 
@@ -452,6 +516,32 @@ class CallClaimHandler(ApiHandler):
             self.reply({"error": "backup_taken"})
             return
         self.reply({"id": request.id, "status": "claimed"})
+
+
+class CallDeclineHandler(ApiHandler):
+    """ "去不了" on the board, by someone whose private alert of this step waits for an
+    answer: the chat's "cannot go" (noted; when everyone at the step said no, the chain goes
+    on at once), and their alert in chat says it is noted — in one transaction."""
+
+    async def post(self, call_id: str) -> None:
+        services, person = self.app.services, self.person
+        engine = self.app.escalation
+        try:
+            async with services.db.write():
+                request = await services.backup.viewable(person, int(call_id))
+                if not await services.backup.awaits_answer(person, request):
+                    open_ = request.status is BackupStatus.OPEN
+                    raise DomainError("stale" if open_ else "backup_taken")
+                request = await services.backup.cannot_go(
+                    person, request.id, person.tg_user_id, personal=True
+                )
+                await engine.notifier.declined_elsewhere(request, person)
+                await engine.after_decline(request.id)
+        except DomainError as error:
+            self.set_status(HTTPStatus.CONFLICT if error.code != "not_allowed" else 403)
+            self.reply({"error": error.code})
+            return
+        self.reply({"id": request.id, "status": "declined"})
 
 
 HANDLER_ROLES = (Role.OFFICER, Role.DUTY, Role.CHIEF)
@@ -523,6 +613,7 @@ def _text(value: object) -> str:
 def routes(app: PatrolApplication) -> list[Any]:
     """The board's routes, for whichever server runs (polling: its own; webhook: beside)."""
     given = {"app": app}
+    photos = {"app": app, "photos": Photos(app)}
     return [
         (rf"{PREFIX}/?", PageHandler, given),
         (rf"{PREFIX}/api/me", MeHandler, given),
@@ -532,8 +623,10 @@ def routes(app: PatrolApplication) -> list[Any]:
         (rf"{PREFIX}/api/week", WeekHandler, given),
         (rf"{PREFIX}/api/export", ExportHandler, given),
         (rf"{PREFIX}/api/reports/(\d+)", ReportHandler, given),
+        (rf"{PREFIX}/api/reports/(\d+)/photos/(\d+)", PhotoHandler, photos),
         (rf"{PREFIX}/api/reports/(\d+)/(\w+)", ReportActionHandler, given),
         (rf"{PREFIX}/api/calls/(\d+)", CallHandler, given),
         (rf"{PREFIX}/api/calls/(\d+)/go", CallClaimHandler, given),
+        (rf"{PREFIX}/api/calls/(\d+)/no", CallDeclineHandler, given),
         (rf"{PREFIX}/static/(.*)", AssetHandler, {"path": str(ASSETS)}),
     ]

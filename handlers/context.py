@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import aiosqlite
-from telegram import Message, Update
+from telegram import Bot, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
@@ -68,6 +68,9 @@ class PatrolApplication(Application[Any, Any, Any, Any, Any, Any]):
         self._stop_requested = asyncio.Event()
         self.exit_code = 0  # non-zero when the watchdog stopped a bot that could not go on
         self.inbound = InboundLimits()  # per-account limits on what people send
+        # what fetches Telegram's files for the board (a report's photos): `build_application`
+        # gives it connections of its own, apart from the senders' pool and rate limits
+        self.files: Bot = self.bot
         # the open transaction of consecutive queued updates (see `process_update`)
         self._batch: contextlib.AsyncExitStack | None = None
         self._batch_conn: aiosqlite.Connection | None = None

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from models.geo import PRESETS, tile_source
 
 SUPPORTED_LOCALES = ("zh_CN", "en")
 S = TypeVar("S", bound=BaseSettings)
@@ -59,9 +61,13 @@ class Settings(StorageSettings):
     # the station board (a Telegram Mini App) at this public HTTPS address, served by the
     # bot's own web server on `listen` behind the operator's proxy; unset: no board
     webapp_url: str | None = None
-    # the board's map tiles: "osm" (default), "tianditu" (needs webapp_tiles_key) or "amap"
+    # the board's map tiles: "osm" (default), "tianditu" (needs webapp_tiles_key), "amap",
+    # or an https URL template of one's own ({z}, {x}, {y}; {tk} for the key) drawn in
+    # `webapp_tiles_crs` ("wgs84" or "gcj02"), credited as `webapp_tiles_attribution`
     webapp_tiles: str = "osm"
     webapp_tiles_key: SecretStr | None = None
+    webapp_tiles_crs: Literal["wgs84", "gcj02"] = "wgs84"
+    webapp_tiles_attribution: str = ""
     backup_step_waits: Annotated[tuple[int, ...], NoDecode] = (180, 300, 300)
     invitation_days: int = Field(default=7, ge=1, le=365)
     # a dead-man's switch: called every `heartbeat_seconds` while the bot is healthy
@@ -84,8 +90,16 @@ class Settings(StorageSettings):
     @field_validator("webapp_tiles")
     @classmethod
     def _known_tiles(cls, value: str) -> str:
-        if value not in ("osm", "tianditu", "amap"):
-            raise ValueError("must be osm, tianditu or amap")
+        if value in PRESETS:
+            return value
+        if not value.startswith("https://"):
+            raise ValueError("must be osm, tianditu, amap or an https:// URL template")
+        if "{s}" in value:
+            raise ValueError("a template of one's own has no {s} (one host)")
+        try:
+            tile_source(value)
+        except ValidationError as error:  # the template's own complaint
+            raise ValueError(error.errors()[0]["msg"].removeprefix("Value error, ")) from None
         return value
 
     @field_validator("heartbeat_url")

@@ -214,3 +214,15 @@ AMAP: Final = TileSource(
     attribution="© 高德地图 (AMap)",
     subdomains="1234",
 )
+
+PRESETS: Final = {"osm": OSM, "tianditu": TIANDITU, "amap": AMAP}
+
+
+def tile_source(setting: str, crs: Crs = "wgs84", attribution: str = "") -> TileSource:
+    """The deployment's tiles: a preset's name, or a URL template of its own (a county's tile
+    server on its intranet, another provider) drawn in `crs` — {z}/{x}/{y}, optionally {tk}
+    for the key; no {s} (a template of one host)."""
+    if setting in PRESETS:
+        return PRESETS[setting]
+    host = setting.split("/")[2] if setting.count("/") >= 2 else setting
+    return TileSource(url_template=setting, crs=crs, attribution=attribution or host)

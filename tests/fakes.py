@@ -69,6 +69,7 @@ class FakeTelegram(BaseRequest):
     retry_after: dict[str, int] = field(default_factory=dict)
     timeouts: dict[str, int] = field(default_factory=dict)
     migrated: dict[int, int] = field(default_factory=dict)  # old chat id -> supergroup id
+    files: dict[str, bytes] = field(default_factory=dict)  # file id -> what Telegram keeps
     _answered: set[str] = field(default_factory=set)
     _next_message_id: int = 100
     _date: int = 1_790_000_000
@@ -93,6 +94,12 @@ class FakeTelegram(BaseRequest):
         connect_timeout: Any = None,
         pool_timeout: Any = None,
     ) -> tuple[int, bytes]:
+        if "/file/bot" in url:  # a download of a file `getFile` gave the path of
+            name = url.rsplit("/", 1)[-1].removesuffix(".jpg")
+            self.calls.append(Call("download", {"file_id": name}))
+            if name not in self.files:
+                return 404, b"Not Found"
+            return 200, self.files[name]
         api_method = url.rsplit("/", 1)[-1]
         params: dict[str, Any] = dict(request_data.parameters) if request_data else {}
         call = Call(api_method, params)
@@ -138,6 +145,10 @@ class FakeTelegram(BaseRequest):
                     "description": "Forbidden: bot was blocked by the user",
                 }
             ).encode()
+        if api_method == "getFile" and str(params.get("file_id")) not in self.files:
+            return 400, json.dumps(
+                {"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"}
+            ).encode()
         if api_method == "answerCallbackQuery":
             # like Telegram: one answer per press, and an alert holds 200 characters
             query_id = str(params.get("callback_query_id"))
@@ -159,6 +170,14 @@ class FakeTelegram(BaseRequest):
             return dict(BOT_ME)
         if method == "getUpdates":
             return []
+        if method == "getFile":
+            file_id = str(params["file_id"])
+            return {
+                "file_id": file_id,
+                "file_unique_id": file_id[:16],
+                "file_size": len(self.files[file_id]),
+                "file_path": f"photos/{file_id}.jpg",
+            }
         if method in (
             "sendMessage",
             "sendPhoto",

@@ -18,17 +18,21 @@ import tornado.httpserver
 import tornado.web
 
 from handlers import board
+from models.geo import wgs84_to_gcj02
 from models.webapp_auth import sign_init_data
 from tests.builders import User
 from tests.fakes import TOKEN
 from tests.flows import (
     CHIEF,
     DUTY,
+    LAT,
+    LON,
     MEMBER,
     OFFICER,
     OFFICER2,
     OPERATOR,
     add_station,
+    alerted,
     ask_backup,
     invite,
     onboard,
@@ -299,7 +303,7 @@ async def test_going_to_a_backup_call_from_the_board_is_going_from_chat(web: Boa
     h = web.h
     call_id = await ask_backup(h)
     card = (await web.get(f"calls/{call_id}", OFFICER)).json()
-    assert [a["action"] for a in card["actions"]] == ["go"]
+    assert [a["action"] for a in card["actions"]] == ["go", "no"]
     assert (await web.post(f"calls/{call_id}/go", OFFICER)).status_code == 200
     request = await h.services.backup.repo.get(call_id)
     assert request is not None and request.status.value == "claimed"
@@ -332,3 +336,89 @@ async def test_the_week_names_the_five_zeros_and_downloads_the_audited_workbook(
     audit = await h.services.db.fetch_all("SELECT * FROM audit_log WHERE action = 'stats:export'")
     assert len(audit) == 1
     assert (await web.get("export", MEMBER)).status_code == 403
+
+
+async def test_cannot_go_from_the_board_is_cannot_go_from_chat(web: Board) -> None:
+    """ "去不了" on the board, for those whose alert waits for an answer: noted, their alert
+    in chat says so (its buttons gone); when everyone the step alerted said no, the next
+    step goes at once, as from the alert's button. Someone the step did not alert
+    (the chief) has no such button and is refused."""
+    h = web.h
+    call_id = await ask_backup(h)
+    await h.app.sender.drain()
+    card = (await web.get(f"calls/{call_id}", OFFICER)).json()
+    assert [a["action"] for a in card["actions"]] == ["go", "no"]
+    assert [a["action"] for a in (await web.get(f"calls/{call_id}", CHIEF)).json()["actions"]] == [
+        "go"
+    ]
+    dump = await _dump(h)
+    assert (await web.post(f"calls/{call_id}/no", CHIEF)).status_code == 409
+    assert (await web.post(f"calls/{call_id}/no", MEMBER)).status_code == 403
+    assert await _dump(h) == dump
+    h.tg.clear()
+    assert (await web.post(f"calls/{call_id}/no", OFFICER)).status_code == 200
+    await h.app.sender.drain()
+    edited = [c for c in h.tg.calls if c.method == "editMessageText" and c.chat_id == OFFICER.id]
+    assert edited and "您去不了" in edited[-1].text and not edited[-1].buttons()
+    # the first step alerted only her paired officer: his "no" moves the chain on at once
+    assert alerted(h.tg.calls, DUTY.id) and alerted(h.tg.calls, OFFICER2.id)
+    request = await h.services.backup.repo.get(call_id)
+    assert request is not None and request.status.value == "open" and request.step_index == 1
+    again = (await web.get(f"calls/{call_id}", OFFICER)).json()
+    assert [a["action"] for a in again["actions"]] == ["go"]  # said once
+    assert (await web.post(f"calls/{call_id}/no", OFFICER)).status_code == 409
+    second = (await web.get(f"calls/{call_id}", OFFICER2)).json()
+    assert [a["action"] for a in second["actions"]] == ["go", "no"]  # the new step's alert
+    assert (await web.post(f"calls/{call_id}/no", OFFICER2)).status_code == 200
+    events = await h.services.db.fetch_all(
+        "SELECT kind FROM backup_events WHERE request_id = ? AND kind = 'cannot_go'", (call_id,)
+    )
+    assert len(events) == 2
+
+
+async def test_a_reports_photos_open_on_its_card_for_those_who_may_see_it(web: Board) -> None:
+    """The card says how many photos; each is Telegram's copy, fetched by the bot (its file
+    id never leaves the server), for those who may open the report — nobody else."""
+    h = web.h
+    h.tg.files["AgACAgIAAxkBAAIBphoto"] = b"\xff\xd8\xff\xe0 the wire fence"
+    detail = (await web.get(f"reports/{web.report_id}", OFFICER)).json()
+    assert detail["photos"] == 1 and "AgACAgIAAxkBAAIBphoto" not in json.dumps(detail)
+    photo = await web.get(f"reports/{web.report_id}/photos/0", CHIEF)
+    assert photo.status_code == 200 and photo.content == b"\xff\xd8\xff\xe0 the wire fence"
+    assert photo.headers["Content-Type"] == "image/jpeg"
+    assert photo.headers["Cache-Control"] == "no-store"
+    assert (await web.get(f"reports/{web.report_id}/photos/1", OFFICER)).status_code == 404
+    assert (await web.get(f"reports/{web.report_id}/photos/0", WEST_CHIEF)).status_code == 404
+    assert (await web.get(f"reports/{web.report_id}/photos/0", MEMBER)).status_code == 403
+    assert (await web.get(f"reports/{web.report_id}/photos/0", None)).status_code == 401
+    # opened again: from memory, not fetched twice
+    downloads = [c for c in h.tg.calls if c.method == "download"]
+    assert (await web.get(f"reports/{web.report_id}/photos/0", OFFICER)).status_code == 200
+    assert [c for c in h.tg.calls if c.method == "download"] == downloads
+
+
+async def test_a_photo_telegram_no_longer_has_is_a_clear_failure(web: Board) -> None:
+    response = await web.get(f"reports/{web.report_id}/photos/0", OFFICER)  # (not in the fake)
+    assert response.status_code == 502 and response.json() == {"error": "bad gateway"}
+
+
+async def test_tiles_of_ones_own_in_gcj02_move_the_markers_and_open_the_policy(
+    web: Board,
+) -> None:
+    """A county's own tile server (a URL template and its coordinate system): the page is
+    told the template, the policy lets only that host's images in, and every marker comes
+    in GCJ-02 — the report where the member stood, converted."""
+    h = web.h
+    settings = h.services.settings
+    settings.webapp_tiles = "https://tiles.county.example:8443/gcj/{z}/{x}/{y}.png"
+    settings.webapp_tiles_crs = "gcj02"
+    settings.webapp_tiles_attribution = "县政务云底图"
+    response = await web.get("me", OFFICER)
+    tiles = response.json()["tiles"]
+    assert tiles["url_template"] == settings.webapp_tiles and tiles["crs"] == "gcj02"
+    assert tiles["attribution"] == "县政务云底图"
+    assert "img-src 'self' data: blob: https://tiles.county.example:8443;" in (
+        response.headers["Content-Security-Policy"] + ";"
+    )
+    report = (await web.get("map", OFFICER)).json()["reports"][0]
+    assert (report["lat"], report["lon"]) == pytest.approx(wgs84_to_gcj02(LAT, LON))

@@ -12,6 +12,7 @@ the URL's fragment (`#tgWebAppData=…`), as Telegram passes it."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -122,6 +123,15 @@ def text_of(element_id: str) -> str:
     return f"return document.getElementById('{element_id}').innerText"
 
 
+def jpeg() -> bytes:
+    """A small photo (a JPEG as Telegram serves them)."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 120, 40)).save(out, "JPEG")
+    return out.getvalue()
+
+
 def shoot(driver: Any, name: str) -> None:
     SCREENSHOTS.mkdir(exist_ok=True)
     driver.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
@@ -131,6 +141,7 @@ async def test_the_map_shows_the_officers_open_reports_and_acknowledging_reaches
     driver: Any, served: tuple[Harness, str, int]
 ) -> None:
     h, base, report_id = served
+    h.tg.files["AgACAgIAAxkBAAIBphoto"] = jpeg()  # what Telegram keeps of her photo
     await open_board(driver, page_url(base, h, OFFICER, LIGHT))
     assert await asyncio.to_thread(markers, driver, "report") == [str(report_id)]
     assert await asyncio.to_thread(markers, driver, "call") == []
@@ -142,6 +153,9 @@ async def test_the_map_shows_the_officers_open_reports_and_acknowledging_reaches
     await js(driver, f"document.querySelector('#map [data-report]').dispatchEvent({tap})")
     card = "#detail-actions button"
     await until(driver, lambda d: d.find_elements("css selector", card), "card")
+    photo = "document.querySelector('#detail-body img[data-photo]')"
+    loaded = f"const i = {photo}; return i && i.naturalWidth"
+    assert await until(driver, lambda d: d.execute_script(loaded), "the photo") == 64
     await asyncio.to_thread(shoot, driver, "board-card-zh")
     await js(driver, "document.querySelector(\"#detail-actions [data-action='ack']\").click()")
     await until(driver, lambda d: "已完成" in d.find_element("id", "status").text, "acknowledged")
@@ -204,3 +218,26 @@ async def test_today_and_the_week_for_the_chief(
     await js(driver, "document.getElementById('tab-today').click()")
     await until(driver, lambda d: d.find_elements("css selector", "#today table"), "today")
     await asyncio.to_thread(shoot, driver, "board-today-zh")
+
+
+async def test_without_tiles_the_map_still_shows_the_markers_and_the_areas(
+    driver: Any, served: tuple[Harness, str, int]
+) -> None:
+    """The tile server out of reach (a county's intranet server down, no network): the
+    page says so once, and the report, the office, the patrol areas' rings are all there
+    on the plain background."""
+    h, base, report_id = served
+    h.services.settings.webapp_tiles = "https://127.0.0.1:1/{z}/{x}/{y}.png"  # nobody there
+    async with h.services.db.write():  # the village, walked daily, where quarrels flare up
+        await h.services.db.execute(
+            "UPDATE places SET latitude = ?, longitude = ?, is_patrol_area = 1, is_hot_spot = 1"
+            " WHERE name = '东关村'",
+            (LAT + 0.004, LON + 0.004),
+        )
+    await open_board(driver, page_url(base, h, CHIEF, LIGHT))
+    await until(driver, lambda d: d.execute_script("return document.body.dataset.tiles"), "tiles")
+    assert "底图无法加载" in await js(driver, text_of("status"))
+    assert await asyncio.to_thread(markers, driver, "report") == [str(report_id)]
+    rings = "return document.querySelectorAll('#map path.area-outline').length"
+    assert await js(driver, rings) >= 1
+    await asyncio.to_thread(shoot, driver, "board-offline-zh")

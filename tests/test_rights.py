@@ -295,6 +295,20 @@ async def _world(path: Path) -> dict[str, Any]:
             ids["leave"] = await h.services.patrol.repo.add_leave(
                 ids["member2"], tomorrow.date(), tomorrow.date(), "家里有事", now
             )
+            await db.execute(  # the new report's photo (Telegram keeps it: see `PHOTO`)
+                "INSERT INTO report_attachments (report_id, kind, file_id, added_by, created_at)"
+                " VALUES (?, 'photo', ?, ?, ?)",
+                (ids["report"], PHOTO[0], ids["member"], to_db(now)),
+            )
+            # a call whose first step's alerts went out (and wait for an answer)
+            ids["alerted"] = await db.execute(
+                "INSERT INTO backup_requests (station_id, office_id, requester_id, reason,"
+                " status, waits, step_index, created_at) VALUES (1, ?, ?, 'dispute', 'open',"
+                " '[180]', -1, ?)",
+                (office, ids["member"], to_db(now)),
+            )
+            await h.app.escalation.run_step(ids["alerted"], 0)
+        await h.app.sender.drain()  # (its alerts delivered: nothing left to send later)
         return ids
     finally:
         await h.stop()
@@ -669,7 +683,10 @@ BOARD_CASES: list[tuple[str, str, set[str]]] = [
     ("POST", "reports/{report}/ack", HANDLERS),  # acknowledged by those who handle it
     ("GET", "calls/{request}", {"O1", "O2", "Dy", "C", "Op"}),  # the station's staff, county
     ("POST", "calls/{request}/go", {"O1", "O2", "Dy", "C"}),  # as `bk:go` in chat
+    ("POST", "calls/{alerted}/no", {"O1"}),  # those whose alert of the step waits: as `bk:no`
+    ("GET", "reports/{report}/photos/0", HANDLERS | {"Op"}),  # those who may open the report
 ]
+PHOTO = ("AgACAgIAAxkBAAIBrights", b"\xff\xd8\xff\xe0 a photo")
 BOARD_CODES = {"U": 401, "D": 401, "P": 403, "M": 403}
 
 
@@ -704,6 +721,7 @@ async def _board_matrix(
         shutil.copy(source, copy)
         h = Harness(make_settings(copy))
         await h.start()
+        h.tg.files[PHOTO[0]] = PHOTO[1]
         port = free_port()
         server = tornado.httpserver.HTTPServer(tornado.web.Application(board.routes(h.app)))
         server.listen(port, address="127.0.0.1")

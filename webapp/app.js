@@ -60,11 +60,13 @@
     const tiles = state.me.tiles;
     const map = L.map("map", { zoomControl: true, attributionControl: true });
     const template = tiles.url_template;
-    L.tileLayer(template, {
+    const layer = L.tileLayer(template, {
       subdomains: tiles.subdomains || "abc",
       maxZoom: tiles.max_zoom,
       attribution: tiles.attribution,
     }).addTo(map);
+    // offline (or the tile server refuses): the plain background, the markers and outlines
+    layer.once("tileerror", function () { say(t("tiles_offline")); document.body.dataset.tiles = "offline"; });
     map.setView([35.0, 105.0], 4); // (a view first: markers are drawn only on a map with one)
     state.map = map;
     state.layers = L.layerGroup().addTo(map);
@@ -78,6 +80,7 @@
     return m;
   }
 
+  const AREA_M = 300, HOT_M = 200; // the rings drawn around a patrol area's and a hot spot's point
   const STATUS_COLOUR = { new: "#d93025", acknowledged: "#f29900", en_route: "#1a73e8", on_site: "#188038" };
 
   function drawMap() {
@@ -87,6 +90,14 @@
     data.places.forEach(function (p) {
       if (p.lat === null) return;
       const hot = p.kinds.indexOf("hot_spot") >= 0;
+      // a patrol area or a hot spot is one point in the station's file: drawn as a ring
+      // around it (dashed: an area to walk; orange: a hot spot), a village as a dot
+      if (p.kinds.indexOf("patrol_area") >= 0 || hot) {
+        L.circle([p.lat, p.lon], {
+          radius: hot ? HOT_M : AREA_M, color: hot ? "#e8710a" : "#1a73e8", weight: 2,
+          dashArray: hot ? null : "6 4", fillOpacity: hot ? 0.15 : 0.05, className: "area-outline",
+        }).bindTooltip(p.name, { direction: "top" }).addTo(state.layers);
+      }
       marker(p.lat, p.lon, { radius: hot ? 6 : 4, color: hot ? "#e8710a" : "#80868b", weight: 1, fillOpacity: 0.5 }, p.name);
       points.push([p.lat, p.lon]);
     });
@@ -184,6 +195,7 @@
     api("reports/" + id).then(function (report) {
       $("detail-body").innerHTML = "<pre></pre>";
       $("detail-body").firstChild.innerHTML = report.html; // (escaped by the server, as in chat)
+      photos(id, report.photos);
       const actions = $("detail-actions");
       actions.textContent = "";
       report.actions.forEach(function (a) {
@@ -199,6 +211,25 @@
       });
       $("detail").hidden = false;
     }).catch(function (e) { say(t("error") + " (" + e.status + ")"); });
+  }
+
+  // the report's photos: fetched with the person's initData (an <img> cannot carry it)
+  function photos(id, count) {
+    const box = document.createElement("div");
+    box.className = "photos";
+    $("detail-body").appendChild(box);
+    for (let i = 0; i < count; i += 1) {
+      const img = document.createElement("img");
+      img.alt = "📷 " + (i + 1); img.dataset.photo = String(i);
+      box.appendChild(img);
+      fetch("api/reports/" + id + "/photos/" + i, { headers: { Authorization: "tma " + initData } }).then(function (r) {
+        if (!r.ok) throw new Error("HTTP " + r.status);
+        return r.blob();
+      }).then(function (blob) {
+        img.src = URL.createObjectURL(blob);
+        img.addEventListener("click", function () { img.classList.toggle("large"); });
+      }).catch(function () { img.classList.add("missing"); });
+    }
   }
 
   // what an action needs typed or chosen (a question; an outcome and a note; an officer)
@@ -231,7 +262,7 @@
     box.appendChild(send);
   }
 
-  // one backup call: its timeline, as in chat (claimed from the chat's own buttons)
+  // one backup call: its timeline, as in chat, and the alert's buttons (我去, 去不了)
   function showCall(id) {
     state.open = null;
     api("calls/" + id).then(function (call) {
@@ -243,7 +274,7 @@
         const b = document.createElement("button");
         b.type = "button"; b.textContent = a.label; b.dataset.action = a.action;
         b.addEventListener("click", function () {
-          api("calls/" + id + "/go", { method: "POST" }).then(function () {
+          api("calls/" + id + "/" + a.action, { method: "POST" }).then(function () {
             say(t("done")); refresh().then(function () { showCall(id); });
           }).catch(function (e) { say(t("error") + " (" + e.status + ")"); });
         });

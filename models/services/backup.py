@@ -152,6 +152,18 @@ class BackupService:
                 await self.repo.add_event(request.id, BackupEventKind.CLAIMED, person.id, now)
             return await self._get(request.id), won
 
+    async def awaits_answer(self, person: Person, request: BackupRequest) -> bool:
+        """This person's private alert of the call's current step still waits for their
+        answer (it carries "cannot go")."""
+        if request.status is not BackupStatus.OPEN:
+            return False
+        return any(
+            n["chat_id"] == person.tg_user_id
+            and n["step_index"] == request.step_index
+            and n["response"] is None
+            for n in await self.repo.notifications(request.id)
+        )
+
     async def cannot_go(
         self, person: Person, request_id: int, chat_id: int, personal: bool
     ) -> BackupRequest:

@@ -158,6 +158,14 @@ class BackupNotifier:
             text = self.translator.text(locale, key, id=request.id, **params)
             await self.services.outbox.edit(note["outbox_id"], text)
 
+    async def declined_elsewhere(self, request: BackupRequest, person: Person) -> None:
+        """ "Cannot go" said on the board: their private alert says it is noted (as the
+        alert's own button would have), so its buttons are gone in chat too."""
+        text = self.translator.text(self.locale(person), "backup.noted_cannot", id=request.id)
+        for note in await self.services.backup.repo.notifications(request.id):
+            if note["chat_id"] == person.tg_user_id:
+                await self.services.outbox.edit(note["outbox_id"], text)
+
     async def _chat_locale(self, note: dict[str, Any]) -> str:
         if note["person_id"] is not None:
             return self.locale(await self.services.people.get(note["person_id"]))
