@@ -129,6 +129,10 @@ def to_tiles(lat: float, lon: float, crs: Crs) -> tuple[float, float]:
 _PLACEHOLDERS: Final = frozenset({"z", "x", "y", "s", "tk"})
 
 
+def _host(template: str) -> str:
+    return template.split("/")[2]
+
+
 class TileSource(BaseModel):
     """A raster tile layer as the board's map (Leaflet's `L.tileLayer`) takes it.
 
@@ -144,10 +148,15 @@ class TileSource(BaseModel):
     attribution: str
     subdomains: str = ""
     max_zoom: int = 18
+    # the place names drawn over the base layer, from the same host (Tianditu's base layer
+    # has none: its names are a layer of their own); empty: the base layer has them
+    labels_template: str = ""
 
-    @field_validator("url_template")
+    @field_validator("url_template", "labels_template")
     @classmethod
     def _url_shape(cls, value: str) -> str:
+        if value == "":
+            return value
         if not value.startswith("https://"):
             raise ValueError("tiles are fetched over https (the Mini App page is https)")
         names = {name for _, name, _, _ in Formatter().parse(value) if name is not None}
@@ -159,6 +168,8 @@ class TileSource(BaseModel):
     def _subdomains_for_s(self) -> TileSource:
         if ("{s}" in self.url_template) != bool(self.subdomains):
             raise ValueError("{s} in the template and subdomains go together")
+        if self.labels_template and _host(self.labels_template) != _host(self.url_template):
+            raise ValueError("the labels come from the base layer's host")
         return self
 
     @property
@@ -172,7 +183,12 @@ class TileSource(BaseModel):
             raise ValueError("this source takes no key")
         if not tk or not tk.isalnum() or not tk.isascii():
             raise ValueError("a tile key is letters and digits")
-        return self.model_copy(update={"url_template": self.url_template.replace("{tk}", tk)})
+        return self.model_copy(
+            update={
+                "url_template": self.url_template.replace("{tk}", tk),
+                "labels_template": self.labels_template.replace("{tk}", tk),
+            }
+        )
 
     def tile_url(self, z: int, x: int, y: int) -> str:
         """One tile's URL (the first subdomain): what the browser will fetch, for checks."""
@@ -192,11 +208,17 @@ OSM: Final = TileSource(
 )
 
 # 天地图 (Tianditu), the national map service: the vector layer in Web Mercator ("_w"),
-# CGCS2000, so WGS-84 points go on it as they are. Needs a developer key (`tk`).
+# CGCS2000, so WGS-84 points go on it as they are, and its names ("cva", 矢量注记) over it.
+# Needs a developer key (`tk`).
 TIANDITU: Final = TileSource(
     url_template=(
         "https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
         "&LAYER=vec&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
+        "&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk={tk}"
+    ),
+    labels_template=(
+        "https://t{s}.tianditu.gov.cn/cva_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+        "&LAYER=cva&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
         "&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk={tk}"
     ),
     crs="wgs84",
@@ -224,5 +246,5 @@ def tile_source(setting: str, crs: Crs = "wgs84", attribution: str = "") -> Tile
     for the key; no {s} (a template of one host)."""
     if setting in PRESETS:
         return PRESETS[setting]
-    host = setting.split("/")[2] if setting.count("/") >= 2 else setting
+    host = _host(setting) if setting.count("/") >= 2 else setting
     return TileSource(url_template=setting, crs=crs, attribution=attribution or host)

@@ -17,6 +17,7 @@ from models.geo import (
     TileSource,
     gcj02_to_wgs84,
     out_of_china,
+    tile_source,
     to_tiles,
     wgs84_to_gcj02,
 )
@@ -191,6 +192,10 @@ def test_the_tile_sources() -> None:
     assert url.startswith("https://t0.tianditu.gov.cn/vec_w/wmts?")
     assert "TILEMATRIX=12&TILEROW=1552&TILECOL=3372&tk=0123456789abcdef0123456789abcdef" in url
     assert TIANDITU.needs_key and not keyed.needs_key  # the constant is unchanged
+    # Tianditu's names are a layer of their own (cva), on the same host, with the same key
+    assert keyed.labels_template.startswith("https://t{s}.tianditu.gov.cn/cva_w/wmts?")
+    assert keyed.labels_template.endswith("&tk=0123456789abcdef0123456789abcdef")
+    assert OSM.labels_template == "" and AMAP.labels_template == ""
     for bad in ("", "a&b=c", "键"):
         with pytest.raises(ValueError, match="letters and digits"):
             TIANDITU.with_key(bad)
@@ -215,4 +220,21 @@ def test_a_bad_tile_source_is_refused(template: str) -> None:
     with pytest.raises(ValidationError):
         TileSource.model_validate(
             {"url_template": OSM.url_template, "crs": "bd09", "attribution": "x"}
+        )
+
+
+def test_a_tile_source_of_ones_own() -> None:
+    """`PATROL_WEBAPP_TILES` may be a template of the county's own tile server, in its CRS."""
+    own = tile_source("https://tiles.county.example/gcj/{z}/{x}/{y}.png", "gcj02")
+    assert own.crs == "gcj02" and own.attribution == "tiles.county.example"
+    assert tile_source("amap") is AMAP and tile_source("osm") is OSM
+    for bad in ("http://tiles.example/{z}/{x}/{y}.png", "https://tiles.example/{z}/{x}"):
+        with pytest.raises(ValueError):
+            tile_source(bad)
+    with pytest.raises(ValueError, match="base layer's host"):
+        TileSource(
+            url_template="https://a.example/{z}/{x}/{y}.png",
+            labels_template="https://b.example/{z}/{x}/{y}.png",
+            crs="wgs84",
+            attribution="a",
         )

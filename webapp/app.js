@@ -65,6 +65,9 @@
       maxZoom: tiles.max_zoom,
       attribution: tiles.attribution,
     }).addTo(map);
+    if (tiles.labels_template) { // the place names, a layer of their own (天地图)
+      L.tileLayer(tiles.labels_template, { subdomains: tiles.subdomains || "abc", maxZoom: tiles.max_zoom }).addTo(map);
+    }
     // offline (or the tile server refuses): the plain background, the markers and outlines
     layer.once("tileerror", function () { say(t("tiles_offline")); document.body.dataset.tiles = "offline"; });
     map.setView([35.0, 105.0], 4); // (a view first: markers are drawn only on a map with one)
