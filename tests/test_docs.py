@@ -25,7 +25,13 @@ DOCS = [
 ]
 VARIABLE = re.compile(r"PATROL_[A-Z_]+")
 # BotFather's commands and HTTP paths are named in the guides too
-NOT_OURS = {"newbot", "setjoingroups", "setprivacy", "healthz"}
+NOT_OURS = {
+    "newbot",
+    "setjoingroups",
+    "setprivacy",
+    "healthz",
+    "setdomain",
+}  # (BotFather's, and a URL)
 COMMAND = re.compile(r"(?<![\w/.:-])/([a-z]{3,})\b(?![/-])")
 
 
