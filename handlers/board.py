@@ -208,6 +208,7 @@ UI = {
 SLOT_STATES = {
     "planned": N_("board.slot_planned"),
     "late": N_("board.slot_late"),
+    "missed": N_("board.slot_missed"),
     "checked_in": N_("board.slot_checked_in"),
     "checked_out": N_("board.slot_checked_out"),
     "unfilled": N_("board.slot_unfilled"),

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 
-from models.org import Person
+from models.org import Person, PlaceKind
 from tests import builders
 from tests.builders import Chat, User, contact
 from tests.harness import Harness
@@ -170,3 +171,29 @@ async def submit_dispute(h: Harness) -> int:
     await h.press_label(MEMBER, "提交")
     rows = await h.services.db.fetch_all("SELECT id FROM reports ORDER BY id DESC LIMIT 1")
     return int(rows[0]["id"])
+
+
+EVE = datetime.fromisoformat("2026-12-01T19:00:00+08:00")
+DAY = date(2026, 12, 2)
+
+
+async def patrol_office(h: Harness) -> None:
+    """Three members; 东关村 walked in the morning, 集市街 morning and afternoon."""
+    await team(h)
+    await onboard(h, MEMBER2, await invite(h, CHIEF, "巡防队员", "东关警务室"), "Amy", "English")
+    await onboard(h, MEMBER3, await invite(h, CHIEF, "巡防队员", "东关警务室"), "周敏")
+    chief = await person_of(h, CHIEF)
+    office = (await h.services.org.repo.offices(1))[0]
+    village = (await h.services.org.repo.places(office.id))[0]
+    await h.services.org.toggle_place_kind(chief, village.id, PlaceKind.PATROL_AREA)
+    market = await h.services.org.add_place(chief, office.id, "集市街", {PlaceKind.PATROL_AREA})
+    await h.services.org.set_patrol(chief, market.id, (0, 1), 1)
+    h.clock.set(EVE)
+    h.tg.clear()
+
+
+async def plan_and_publish(h: Harness) -> None:
+    h.clock.set(datetime.fromisoformat("2026-12-01T20:00:00+08:00"))
+    await h.tick()
+    h.clock.set(datetime.fromisoformat("2026-12-02T07:30:00+08:00"))
+    await h.tick()

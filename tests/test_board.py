@@ -24,10 +24,13 @@ from tests.builders import User
 from tests.fakes import TOKEN
 from tests.flows import (
     CHIEF,
+    DAY,
     DUTY,
     LAT,
     LON,
     MEMBER,
+    MEMBER2,
+    MEMBER3,
     OFFICER,
     OFFICER2,
     OPERATOR,
@@ -36,7 +39,9 @@ from tests.flows import (
     ask_backup,
     invite,
     onboard,
+    patrol_office,
     person_of,
+    plan_and_publish,
     submit_dispute,
     team,
     with_duty,
@@ -422,3 +427,42 @@ async def test_tiles_of_ones_own_in_gcj02_move_the_markers_and_open_the_policy(
     )
     report = (await web.get("map", OFFICER)).json()["reports"][0]
     assert (report["lat"], report["lon"]) == pytest.approx(wgs84_to_gcj02(LAT, LON))
+
+
+async def test_todays_board_shows_each_slot_as_it_stands(harness: Harness) -> None:
+    """Areas × shifts, after the morning shift: the member who checked in is "checked in",
+    the morning members who never did are "missed", the afternoon's are "not started";
+    the officer of the office and the chief see it, a member does not."""
+    h = harness
+    await patrol_office(h)
+    await plan_and_publish(h)
+    planned = await h.services.patrol.repo.assignments(1, DAY)
+    morning = sorted((a for a in planned if a.shift == 0), key=lambda a: a.id)
+    people = {(await person_of(h, u)).id: u for u in (MEMBER, MEMBER2, MEMBER3)}
+    walker = people[morning[0].member_id]
+    h.clock.set(morning[0].starts_at)
+    await h.press(walker, "pt:in")
+    h.clock.set(max(a.ends_at for a in morning) + timedelta(minutes=1))
+    port = free_port()
+    server = tornado.httpserver.HTTPServer(tornado.web.Application(board.routes(h.app)))
+    server.listen(port, address="127.0.0.1")
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            web = Board(h, client, 0)
+            rows = (await web.get("today", OFFICER)).json()["rows"]
+            assert (await web.get("today", CHIEF)).json()["rows"] == rows
+            assert (await web.get("today", MEMBER)).status_code == 403
+            labels = (await web.get("me", OFFICER)).json()["labels"]["slot"]
+    finally:
+        server.stop()
+        await server.close_all_connections()
+    names = {a.id: (await h.services.people.get(a.member_id)).name for a in planned}  # type: ignore[union-attr]
+    expected = sorted(
+        (a.shift, names[a.id], "checked_in" if a is morning[0] else "missed" if a.shift == 0
+         else "planned")
+        for a in planned
+    )  # fmt: skip
+    seen = sorted((0 if r["hours"].startswith("0") else 1, r["member"], r["state"]) for r in rows)
+    assert seen == expected and len(rows) == 3
+    assert {r["area"] for r in rows} == {"东关村", "集市街"}
+    assert labels["missed"] == "漏巡（未签到）" and labels["checked_in"]

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from models.errors import DomainError
-from models.org import PlaceKind
 from models.patrol import parse_leave
 from tests import builders
 from tests.builders import User
 from tests.fakes import Call
 from tests.flows import (
     CHIEF,
+    DAY,
     LAT,
     LON,
     MEMBER,
@@ -26,35 +26,11 @@ from tests.flows import (
     OFFICER2,
     invite,
     onboard,
+    patrol_office,
     person_of,
-    team,
+    plan_and_publish,
 )
 from tests.harness import Harness, make_settings
-
-EVE = datetime.fromisoformat("2026-12-01T19:00:00+08:00")
-DAY = date(2026, 12, 2)
-
-
-async def patrol_office(h: Harness) -> None:
-    """Three members; 东关村 walked in the morning, 集市街 morning and afternoon."""
-    await team(h)
-    await onboard(h, MEMBER2, await invite(h, CHIEF, "巡防队员", "东关警务室"), "Amy", "English")
-    await onboard(h, MEMBER3, await invite(h, CHIEF, "巡防队员", "东关警务室"), "周敏")
-    chief = await person_of(h, CHIEF)
-    office = (await h.services.org.repo.offices(1))[0]
-    village = (await h.services.org.repo.places(office.id))[0]
-    await h.services.org.toggle_place_kind(chief, village.id, PlaceKind.PATROL_AREA)
-    market = await h.services.org.add_place(chief, office.id, "集市街", {PlaceKind.PATROL_AREA})
-    await h.services.org.set_patrol(chief, market.id, (0, 1), 1)
-    h.clock.set(EVE)
-    h.tg.clear()
-
-
-async def plan_and_publish(h: Harness) -> None:
-    h.clock.set(datetime.fromisoformat("2026-12-01T20:00:00+08:00"))
-    await h.tick()
-    h.clock.set(datetime.fromisoformat("2026-12-02T07:30:00+08:00"))
-    await h.tick()
 
 
 async def test_plan_edit_publish_remind_checkin_missed_checkout(harness: Harness) -> None:

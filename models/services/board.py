@@ -67,7 +67,9 @@ class Slot:
     starts_at: datetime | None
     ends_at: datetime | None
     member: str | None
-    state: str  # planned, late (started, not checked in), checked_in, checked_out, unfilled
+    # planned, late (started, not checked in), missed (over, never checked in), checked_in,
+    # checked_out, unfilled
+    state: str
 
 
 class BoardService:
@@ -92,6 +94,8 @@ class BoardService:
                 checkin = await self.patrol.checkin_for(a.id)
                 if checkin is not None:
                     state = "checked_out" if checkin.ended_at is not None else "checked_in"
+                elif now >= a.ends_at:
+                    state = "missed"  # the shift is over and nobody checked in
                 else:
                     state = "late" if now >= a.starts_at else "planned"
                 slots.append(
