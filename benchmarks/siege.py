@@ -4,6 +4,8 @@ chat with short bursts; 429 `retry_after` beyond them), and 10 backup calls time
 member's press to the officer's `sendMessage` being accepted, in each of:
 
 - idle;
+- ten station boards open in the bot's own web server (polling, reading the map, opening
+  report cards and their photos, Telegram's downloads taking half a second);
 - a stranger (no invitation) flooding 300 messages in 10 s;
 - a registered member flooding 300 messages and button presses in 10 s;
 - a broadcast to 3,000 people whose first bulk send gets `429 retry_after=60`;
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import statistics
 import tempfile
 import threading
@@ -29,21 +32,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from benchmarks.broadcast import DEPUTY, _add_groups
 from benchmarks.updates import MEMBER_BASE, OFFICER_BASE, seed
 from models.clock import Clock
 from models.config import Settings
 from models.services import Services
 from models.store.db import Database
+from models.webapp_auth import sign_init_data
 from tests.botproc import BotProcess, bot_env, query
 from tests.fake_bot_api import FakeBotAPI
 from tests.fakes import TOKEN
+from tests.test_operations import free_port
 
 OFFICERS = (OFFICER_BASE, OFFICER_BASE + 1)
 CHIEF = 2001
 STRANGER = 99_001
 TAP = 0.4  # seconds between a person's taps
 MARK = "防汛通知"  # the broadcast's first words
+BOARD_POLL = 1.5  # seconds between an open board's /version (as the page asks)
 
 
 @dataclass
@@ -69,6 +77,7 @@ class Siege:
     db_path: Path
     size: Size
     next_caller: int = MEMBER_BASE
+    board_at: str = ""  # the bot's web server (the station board), host:port
     lost: int = 0
     duplicated: int = 0
     figures: dict[str, Any] = field(default_factory=dict)
@@ -185,6 +194,65 @@ class Siege:
 
     def idle(self) -> None:
         self.calls("idle")
+
+    def boards(self) -> None:
+        """Ten station boards open in the bot's own web server (the chief's and the
+        officers'), each as the page does: /version every 1.5 s, /map when it moved, and the
+        newest reports' cards with their photos (Telegram's downloads taking half a second),
+        while members call for backup."""
+        uid = self.caller()
+        for step in ("/report", "rd:cat:hazard", "rd:danger:0", f"井盖缺失 {uid}", "村口"):
+            self.tap(uid, step, 0.25)
+        self.api.photo(uid, f"AgACAgIAAxkBAAIsiege{uid}")
+        for step in ("rd:photos_done", "rd:urg:0", "rd:submit"):
+            self.tap(uid, step, 0.25)
+        self.api.file_seconds = 0.5
+        stop = threading.Event()
+        seen = {"requests": 0, "refused": 0, "photos": 0}
+        viewers = [CHIEF, *OFFICERS]
+        threads = [
+            self.in_background(functools.partial(self.board, viewers[n % 3], stop, seen))
+            for n in range(10)
+        ]
+        time.sleep(2)
+        self.calls("ten_boards")
+        stop.set()
+        for thread in threads:
+            thread.join()
+        self.api.file_seconds = 0.0
+        self.figures["board_requests"] = seen["requests"]
+        self.figures["board_refused"] = seen["refused"]
+        self.figures["board_photos_shown"] = seen["photos"]
+        self.figures["board_photo_downloads"] = self.api.downloads
+        self.quiet()
+
+    def board(self, viewer: int, stop: threading.Event, seen: dict[str, int]) -> None:
+        signed = sign_init_data(
+            TOKEN,
+            {
+                "user": json.dumps({"id": viewer, "first_name": "U"}),
+                "auth_date": str(int(time.time())),
+            },
+        )
+        headers = {"Authorization": "tma " + signed}
+        version = None
+        with httpx.Client(base_url=f"http://{self.board_at}/board/api/", timeout=60) as client:
+
+            def get(path: str) -> httpx.Response:
+                response = client.get(path, headers=headers)
+                seen["requests"] += 1
+                seen["refused"] += response.status_code != 200
+                return response
+
+            while not stop.is_set():
+                now = get("version").json()["version"]
+                if now != version:
+                    version = now
+                    for report in get("map").json()["reports"][:2]:
+                        card = get(f"reports/{report['id']}").json()
+                        for n in range(card.get("photos", 0)):
+                            seen["photos"] += get(f"reports/{report['id']}/photos/{n}").is_success
+                stop.wait(BOARD_POLL)
 
     def stranger_flood(self) -> None:
         flood = self.flood(STRANGER, [("text", "转账给我")])
@@ -322,12 +390,17 @@ def run(size: Size | None = None) -> dict[str, Any]:
         path = Path(folder) / "siege.db"
         asyncio.run(_prepare(path, size))
         api = FakeBotAPI(limits=True).start()
-        bot = BotProcess(bot_env(path, api), Path(folder) / "bot.log")
+        board_at = f"127.0.0.1:{free_port()}"
+        env = bot_env(
+            path, api, PATROL_WEBAPP_URL="https://patrol.example/board/", PATROL_LISTEN=board_at
+        )
+        bot = BotProcess(env, Path(folder) / "bot.log")
         bot.start()
-        siege = Siege(api, path, size)
+        siege = Siege(api, path, size, board_at=board_at)
         try:
             api.wait_for(lambda: api.count("getUpdates") > 0, 60, "the bot to start polling")
             siege.idle()
+            siege.boards()
             siege.stranger_flood()
             siege.member_flood()
             siege.fast_report()
@@ -341,7 +414,14 @@ def run(size: Size | None = None) -> dict[str, Any]:
                 bot.kill()
             api.stop()
         log = bot.log()
-    backup_cases = ("idle", "stranger_flood", "member_flood", "broadcast_429", "twenty_chatty")
+    backup_cases = (
+        "idle",
+        "ten_boards",
+        "stranger_flood",
+        "member_flood",
+        "broadcast_429",
+        "twenty_chatty",
+    )
     worst = max(siege.figures[f"{case}_max_s"] for case in (*backup_cases, "outage"))
     return {
         **siege.figures,

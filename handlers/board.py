@@ -435,11 +435,24 @@ class Photos:
         self.app = app
         self.gate = asyncio.Semaphore(PHOTO_FETCHES)
         self.kept: OrderedDict[str, bytes] = OrderedDict()
+        self.fetching: dict[str, asyncio.Future[bytes]] = {}  # (ten boards, one download)
 
     async def get(self, file_id: str) -> bytes:
         if file_id in self.kept:
             self.kept.move_to_end(file_id)
             return self.kept[file_id]
+        fetch = self.fetching.get(file_id)
+        if fetch is None:
+            fetch = self.fetching[file_id] = asyncio.ensure_future(self._fetch(file_id))
+            fetch.add_done_callback(partial(self._fetched, file_id))
+        return await asyncio.shield(fetch)  # (one board closing does not cancel the others')
+
+    def _fetched(self, file_id: str, fetch: asyncio.Future[bytes]) -> None:
+        self.fetching.pop(file_id, None)
+        if not fetch.cancelled():
+            fetch.exception()  # (seen: whoever still waits gets it; nobody else logs it)
+
+    async def _fetch(self, file_id: str) -> bytes:
         async with self.gate, asyncio.timeout(PHOTO_SECONDS):
             found = await self.app.files.get_file(file_id)
             data = bytes(await found.download_as_bytearray())

@@ -95,6 +95,10 @@ class FakeBotAPI:
         self.delivered: list[Delivered] = []
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.webhook: dict[str, Any] | None = None
+        # what Telegram keeps of every photo sent to the bot, and how long a download takes
+        self.file_bytes = b"\xff\xd8\xff\xe0" + bytes(150_000)
+        self.file_seconds = 0.0
+        self.downloads = 0
         self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self.server.daemon_threads = True
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -180,6 +184,18 @@ class FakeBotAPI:
             }
         )
 
+    def photo(self, user_id: int, file_id: str) -> int:
+        size = {"file_unique_id": file_id[-12:], "width": 1280, "height": 960}
+        return self.push(
+            message={
+                "message_id": next(self._message_ids),
+                "date": int(time.time()),
+                "chat": {"id": user_id, "type": "private"},
+                "from": _user(user_id, "zh-hans"),
+                "photo": [{"file_id": file_id, **size, "file_size": len(self.file_bytes)}],
+            }
+        )
+
     # --- reading ---------------------------------------------------------------------
     @property
     def last_update_id(self) -> int:
@@ -247,7 +263,21 @@ class FakeBotAPI:
                 except (BrokenPipeError, ConnectionResetError):
                     self.close_connection = True  # the bot was killed mid-request
 
-            do_GET = do_POST
+            def do_GET(self) -> None:
+                if "/file/bot" not in self.path:
+                    self.do_POST()
+                    return
+                time.sleep(api.file_seconds)  # (a thread of its own: nobody else waits)
+                with api._lock:
+                    api.downloads += 1
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/octet-stream")
+                    self.send_header("Content-Length", str(len(api.file_bytes)))
+                    self.end_headers()
+                    self.wfile.write(api.file_bytes)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True
 
         return Handler
 
@@ -318,6 +348,14 @@ class FakeBotAPI:
         if method == "setWebhook":
             self.webhook = params
             return True
+        if method == "getFile":  # Telegram keeps every file it was sent
+            file_id = str(params.get("file_id"))
+            return {
+                "file_id": file_id,
+                "file_unique_id": file_id[-12:],
+                "file_size": len(self.file_bytes),
+                "file_path": f"photos/{file_id[-12:]}.jpg",
+            }
         if method == "getWebhookInfo":
             return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
         if method in SEND_METHODS or method in EDIT_METHODS:
