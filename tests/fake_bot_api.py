@@ -163,36 +163,28 @@ class FakeBotAPI:
         )
 
     def contact(self, user_id: int, phone: str) -> int:
-        return self.push(
-            message={
-                "message_id": next(self._message_ids),
-                "date": int(time.time()),
-                "chat": {"id": user_id, "type": "private"},
-                "from": _user(user_id, "zh-hans"),
-                "contact": {"phone_number": phone, "first_name": "U", "user_id": user_id},
-            }
+        return self._private(
+            user_id, contact={"phone_number": phone, "first_name": "U", "user_id": user_id}
         )
 
     def location(self, user_id: int, latitude: float, longitude: float) -> int:
-        return self.push(
-            message={
-                "message_id": next(self._message_ids),
-                "date": int(time.time()),
-                "chat": {"id": user_id, "type": "private"},
-                "from": _user(user_id, "zh-hans"),
-                "location": {"latitude": latitude, "longitude": longitude},
-            }
-        )
+        return self._private(user_id, location={"latitude": latitude, "longitude": longitude})
 
     def photo(self, user_id: int, file_id: str) -> int:
         size = {"file_unique_id": file_id[-12:], "width": 1280, "height": 960}
+        return self._private(
+            user_id, photo=[{"file_id": file_id, **size, "file_size": len(self.file_bytes)}]
+        )
+
+    def _private(self, user_id: int, **content: Any) -> int:
+        """A message from `user_id` in their private chat with the bot."""
         return self.push(
             message={
                 "message_id": next(self._message_ids),
                 "date": int(time.time()),
                 "chat": {"id": user_id, "type": "private"},
                 "from": _user(user_id, "zh-hans"),
-                "photo": [{"file_id": file_id, **size, "file_size": len(self.file_bytes)}],
+                **content,
             }
         )
 
