@@ -108,6 +108,7 @@ class BackupEventKind(StrEnum):
     CANCELLED = "cancelled"
     RETURNED = "returned"
     NOT_THROUGH = "not_through"  # the chain ran out with nobody reached: member told
+    STEP_FAILED = "step_failed"  # a step could not run (a fault): member and operators told
 
 
 class BackupEvent(BaseModel):

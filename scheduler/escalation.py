@@ -93,6 +93,25 @@ class Escalation:
     async def on_timer(self, timer: Timer) -> None:
         await self.run_step(int(timer.payload["request"]), int(timer.payload["step"]))
 
+    async def on_timer_failed(self, timer: Timer, given_up: bool) -> None:
+        """A step that could not run is retried every 30 s; the first failure of a call's
+        step tells the member and the operators at once (once per call): a call is never
+        silently stuck. Given up (after 20), the timeline says so too."""
+        request = await self.repo.get(int(timer.payload["request"]))
+        if request is None or request.status is not BackupStatus.OPEN:
+            return
+        step = int(timer.payload["step"]) + 1
+        now = self.services.clock.now()
+        if not await self.repo.step_failed_told(request.id):
+            await self.repo.add_event(
+                request.id, BackupEventKind.STEP_FAILED, None, now, f"{step}"
+            )
+            await self.notifier.step_failed(request, step)
+        elif given_up:
+            await self.repo.add_event(
+                request.id, BackupEventKind.STEP_FAILED, None, now, f"{step}:given_up"
+            )
+
     async def after_decline(self, request_id: int) -> None:
         """Everyone at the current step said no (or is unreachable): go on at once."""
         async with self.services.db.write():
@@ -122,7 +141,9 @@ class Escalation:
 
 def register(app: PatrolApplication) -> Escalation:
     engine = Escalation(app.services, BackupNotifier(app.services, app.translator))
-    app.services.timers.register(TimerKind(KIND, engine.on_timer, urgent=True))
+    app.services.timers.register(
+        TimerKind(KIND, engine.on_timer, urgent=True, failed=engine.on_timer_failed)
+    )
     app.services.outbox.failure_handlers["backup"] = engine.on_send_failed
 
     async def owner_left(actor: Person, before: Person) -> None:

@@ -544,3 +544,43 @@ async def test_backup_in_a_group_gives_one_tap_to_the_private_question(harness: 
     assert "什么情况" in h.texts(calls)[0]
     calls = await h.press_label(MEMBER, "纠纷升级")  # and the call is made from there
     assert alerted(calls, OFFICER.id)
+
+
+async def test_a_step_that_cannot_run_is_told_at_once_and_retried(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fault in the chain's second step (here: injected into the escalation engine): the
+    member hears at once to call 110 or her officers, every operator to call her — once,
+    not at each retry — and when the fault is gone the retry alerts the duty desk as the
+    step would have. The call's timeline says so."""
+    h = harness
+    await with_duty(h)
+    await h.send(OPERATOR, "/help")
+    request_id = await ask_backup(h)
+    engine = h.app.escalation
+    real = engine.run_step
+
+    async def faulty(request: int, index: int) -> None:
+        raise RuntimeError("a fault in the second step")
+
+    monkeypatch.setattr(engine, "run_step", faulty)
+    h.tg.clear()
+    h.clock.advance(timedelta(minutes=3))
+    await h.tick()
+    member = " ".join(h.texts(h.tg.calls, MEMBER.id))
+    assert f"您的支援请求 #{request_id} 在转给下一批人时出现故障" in member and "110" in member
+    assert "李警官 +8613800000002" in member  # her officer, to call directly
+    operator = " ".join(h.texts(h.tg.calls, OPERATOR.id))
+    assert f"Backup request #{request_id}: step 2 could not be sent" in operator  # (in English)
+    assert "王芳" in operator and "call her now" in operator
+    assert not alerted(h.tg.calls, DUTY.id)
+    h.tg.clear()
+    h.clock.advance(timedelta(seconds=31))
+    await h.tick()  # the retry fails again: nobody is told twice
+    assert not h.texts(h.tg.calls, MEMBER.id) and not h.texts(h.tg.calls, OPERATOR.id)
+    monkeypatch.setattr(engine, "run_step", real)
+    h.clock.advance(timedelta(seconds=31))
+    await h.tick()  # the fault is gone: the retry runs the step
+    assert alerted(h.tg.calls, DUTY.id)
+    calls = await h.send(OFFICER, f"/backup {request_id}")
+    assert "第 2 步未能发出，每 30 秒重试" in h.texts(calls)[0]

@@ -13,6 +13,7 @@ from telegram import Update
 from handlers.inbox import DurableUpdateQueue
 from models.org import Office
 from models.rails import Timer
+from models.services import timers
 from models.services.timers import TimerKind
 from tests import builders
 from tests.builders import User
@@ -231,6 +232,36 @@ async def test_timer_that_fails_is_retried_later(harness: Harness) -> None:
     h.clock.advance(timedelta(seconds=31))
     assert await h.services.timers.sweep() == 1
     assert len(await h.services.outbox.repo.by_ref("test:flaky")) == 1
+
+
+async def test_a_failing_timer_tells_its_kind_each_time_and_when_it_is_given_up(
+    harness: Harness,
+) -> None:
+    """A kind with a `failed` hook hears of every failed run (what it writes stays, even
+    when the run's own writes roll back), and the last one is marked given up; a hook that
+    fails itself changes nothing about the retries."""
+    h = harness
+    heard: list[bool] = []
+
+    async def broken(timer: Timer) -> None:
+        raise RuntimeError("always")
+
+    async def failed(timer: Timer, given_up: bool) -> None:
+        heard.append(given_up)
+        await h.services.outbox.send(PERSON, f"failed {len(heard)}", ref="test:failed")
+        if len(heard) == 2:
+            raise RuntimeError("the hook fails too, once")
+
+    h.services.timers.register(TimerKind("broken", broken, failed=failed))
+    await h.services.timers.schedule("broken", "broken:1", h.clock.now())
+    for _ in range(timers.MAX_ATTEMPTS + 3):
+        await h.services.timers.sweep()
+        h.clock.advance(timedelta(seconds=31))
+    assert heard == [False] * (timers.MAX_ATTEMPTS - 1) + [True]
+    told = await h.services.outbox.repo.by_ref("test:failed")
+    assert len(told) == timers.MAX_ATTEMPTS - 1  # (the second one's rolled back)
+    row = await h.services.db.fetch_one("SELECT * FROM timers WHERE key = 'broken:1'")
+    assert row is not None and row["done_at"] is not None
 
 
 async def test_pointless_late_timer_is_skipped(harness: Harness) -> None:

@@ -28,6 +28,8 @@ SLICE_SECONDS = 0.02
 MAX_ATTEMPTS = 20
 
 TimerHandler = Callable[[Timer], Awaitable[None]]
+# told of a failed run: the timer and whether it was the last attempt (given up)
+FailureHandler = Callable[[Timer, bool], Awaitable[None]]
 Armer = Callable[[str, datetime], None]
 
 
@@ -35,12 +37,15 @@ Armer = Callable[[str, datetime], None]
 class TimerKind:
     """What a kind of timer does when due; `max_lateness` says when running it late is
     pointless (None: always run, however late). An `urgent` kind (a backup call's next
-    escalation step) takes the write lock before updates; the others after them."""
+    escalation step) takes the write lock before updates; the others after them.
+    `failed`, if given, hears of each failed run (retried in 30 s, given up after 20): a
+    kind whose silence costs more than a retry says so to people at once."""
 
     name: str
     handler: TimerHandler
     max_lateness: timedelta | None = None
     urgent: bool = False
+    failed: FailureHandler | None = None
 
 
 class Timers:
@@ -190,7 +195,20 @@ class Timers:
             timer = await self.repo.get(key)
             if timer is None:
                 return
-            if timer.attempts + 1 >= MAX_ATTEMPTS:
+            given_up = timer.attempts + 1 >= MAX_ATTEMPTS
+            if given_up:
                 await self.repo.finish(timer.id, self.clock.now(), "failed")
+            else:
+                await self.repo.postpone(timer.id, self.clock.now() + RETRY_DELAY)
+            kind = self.kinds.get(timer.kind)
+            if kind is None or kind.failed is None:
                 return
-            await self.repo.postpone(timer.id, self.clock.now() + RETRY_DELAY)
+            await self.db.savepoint("failed")
+            try:
+                await kind.failed(timer, given_up)
+            except RETRYABLE:
+                raise
+            except Exception:  # (the retry above stands whatever the hook does)
+                log.exception("timer %s: its failure could not be told", key)
+                await self.db.rollback_to("failed")
+            await self.db.release("failed")

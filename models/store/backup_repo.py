@@ -174,6 +174,14 @@ class BackupRepository:
         )
         return row is not None
 
+    async def step_failed_told(self, request_id: int) -> bool:
+        """Whether the member and the operators were told that a step of this call failed."""
+        row = await self.db.fetch_one(
+            "SELECT 1 FROM backup_events WHERE request_id = ? AND kind = 'step_failed'",
+            (request_id,),
+        )
+        return row is not None
+
     async def declined_chats(self, request_id: int) -> set[int]:
         """The private chats that said "cannot go" to this call, at any step."""
         rows = await self.db.fetch_all(

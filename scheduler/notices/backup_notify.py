@@ -12,6 +12,7 @@ from models.backup import BackupEventKind, BackupReason, BackupRequest, BackupSt
 from models.org import Group, Person, Role
 from models.services import Services
 from models.services.backup import Recipients
+from models.services.timers import MAX_ATTEMPTS
 
 FEATURE = "bk"
 
@@ -35,6 +36,7 @@ EVENT: dict[BackupEventKind, str] = {
     BackupEventKind.CANCELLED: N_("backup.event.cancelled"),
     BackupEventKind.RETURNED: N_("backup.event.returned"),
     BackupEventKind.NOT_THROUGH: N_("backup.event.not_through"),
+    BackupEventKind.STEP_FAILED: N_("backup.event.step_failed"),
 }
 
 
@@ -234,6 +236,32 @@ class BackupNotifier:
             )
         return texts
 
+    async def step_failed(self, request: BackupRequest, step: int) -> None:
+        """A step of the chain could not run (a fault, retried every 30 s): the member is
+        told to call 110 or her officers directly, every operator to call her — at once,
+        not after the retries run out."""
+        requester = await self.services.people.get(request.requester_id)
+        if requester is None:
+            return
+        officers = [
+            f"{p.name} {p.phone}" for p in await self.services.people.officers_of(requester)
+            if p.phone
+        ]  # fmt: skip
+        ref = f"backup:{request.id}:step_failed"
+        text = self.translator.text(
+            self.locale(requester), "backup.step_failed", id=request.id,
+            officers="；".join(officers) or "—",
+        )  # fmt: skip
+        await self.services.outbox.send(requester.tg_user_id, text, urgent=True, ref=ref)
+        for operator in await self.services.people.repo.with_role(Role.OPERATOR):
+            locale = self.locale(operator)
+            text = self.translator.text(
+                locale, "backup.step_failed_operator", id=request.id, step=step,
+                name=requester.name, phone=requester.phone or "—",
+                reason=self.translator.plain(locale, REASON[request.reason]),
+            )  # fmt: skip
+            await self.services.outbox.send(operator.tg_user_id, text, urgent=True, ref=ref)
+
     async def not_through(self, request: BackupRequest) -> None:
         """The chain ran out with nobody reached (no one to alert, or every alert failed or
         was declined): the member and the operators are told at once."""
@@ -290,6 +318,10 @@ class BackupNotifier:
                 kind, _, count = rest.partition(":")
                 step = t(STEP[next(k for k in STEP if k.value == kind)])
                 detail = t("backup.detail_step", step=number, name=step, count=count or "0")
+            elif event.kind is BackupEventKind.STEP_FAILED:
+                number, _, end = detail.partition(":")
+                key = "backup.detail_step_given_up" if end else "backup.detail_step_failed"
+                detail = t(key, step=number, tries=MAX_ATTEMPTS)
             lines.append(
                 t(
                     "backup.detail_line",
