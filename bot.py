@@ -63,6 +63,7 @@ from handlers.inbox import DurableUpdateQueue
 from handlers.keyboards import KEYBOARD_ACTIONS
 from handlers.menu import publish_commands
 from handlers.replies import PatrolBot
+from handlers.waiting import WaitingNotices
 from handlers.webhook import WebhookServer
 from locales import Translator
 from models.aio import wait_event
@@ -163,9 +164,12 @@ def build_application(
     updater = app.updater
     updates_request.polling = lambda: updater is not None and updater.running
     queue = app.update_queue
+    waiting = WaitingNotices(app)  # a backup call the database cannot store yet is told so
+    updates_request.on_refused = waiting.refused
     if isinstance(queue, DurableUpdateQueue):
         updates_request.on_updates = queue.stored_in_advance
         queue.on_wait = updates_request.alive
+        queue.on_refused = waiting.refused
     return app
 
 

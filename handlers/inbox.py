@@ -52,6 +52,8 @@ class DurableUpdateQueue(asyncio.Queue[object]):
         self.store_batch: Callable[[list[dict[str, Any]]], Awaitable[set[int]]] | None = None
         self._stored: set[int] = set()  # stored with their batch, not queued yet
         self.on_wait: Callable[[], None] | None = None  # told while the database is waited for
+        # told (once per update) of an update the database refuses to store
+        self.on_refused: Callable[[list[dict[str, Any]]], None] | None = None
 
     async def put(self, item: object) -> None:
         if isinstance(item, Update) and self.store is not None:
@@ -73,6 +75,8 @@ class DurableUpdateQueue(asyncio.Queue[object]):
             except RETRYABLE:
                 if self.on_wait is not None:
                     self.on_wait()
+                if delay == 0.25 and self.on_refused is not None:
+                    self.on_refused([update.to_dict()])
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
 

@@ -148,6 +148,8 @@ class WatchedRequest(BaseRequest):
         # the updates of one answer, before PTB's updater sees them (the inbox stores the
         # whole batch with one commit; the next getUpdates confirms them to Telegram)
         self.on_updates: Callable[[list[dict[str, Any]]], Awaitable[None]] | None = None
+        # told (once per answer) of updates the database refuses to store
+        self.on_refused: Callable[[list[dict[str, Any]]], None] | None = None
         # when the last getUpdates was tried (monotonic): the watchdog's sign of life
         self.attempted_at = time.monotonic()
         # whether polling goes on (PTB's last getUpdates at a stop needs nothing stored)
@@ -241,6 +243,8 @@ class WatchedRequest(BaseRequest):
                 await self.on_updates([u for u in result if isinstance(u, dict)])
                 return
             except RETRYABLE:
+                if delay == OUTAGE_RETRY_FIRST and self.on_refused is not None:
+                    self.on_refused([u for u in result if isinstance(u, dict)])
                 await asyncio.sleep(delay)  # the database logged it (once) and health says so
                 delay = min(delay * 2, DB_RETRY_MAX)
             except Exception:

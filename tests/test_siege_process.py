@@ -95,7 +95,7 @@ def test_a_telegram_outage_delays_but_drops_nothing(tmp_path: Path) -> None:
 
 
 def test_a_write_lock_held_elsewhere_for_a_minute(tmp_path: Path) -> None:
-    with running(tmp_path) as (api, bot, db_path, code):
+    with running(tmp_path, PATROL_ADMIN_IDS="1000") as (api, bot, db_path, code):
         onboard(api, MEMBER, code)
         foreign = sqlite3.connect(db_path, timeout=10, isolation_level=None)
         foreign.execute("BEGIN IMMEDIATE")  # a backup tool, a sqlite3 shell...
@@ -104,9 +104,17 @@ def test_a_write_lock_held_elsewhere_for_a_minute(tmp_path: Path) -> None:
             api.text(uid, "/start")
         api.text(MEMBER, "/backup")
         api.press(MEMBER, "bk:r:dispute")
+        # the call cannot be stored yet: she hears at once (straight through the Bot API)
+        # to call 110, and the operator that the server needs him — once each
+        waiting = "服务器暂时无法保存您的支援请求"
+        api.wait_for(lambda: any(waiting in t for t in api.received(MEMBER)), 15, "the notice")
+        api.wait_for(lambda: any("数据库拒绝写入" in t for t in api.received(1000)), 15, "ops")
         time.sleep(LOCK_SECONDS)
         assert bot.returncode is None  # waiting, not dead
         assert bot.log().count("refuses writes") == 1  # one clear line, not one per try
+        assert len([t for t in api.received(MEMBER) if waiting in t]) == 1
+        assert len(api.received(1000)) == 1
+        assert not any(api.received(uid) for uid in strangers)  # (not a backup call)
         foreign.execute("ROLLBACK")
         api.wait_for(lambda: answered_once(api, strangers), 60, "everyone to be answered")
         api.wait_for(lambda: alerts(api, OFFICER_IDS[0]), 30, "the backup call")
@@ -186,6 +194,8 @@ def test_a_full_disk_then_space_again(tmp_path: Path) -> None:
             api.press(MEMBER, "bk:r:dispute")
             time.sleep(15)
             assert bot.returncode is None
+            # the call waits for space, and she was told so at once (call 110 meanwhile)
+            assert any("服务器暂时无法保存您的支援请求" in t for t in api.received(MEMBER))
             assert shutil.disk_usage(disk).free < 64 * 1024
             filler.unlink()  # space again
             api.wait_for(lambda: answered_once(api, strangers), 60, "everyone to be answered")
