@@ -78,6 +78,7 @@ def content_security_policy(source: TileSource) -> str:
             f"script-src 'self' {TELEGRAM_SCRIPT}",
             "style-src 'self'",
             f"img-src 'self' data: blob: {tile_origin}",
+            "media-src blob:",  # a report's voice message, fetched with the initData
             "connect-src 'self'",
             "base-uri 'none'",
             "form-action 'none'",
@@ -406,13 +407,15 @@ class ReportHandler(ApiHandler):
         others = await services.reports.office_officers(
             report, exclude=report.owner_id or self.person.id
         )
-        photos = await services.reports.photos(self.person, report.id)
+        photos = await services.reports.attachments(self.person, report.id, "photo")
+        voices = await services.reports.attachments(self.person, report.id, "voice")
         self.reply(
             {
                 "id": report.id,
                 "number": report.number,
                 "html": text,
                 "photos": len(photos),
+                "voices": len(voices),
                 "actions": actions,
                 "outcomes": outcomes,
                 "officers": [{"id": o.id, "name": o.name} for o in others],
@@ -420,16 +423,19 @@ class ReportHandler(ApiHandler):
         )
 
 
-PHOTOS_KEPT = 24  # the photos of the last few cards opened, kept in memory
-PHOTO_SECONDS = 20.0  # a photo Telegram does not give within this is a 504
+PHOTOS_KEPT = 24  # the photos (and voice messages) of the last few cards opened, in memory
+PHOTO_SECONDS = 20.0  # a file Telegram does not give within this is a 504
 PHOTO_FETCHES = 2  # at a time (the files bot has two connections)
+# what the board opens of a report, and as what (Telegram's photos are JPEG, its voice
+# messages OGG/Opus)
+ATTACHMENTS = {"photos": ("photo", "image/jpeg"), "voice": ("voice", "audio/ogg")}
 
 
 class Photos:
-    """A report's photos as Telegram keeps them (the bot stores only their file ids),
-    fetched by the application's files bot — connections of its own, apart from the
-    senders' pool and rate limits, so ten boards opening photos never delay a backup call —
-    and the last few kept in memory (never on disk)."""
+    """A report's photos and voice messages as Telegram keeps them (the bot stores only
+    their file ids), fetched by the application's files bot — connections of its own, apart
+    from the senders' pool and rate limits, so ten boards opening photos never delay a
+    backup call — and the last few kept in memory (never on disk)."""
 
     def __init__(self, app: PatrolApplication) -> None:
         self.app = app
@@ -463,16 +469,18 @@ class Photos:
 
 
 class PhotoHandler(ApiHandler):
-    """The n-th photo of a report, for whoever may open the report (as its card in chat)."""
+    """The n-th photo or voice message of a report, for whoever may open the report (as its
+    card in chat)."""
 
     def initialize(self, app: PatrolApplication, photos: Photos | None = None) -> None:
         super().initialize(app)
         assert photos is not None
         self.photos = photos
 
-    async def get(self, report_id: str, index: str) -> None:
+    async def get(self, report_id: str, what: str, index: str) -> None:
+        kind, content_type = ATTACHMENTS[what]
         try:
-            found = await self.app.services.reports.photos(self.person, int(report_id))
+            found = await self.app.services.reports.attachments(self.person, int(report_id), kind)
         except DomainError:
             raise tornado.web.HTTPError(HTTPStatus.NOT_FOUND) from None
         if int(index) >= len(found):
@@ -482,9 +490,9 @@ class PhotoHandler(ApiHandler):
         except TimeoutError:
             raise tornado.web.HTTPError(HTTPStatus.GATEWAY_TIMEOUT) from None
         except TelegramError as error:
-            log.warning("board: a report's photo could not be fetched (%s)", error)
+            log.warning("board: a report's %s could not be fetched (%s)", kind, error)
             raise tornado.web.HTTPError(HTTPStatus.BAD_GATEWAY) from None
-        self.set_header("Content-Type", "image/jpeg")  # (Telegram's photos are JPEG)
+        self.set_header("Content-Type", content_type)
         self.finish(data)
 
 
@@ -637,7 +645,7 @@ def routes(app: PatrolApplication) -> list[Any]:
         (rf"{PREFIX}/api/week", WeekHandler, given),
         (rf"{PREFIX}/api/export", ExportHandler, given),
         (rf"{PREFIX}/api/reports/(\d+)", ReportHandler, given),
-        (rf"{PREFIX}/api/reports/(\d+)/photos/(\d+)", PhotoHandler, photos),
+        (rf"{PREFIX}/api/reports/(\d+)/(photos|voice)/(\d+)", PhotoHandler, photos),
         (rf"{PREFIX}/api/reports/(\d+)/(\w+)", ReportActionHandler, given),
         (rf"{PREFIX}/api/calls/(\d+)", CallHandler, given),
         (rf"{PREFIX}/api/calls/(\d+)/go", CallClaimHandler, given),

@@ -402,6 +402,26 @@ async def test_a_reports_photos_open_on_its_card_for_those_who_may_see_it(web: B
     assert [c for c in h.tg.calls if c.method == "download"] == downloads
 
 
+async def test_a_reports_voice_message_plays_on_its_card(web: Board) -> None:
+    """A report told by voice: the card counts it and the board plays Telegram's copy
+    (OGG/Opus), for those who may see the report; the policy lets the page play it."""
+    h = web.h
+    member = await person_of(h, MEMBER)
+    async with h.services.db.write():  # (as the report conversation stores a voice message)
+        await h.services.reports.repo.add_attachment(
+            web.report_id, "voice", "AwACAgIAAxkBAAIBvoice", member.id, h.clock.now()
+        )
+    h.tg.files["AwACAgIAAxkBAAIBvoice"] = b"OggS voice of the quarrel"
+    detail = await web.get(f"reports/{web.report_id}", OFFICER)
+    assert detail.json()["voices"] == 1 and detail.json()["photos"] == 1
+    assert "media-src blob:" in detail.headers["Content-Security-Policy"]
+    voice = await web.get(f"reports/{web.report_id}/voice/0", OFFICER)
+    assert voice.status_code == 200 and voice.content == b"OggS voice of the quarrel"
+    assert voice.headers["Content-Type"] == "audio/ogg"
+    assert (await web.get(f"reports/{web.report_id}/voice/1", OFFICER)).status_code == 404
+    assert (await web.get(f"reports/{web.report_id}/voice/0", WEST_CHIEF)).status_code == 404
+
+
 async def test_a_photo_telegram_no_longer_has_is_a_clear_failure(web: Board) -> None:
     response = await web.get(f"reports/{web.report_id}/photos/0", OFFICER)  # (not in the fake)
     assert response.status_code == 502 and response.json() == {"error": "bad gateway"}

@@ -142,6 +142,12 @@ async def test_the_map_shows_the_officers_open_reports_and_acknowledging_reaches
 ) -> None:
     h, base, report_id = served
     h.tg.files["AgACAgIAAxkBAAIBphoto"] = jpeg()  # what Telegram keeps of her photo
+    h.tg.files["AwACAgIAAxkBAAIBvoice"] = b"OggS"  # and of her voice message
+    member = (await h.services.people.by_telegram(MEMBER.id)).id  # type: ignore[union-attr]
+    async with h.services.db.write():
+        await h.services.reports.repo.add_attachment(
+            report_id, "voice", "AwACAgIAAxkBAAIBvoice", member, h.clock.now()
+        )
     await open_board(driver, page_url(base, h, OFFICER, LIGHT))
     assert await asyncio.to_thread(markers, driver, "report") == [str(report_id)]
     assert await asyncio.to_thread(markers, driver, "call") == []
@@ -156,6 +162,8 @@ async def test_the_map_shows_the_officers_open_reports_and_acknowledging_reaches
     photo = "document.querySelector('#detail-body img[data-photo]')"
     loaded = f"const i = {photo}; return i && i.naturalWidth"
     assert await until(driver, lambda d: d.execute_script(loaded), "the photo") == 64
+    voice = "document.querySelector('#detail-body audio[data-voice]').dataset.loaded"
+    assert await until(driver, lambda d: d.execute_script(f"return {voice}"), "the voice") == "1"
     await asyncio.to_thread(shoot, driver, "board-card-zh")
     await js(driver, "document.querySelector(\"#detail-actions [data-action='ack']\").click()")
     await until(driver, lambda d: "已完成" in d.find_element("id", "status").text, "acknowledged")

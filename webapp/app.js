@@ -199,6 +199,7 @@
       $("detail-body").innerHTML = "<pre></pre>";
       $("detail-body").firstChild.innerHTML = report.html; // (escaped by the server, as in chat)
       photos(id, report.photos);
+      voices(id, report.voices);
       const actions = $("detail-actions");
       actions.textContent = "";
       report.actions.forEach(function (a) {
@@ -232,6 +233,20 @@
         img.src = URL.createObjectURL(blob);
         img.addEventListener("click", function () { img.classList.toggle("large"); });
       }).catch(function () { img.classList.add("missing"); });
+    }
+  }
+
+  // the report's voice messages, played on the card (Telegram's OGG/Opus)
+  function voices(id, count) {
+    for (let i = 0; i < count; i += 1) {
+      const audio = document.createElement("audio");
+      audio.controls = true; audio.preload = "none"; audio.dataset.voice = String(i);
+      $("detail-body").appendChild(audio);
+      fetch("api/reports/" + id + "/voice/" + i, { headers: { Authorization: "tma " + initData } }).then(function (r) {
+        if (!r.ok) throw new Error("HTTP " + r.status);
+        return r.blob();
+      }).then(function (blob) { audio.src = URL.createObjectURL(blob); audio.dataset.loaded = "1"; })
+        .catch(function () { audio.classList.add("missing"); });
     }
   }
 

@@ -319,11 +319,11 @@ class ReportService:
         report = await self.viewable(person, report_id)
         return report, await self.repo.events(report.id)
 
-    async def photos(self, person: Person, report_id: int) -> list[str]:
-        """The Telegram file ids of a report's photos, for those who may see the report
-        (none once the retention job removed them)."""
+    async def attachments(self, person: Person, report_id: int, kind: str) -> list[str]:
+        """The Telegram file ids of a report's photos or voice messages (`kind`), for those
+        who may see the report (none once the retention job removed them)."""
         report = await self.viewable(person, report_id)
-        return await self.repo.attachments(report.id, "photo")
+        return await self.repo.attachments(report.id, kind)
 
     async def find(self, person: Person, number: str) -> Report:
         """A report by the number people quote (`2026-0042` or `#2026-0042`)."""
