@@ -17,7 +17,7 @@ from scheduler.notices.patrol_notify import PatrolNotifier
 if TYPE_CHECKING:
     from handlers.context import PatrolApplication
 
-PLAN, PUBLISH = "patrol_plan", "patrol_publish"
+PLAN, PUBLISH, PUBLISH_OFFICE = "patrol_plan", "patrol_publish", "patrol_publish_office"
 REMIND, MISSED, AUTOCLOSE = "shift_reminder", "missed_checkin", "checkin_autoclose"
 UNPLANNED_CLOSE = "unplanned_autoclose"
 UNPLANNED_HOURS = 6
@@ -64,25 +64,34 @@ class PatrolJobs:
                 await self.notifier.office_plan(office.id, day, draft=True)
 
     async def on_publish(self, timer: Timer) -> None:
-        """The day goes out: each member her assignment, each officer the office plan."""
-        day = date.fromisoformat(timer.payload["day"])
+        """The station's day goes out office by office: a timer each, due now, so the
+        morning's publication runs in short slices (an update or a backup call arriving at
+        07:30 waits for one office at most, not the whole station)."""
+        day, station = timer.payload["day"], int(timer.payload["station"])
+        for office in await self.services.org.repo.offices(station):
+            await self.services.timers.ensure(
+                PUBLISH_OFFICE,
+                f"patrol:publish:{station}:{day}:{office.id}",
+                timer.due_at,
+                {"office": office.id, "day": day},
+            )
+
+    async def on_publish_office(self, timer: Timer) -> None:
+        """One office's day: each member her assignment, its officers the office plan."""
+        day, office = date.fromisoformat(timer.payload["day"]), int(timer.payload["office"])
         patrol = self.services.patrol
-        for office in await self.services.org.repo.offices(int(timer.payload["station"])):
-            await patrol.plan(office.id, day)
-            if await patrol.repo.day(office.id, day) is None or not await patrol.publish(
-                office.id, day
-            ):
-                continue
-            assignments = await patrol.repo.assignments(office.id, day)
-            now = self.services.clock.now()
-            for a in assignments:
-                # a reminder due at or before the publication rides in the day's message
-                # (with its check-in button) instead of a second message the same second;
-                # none for a shift that started already (a late publication)
-                merged = await self.reminder_at(a) <= now < a.starts_at
-                await self.notifier.member_day(a, with_reminder=merged)
-                await self.schedule(a, reminder=not merged)
-            await self.notifier.office_plan(office.id, day, draft=False)
+        await patrol.plan(office, day)
+        if await patrol.repo.day(office, day) is None or not await patrol.publish(office, day):
+            return
+        now = self.services.clock.now()
+        for a in await patrol.repo.assignments(office, day):
+            # a reminder due at or before the publication rides in the day's message
+            # (with its check-in button) instead of a second message the same second;
+            # none for a shift that started already (a late publication)
+            merged = await self.reminder_at(a) <= now < a.starts_at
+            await self.notifier.member_day(a, with_reminder=merged)
+            await self.schedule(a, reminder=not merged)
+        await self.notifier.office_plan(office, day, draft=False)
 
     async def reminder_at(self, a: Assignment) -> datetime:
         """When the shift's reminder is due (the station's lead before its start)."""
@@ -188,6 +197,9 @@ def register(app: PatrolApplication) -> PatrolJobs:
     timers = app.services.timers
     timers.register(TimerKind(PLAN, jobs.on_plan))
     timers.register(TimerKind(PUBLISH, jobs.on_publish, max_lateness=timedelta(hours=12)))
+    timers.register(
+        TimerKind(PUBLISH_OFFICE, jobs.on_publish_office, max_lateness=timedelta(hours=12))
+    )
     timers.register(TimerKind(REMIND, jobs.on_remind))
     timers.register(TimerKind(MISSED, jobs.on_missed, max_lateness=timedelta(hours=6)))
     timers.register(TimerKind(AUTOCLOSE, jobs.on_autoclose))

@@ -195,7 +195,13 @@ def run_monday(
             lambda: (
                 api.confirmed_offset > api.last_update_id
                 and all(
-                    _done(db_path, k) for k in ("patrol_publish", "weekly_tip", "stats_weekly")
+                    _done(db_path, k)
+                    for k in (
+                        "patrol_publish",
+                        "patrol_publish_office",
+                        "weekly_tip",
+                        "stats_weekly",
+                    )
                 )
                 and _settled(db_path)
             ),
