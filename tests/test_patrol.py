@@ -543,3 +543,28 @@ async def test_a_reminder_due_at_publication_rides_in_the_days_message(harness: 
     await h.tick()
     days, soon = messages(users[afternoon.member_id])
     assert len(soon) == 1 and soon != days  # the reminder, on its own, before the shift
+
+
+async def test_the_day_is_published_office_by_office_once(harness: Harness) -> None:
+    """The station's publication makes one timer per office (each office's messages are a
+    slice of their own at 07:30); run again, it makes none and nobody hears twice."""
+    h = harness
+    await patrol_office(h)
+    chief = await person_of(h, CHIEF)
+    await h.services.org.add_office(chief, 1, "西街警务室")  # (no members: nothing to send)
+    await plan_and_publish(h)
+    rows = await h.services.db.fetch_all(
+        "SELECT key, outcome FROM timers WHERE kind = 'patrol_publish_office' ORDER BY key"
+    )
+    offices = await h.services.org.repo.offices(1)
+    assert [r["key"] for r in rows] == sorted(f"patrol:publish:1:{DAY}:{o.id}" for o in offices)
+    assert {r["outcome"] for r in rows} == {"done"}
+    days = [c for c in h.tg.calls if "巡逻任务" in c.text or "Patrol on" in c.text]
+    assert len(days) == 3
+    station = await h.services.timers.repo.get(f"patrol:publish:1:{DAY}")
+    assert station is not None
+    h.tg.clear()
+    async with h.services.db.write():
+        await h.app.patrol_jobs.on_publish(station)  # (as if it ran twice)
+    await h.tick()
+    assert not [c for c in h.tg.calls if "巡逻任务" in c.text or "Patrol on" in c.text]
